@@ -1,0 +1,1 @@
+"""The feed engine: protocol, WebSocket client, health. Imports nothing from Textual."""

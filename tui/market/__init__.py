@@ -1,0 +1,1 @@
+"""Market state: per-scrip touchline/depth, L2 books, tape. Imports nothing from Textual."""

@@ -1,0 +1,73 @@
+"""Exact prices: wire strings <-> integer ticks of ``10^-pp``.  No floats anywhere.
+
+``to_units("24865.45", 2) == 2486545``; ``format_units(2486545, 2) == "24865.45"``.
+Inputs are checked: a sign where none is allowed, more non-zero decimals than the
+precision, stray characters, or an absurd magnitude give ``None`` (the caller counts it).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Anything past this many units is absurd for an exchange price or quantity.
+MAX_UNITS: Final = 10**15
+DEFAULT_PRECISION: Final = 2
+_DIGITS: Final = frozenset("0123456789")
+
+
+def to_units(text: object, pp: int, *, signed: bool = False) -> int | None:
+    """A decimal string (or int) as an integer count of ``10^-pp``; ``None`` if not one."""
+    if type(text) is int:
+        value = text * 10**pp
+        return value if abs(value) < MAX_UNITS and (signed or value >= 0) else None
+    if type(text) is not str or not text or len(text) > 24:
+        return None
+    negative = text[0] == "-"
+    if negative:
+        if not signed:
+            return None
+        text = text[1:]
+    whole, dot, frac = text.partition(".")
+    if not whole and not frac:
+        return None
+    if not (set(whole) <= _DIGITS and set(frac) <= _DIGITS):
+        return None
+    if dot and not frac:
+        return None
+    if len(frac) > pp:
+        if frac[pp:].strip("0"):
+            return None  # finer than the scrip's precision
+        frac = frac[:pp]
+    value = int(whole or "0") * 10**pp + int(frac.ljust(pp, "0") or "0")
+    if value >= MAX_UNITS:
+        return None
+    return -value if negative else value
+
+
+def to_int(text: object) -> int | None:
+    """A non-negative whole number (quantity, count, epoch seconds); ``None`` if not one."""
+    if type(text) is int:
+        return text if 0 <= text < MAX_UNITS else None
+    if type(text) is not str or not text or len(text) > 18 or not text.isdigit() or not text.isascii():
+        return None
+    return int(text)
+
+
+def format_units(units: int | None, pp: int, *, sign: bool = False) -> str:
+    """Units back to text with exactly ``pp`` decimals (``""`` for an unknown value)."""
+    if units is None:
+        return ""
+    negative = units < 0
+    units = -units if negative else units
+    if pp > 0:
+        text = f"{units // 10**pp}.{units % 10**pp:0{pp}d}"
+    else:
+        text = str(units)
+    if negative:
+        return "-" + text
+    return ("+" + text) if sign and units else text
+
+
+def format_qty(qty: int | None) -> str:
+    """Quantities with thousands separators."""
+    return "" if qty is None else f"{qty:,}"

@@ -1,0 +1,140 @@
+"""One scrip's touchline and depth: wire strings merged on the hot path, typed on demand.
+
+The contract (docs/PROTOCOL.md):
+- ``tk``/``dk`` replace the state; ``tf``/``df`` merge field by field; absent = unchanged.
+- :meth:`Scrip.materialize` converts only the fields whose wire text changed since the last
+  call (bounded by the frame rate, not the message rate).  A field that does not convert is
+  counted as ``bad-number`` and keeps its last good value, so no good state is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from tui.feed.protocol import BAD_NUMBER, DecodeErrors
+from tui.market.fields import INT_FIELDS, LEVELS, PERCENT_FIELDS, PRICE_FIELDS, WIRE_ONLY
+from tui.market.prices import DEFAULT_PRECISION, format_units, to_int, to_units
+
+_MAX_PRECISION: Final = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """One depth level; ``price == 0`` is an empty level."""
+
+    price: int
+    qty: int
+    orders: int
+
+    @property
+    def empty(self) -> bool:
+        return self.price == 0 and self.qty == 0
+
+
+EMPTY_LEVEL: Final = Level(0, 0, 0)
+
+
+class Scrip:
+    """State of one ``EXCH|TOKEN``."""
+
+    __slots__ = ("key", "raw", "values", "_seen", "pp", "updated", "generation")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        #: the merged wire fields, exactly as received
+        self.raw: dict[str, Any] = {}
+        #: typed values of the fields that converted (prices in units of 10^-pp)
+        self.values: dict[str, int | str] = {}
+        self._seen: dict[str, Any] = {}
+        self.pp = DEFAULT_PRECISION
+        #: clock time of the last materialize that found a change
+        self.updated = 0.0
+        #: bumped on every snapshot (tk/dk)
+        self.generation = 0
+
+    # -- hot path ------------------------------------------------------------------------
+    def replace(self, msg: dict[str, Any]) -> None:
+        self.raw = dict(msg)
+        self.values = {}
+        self._seen = {}
+        self.pp = DEFAULT_PRECISION
+        self.generation += 1
+
+    def merge(self, msg: dict[str, Any]) -> None:
+        self.raw.update(msg)
+
+    # -- at draw time --------------------------------------------------------------------
+    def materialize(self, errors: DecodeErrors | None = None) -> bool:
+        """Convert what changed since the last call; True if any value changed."""
+        raw, seen, values = self.raw, self._seen, self.values
+        changed = False
+        pp_text = raw.get("pp")
+        if pp_text is not None and seen.get("pp") is not pp_text:
+            seen["pp"] = pp_text
+            pp = to_int(pp_text)
+            if pp is None or pp > _MAX_PRECISION:
+                _bad(errors, self.key, "pp", pp_text)
+            elif pp != self.pp or "pp" not in values:
+                # a new scale: every value is read again, none kept from the old one
+                self.pp = pp
+                values = self.values = {"pp": pp}
+                seen = self._seen = {"pp": pp_text}
+                changed = True
+        pp = self.pp
+        for name, text in raw.items():
+            if seen.get(name) is text or name in WIRE_ONLY:
+                continue
+            seen[name] = text
+            if name in PRICE_FIELDS:
+                value: int | str | None = to_units(text, pp)
+            elif name in INT_FIELDS:
+                value = to_int(text)
+            elif name in PERCENT_FIELDS:
+                value = to_units(text, 2, signed=True)
+            elif name == "pp":
+                continue
+            else:
+                value = text if type(text) is str else None
+            if value is None:
+                _bad(errors, self.key, name, text)
+                continue
+            if values.get(name) != value:
+                values[name] = value
+                changed = True
+        return changed
+
+    # -- typed reads (after materialize) -------------------------------------------------
+    def get(self, name: str) -> int | None:
+        value = self.values.get(name)
+        return value if type(value) is int else None
+
+    def text(self, name: str) -> str:
+        value = self.values.get(name)
+        return value if type(value) is str else ""
+
+    def price_text(self, name: str) -> str:
+        return format_units(self.get(name), self.pp)
+
+    def level(self, side: str, i: int) -> Level:
+        """Level ``i`` (1..5) of side ``"b"`` or ``"s"``; empty if unknown or emptied."""
+        price = self.get(f"{side}p{i}")
+        qty = self.get(f"{side}q{i}")
+        if not price or not qty:
+            return EMPTY_LEVEL
+        return Level(price, qty, self.get(f"{side}o{i}") or 0)
+
+    def bids(self) -> list[Level]:
+        return [lv for lv in (self.level("b", i) for i in range(1, LEVELS + 1)) if not lv.empty]
+
+    def asks(self) -> list[Level]:
+        return [lv for lv in (self.level("s", i) for i in range(1, LEVELS + 1)) if not lv.empty]
+
+    @property
+    def symbol(self) -> str:
+        return self.text("ts") or self.key.partition("|")[2]
+
+
+def _bad(errors: DecodeErrors | None, key: str, name: str, text: object) -> None:
+    if errors is not None:
+        errors.add(BAD_NUMBER, f"{key} {name}={text!r}")
