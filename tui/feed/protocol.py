@@ -14,6 +14,7 @@ Every bad frame is counted by kind in :class:`DecodeErrors`; nothing here raises
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Callable
 from typing import Any, Final
 
 import msgspec
@@ -336,15 +337,39 @@ class DecodeErrors:
 
 
 class FrameReader:
-    """Turns one raw frame into a dict message, or counts why it could not.
+    """Turns raw frames into dict messages, or counts why it could not.
 
+    :meth:`feed` is the hot path: market messages go straight to ``sink`` (normally
+    ``Market.apply``, which checks the ``e``/``tk`` key) and only control messages come
+    back.  :meth:`read` returns every good message (tests, tools, the simulator).
     Numbers that arrive as JSON numbers keep their exact text (``float_hook=str``): a
-    price is never a float, even for a feed that does not quote its values.
+    price is never a float, even from a feed that does not quote its values.
     """
 
-    def __init__(self, errors: DecodeErrors) -> None:
+    def __init__(
+        self, errors: DecodeErrors, sink: Callable[[dict[str, Any]], None] | None = None
+    ) -> None:
         self.errors = errors
+        self.sink = sink
         self._decode = msgspec.json.Decoder(float_hook=str).decode
+
+    def feed(self, frame: str | bytes) -> dict[str, Any] | None:
+        try:
+            msg = self._decode(frame)
+        except (msgspec.DecodeError, UnicodeDecodeError, TypeError):
+            self.errors.add(NOT_JSON, frame[:200])
+            return None
+        if type(msg) is dict:
+            t = msg.get("t")
+            if t in MARKET_TAGS:
+                self.sink(msg)  # type: ignore[misc]
+                return None
+            if t in CONTROL_TYPES:
+                return msg
+            self.errors.add(UNKNOWN_TYPE, frame[:200])
+        else:
+            self.errors.add(NOT_OBJECT, frame[:200])
+        return None
 
     def read(self, frame: str | bytes) -> dict[str, Any] | None:
         try:

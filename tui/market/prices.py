@@ -50,7 +50,8 @@ def to_int(text: object) -> int | None:
         return text if 0 <= text < MAX_UNITS else None
     if type(text) is not str or not text or len(text) > 18 or not text.isdigit() or not text.isascii():
         return None
-    return int(text)
+    value = int(text)
+    return value if value < MAX_UNITS else None
 
 
 def format_units(units: int | None, pp: int, *, sign: bool = False) -> str:

@@ -2,9 +2,11 @@
 
 The contract (docs/PROTOCOL.md):
 - ``tk``/``dk`` replace the state; ``tf``/``df`` merge field by field; absent = unchanged.
-- :meth:`Scrip.materialize` converts only the fields whose wire text changed since the last
-  call (bounded by the frame rate, not the message rate).  A field that does not convert is
-  counted as ``bad-number`` and keeps its last good value, so no good state is lost.
+- The hot path only conflates wire text (one ``dict.update``); :meth:`Scrip.materialize`
+  converts the fields whose text changed, when the scrip is read (drawn, printed, swept):
+  bounded by what is on screen and the frame rate, not by the message rate.  A field that does not convert is
+  counted as ``bad-number`` (once per new wire text) and keeps its last good value, so no
+  good state is lost.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from tui.market.fields import INT_FIELDS, LEVELS, PERCENT_FIELDS, PRICE_FIELDS, 
 from tui.market.prices import DEFAULT_PRECISION, format_units, to_int, to_units
 
 _MAX_PRECISION: Final = 8
+_NOTHING: Final = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,42 +39,52 @@ EMPTY_LEVEL: Final = Level(0, 0, 0)
 
 
 class Scrip:
-    """State of one ``EXCH|TOKEN``."""
+    """State of one ``EXCH|TOKEN``.
 
-    __slots__ = ("key", "raw", "values", "_seen", "pp", "updated", "generation")
+    ``raw`` holds the wire text already converted; ``delta`` the conflated changes since
+    (one ``dict.update`` per message on the hot path).  Read through :meth:`materialize`
+    (or ``Market.view``), never through ``raw`` directly.
+    """
+
+    __slots__ = ("key", "raw", "delta", "values", "pp", "updated", "generation")
 
     def __init__(self, key: str) -> None:
         self.key = key
-        #: the merged wire fields, exactly as received
+        #: wire text of every field as last converted (bad text included: it is not recounted)
         self.raw: dict[str, Any] = {}
+        #: wire text received since the last materialize, conflated
+        self.delta: dict[str, Any] = {}
         #: typed values of the fields that converted (prices in units of 10^-pp)
         self.values: dict[str, int | str] = {}
-        self._seen: dict[str, Any] = {}
         self.pp = DEFAULT_PRECISION
-        #: clock time of the last materialize that found a change
+        #: clock time of the last frame in which a message for this scrip arrived
         self.updated = 0.0
         #: bumped on every snapshot (tk/dk)
         self.generation = 0
 
     # -- hot path ------------------------------------------------------------------------
     def replace(self, msg: dict[str, Any]) -> None:
-        self.raw = dict(msg)
+        self.raw = {}
+        self.delta = dict(msg)
         self.values = {}
-        self._seen = {}
         self.pp = DEFAULT_PRECISION
         self.generation += 1
 
     def merge(self, msg: dict[str, Any]) -> None:
-        self.raw.update(msg)
+        self.delta.update(msg)
 
     # -- at draw time --------------------------------------------------------------------
     def materialize(self, errors: DecodeErrors | None = None) -> bool:
-        """Convert what changed since the last call; True if any value changed."""
-        raw, seen, values = self.raw, self._seen, self.values
+        """Convert the fields whose text changed since the last call; True if a value moved."""
+        delta = self.delta
+        if not delta:
+            return False
+        self.delta = {}
+        raw, values = self.raw, self.values
         changed = False
-        pp_text = raw.get("pp")
-        if pp_text is not None and seen.get("pp") is not pp_text:
-            seen["pp"] = pp_text
+        pp_text = delta.get("pp")
+        if pp_text is not None and raw.get("pp", _NOTHING) != pp_text:
+            raw["pp"] = pp_text
             pp = to_int(pp_text)
             if pp is None or pp > _MAX_PRECISION:
                 _bad(errors, self.key, "pp", pp_text)
@@ -79,13 +92,14 @@ class Scrip:
                 # a new scale: every value is read again, none kept from the old one
                 self.pp = pp
                 values = self.values = {"pp": pp}
-                seen = self._seen = {"pp": pp_text}
+                delta = {**raw, **delta}
+                raw = self.raw = {"pp": pp_text}
                 changed = True
         pp = self.pp
-        for name, text in raw.items():
-            if seen.get(name) is text or name in WIRE_ONLY:
+        for name, text in delta.items():
+            if name in WIRE_ONLY or raw.get(name, _NOTHING) == text:
                 continue
-            seen[name] = text
+            raw[name] = text
             if name in PRICE_FIELDS:
                 value: int | str | None = to_units(text, pp)
             elif name in INT_FIELDS:

@@ -2,15 +2,18 @@
 
 ``Market.apply(msg)`` is called for every market-data message (a dict from
 ``FrameReader``); it merges wire text and marks the scrip dirty, nothing more.
-``Market.flush(now)`` is called once per frame (UI timer, CLI end): it converts what
-changed and returns the keys whose typed state moved.  State is keyed ``EXCH|TOKEN``.
+``Market.flush(now)`` is called once per frame: it hands over the keys that received
+messages since the last frame (and stamps them).  Conversion to exact typed values happens
+when a scrip is read with :meth:`Market.view` (only what is drawn), or for every scrip by
+:meth:`Market.sweep` (the CLI, and a slow sweep that keeps the bad-number count current).
+State is keyed ``EXCH|TOKEN``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tui.feed.protocol import DecodeErrors
+from tui.feed.protocol import MISSING_KEY, DecodeErrors
 from tui.market.book import OrderBook
 from tui.market.scrip import Scrip
 from tui.market.tape import Tape
@@ -25,17 +28,20 @@ class Market:
         self.dirty: set[str] = set()
         #: scrips whose L2 sequence jumped: the client resubscribes them for a fresh ``lk``
         self.resync: set[str] = set()
-        self.messages = 0
 
     def apply(self, msg: dict[str, Any]) -> None:
+        """Merge one market message (``FrameReader`` checked ``t``); never raises."""
+        try:
+            key = msg["e"] + "|" + msg["tk"]
+        except (KeyError, TypeError):
+            self.errors.add(MISSING_KEY, repr(msg)[:200])
+            return
         t = msg["t"]
-        key = msg["e"] + "|" + msg["tk"]
-        self.messages += 1
         if t == "df" or t == "tf":
             scrip = self.scrips.get(key)
             if scrip is None:
                 scrip = self.scrips[key] = Scrip(key)
-            scrip.merge(msg)
+            scrip.delta.update(msg)  # Scrip.merge, inlined: this is the hot path
         elif t == "dk" or t == "tk":
             scrip = self.scrips.get(key)
             if scrip is None:
@@ -58,18 +64,30 @@ class Market:
         self.dirty.add(key)
 
     def flush(self, now: float) -> set[str]:
-        """Materialize the dirty scrips; the keys that changed (L2-only changes included)."""
+        """The keys that received messages since the last call (stamped ``updated = now``)."""
         dirty, self.dirty = self.dirty, set()
-        changed: set[str] = set()
+        scrips = self.scrips
         for key in dirty:
-            scrip = self.scrips.get(key)
-            if scrip is None:
-                changed.add(key)  # an L2 book moved
-                continue
-            if scrip.materialize(self.errors) or key in self.books:
+            scrip = scrips.get(key)
+            if scrip is not None:
                 scrip.updated = now
-                changed.add(key)
-        return changed
+        return dirty
+
+    def view(self, key: str) -> Scrip | None:
+        """The scrip with every received field converted (None if never seen)."""
+        scrip = self.scrips.get(key)
+        if scrip is not None and scrip.delta:
+            scrip.materialize(self.errors)
+        return scrip
+
+    def sweep(self) -> int:
+        """Convert every scrip with pending changes; how many had any."""
+        n = 0
+        for scrip in self.scrips.values():
+            if scrip.delta:
+                scrip.materialize(self.errors)
+                n += 1
+        return n
 
     def forget(self, key: str) -> None:
         """Drop a scrip that is no longer subscribed."""

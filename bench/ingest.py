@@ -1,0 +1,172 @@
+"""Decode + merge throughput: marketdesk against what the reference Noren client does.
+
+Both sides get the same pre-encoded frames (realistic ``tf``/``df`` deltas over 500
+scrips, after one ``dk`` snapshot each) and are run in alternating rounds in one process,
+so the machine's swings hit both alike.  The reported figure is the ratio of medians.
+
+- baseline: ``json.loads`` + a dict per message (NorenRestApiPy's ``__on_data_callback``)
+  merged into a per-scrip dict with ``dict.update`` (the obvious consumer).
+- marketdesk: ``FrameReader.feed`` -> ``Market.apply`` (the client's read loop), plus, once per simulated 30 Hz
+  frame at the stated feed rate, ``Market.flush`` and the conversion to exact integer
+  prices of what a desk draws (``--visible`` scrips that changed), so the deferred work is
+  paid inside the measurement.
+- marketdesk, everything converted: the same, but every changed scrip is converted each
+  frame (``Market.sweep``), the worst case, reported beside it.
+
+Run: ``.venv/bin/python bench/ingest.py [--messages 1000000] [--scrips 500] [--rounds 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tui.feed.protocol import DecodeErrors, FrameReader  # noqa: E402
+from tui.market.store import Market  # noqa: E402
+
+
+def generate(n: int, scrips: int, seed: int = 7) -> tuple[list[bytes], list[bytes]]:
+    """Snapshots (one ``dk`` per scrip) and ``n`` deltas: 60% price/volume, 40% depth."""
+    rng = random.Random(seed)
+    enc = json.JSONEncoder(separators=(",", ":")).encode
+    keys = [("NSE" if i % 2 else "PSX", str(1000 + i)) for i in range(scrips)]
+    last = {k: rng.randrange(1_000, 500_000) for k in keys}  # in paise/paisa: pp=2
+    vol = dict.fromkeys(keys, 0)
+
+    def px(units: int) -> str:
+        return f"{units // 100}.{units % 100:02d}"
+
+    snaps = []
+    for (e, tk), p in last.items():
+        msg = {"t": "dk", "e": e, "tk": tk, "ts": f"SCRIP{tk}", "pp": "2", "ti": "0.05", "ls": "1",
+               "lp": px(p), "pc": "0.00", "v": "0", "o": px(p), "h": px(p), "l": px(p), "c": px(p),
+               "lc": px(p * 9 // 10), "uc": px(p * 11 // 10), "ft": "1750652516"}
+        for i in range(1, 6):
+            msg |= {f"bp{i}": px(p - 5 * i), f"bq{i}": str(100 * i), f"bo{i}": str(i),
+                    f"sp{i}": px(p + 5 * i), f"sq{i}": str(100 * i), f"so{i}": str(i)}
+        snaps.append(enc(msg).encode())
+    deltas = []
+    for j in range(n):
+        e, tk = key = keys[rng.randrange(scrips)]
+        ft = str(1750652516 + j // 20_000)
+        if rng.random() < 0.6:
+            p = last[key] = max(5, last[key] + 5 * rng.randint(-2, 2))
+            q = rng.randrange(1, 500)
+            vol[key] += q
+            msg = {"t": "df", "e": e, "tk": tk, "lp": px(p), "pc": f"{rng.uniform(-3, 3):.2f}",
+                   "v": str(vol[key]), "ltq": str(q), "ltt": "10:15:01", "ap": px(p - 3), "ft": ft}
+        else:
+            p = last[key]
+            msg = {"t": "df", "e": e, "tk": tk, "ft": ft}
+            for i in rng.sample(range(1, 6), rng.randint(1, 2)):
+                side = rng.choice("bs")
+                msg[f"{side}p{i}"] = px(p + (5 * i if side == "s" else -5 * i))
+                msg[f"{side}q{i}"] = str(rng.randrange(1, 5000))
+                msg[f"{side}o{i}"] = str(rng.randrange(1, 30))
+            msg["tbq"] = str(rng.randrange(10**5, 10**6))
+        deltas.append(enc(msg).encode())
+    return snaps, deltas
+
+
+def run_baseline(snaps: list[bytes], deltas: list[bytes]) -> float:
+    state: dict[str, dict[str, object]] = {}
+    loads = json.loads
+    start = time.perf_counter()
+    for frame in snaps:
+        msg = loads(frame)
+        state[msg["e"] + "|" + msg["tk"]] = msg
+    for frame in deltas:
+        msg = loads(frame)
+        t = msg["t"]
+        if t == "df" or t == "tf":
+            key = msg["e"] + "|" + msg["tk"]
+            scrip = state.get(key)
+            if scrip is None:
+                state[key] = msg
+            else:
+                scrip.update(msg)
+    return time.perf_counter() - start
+
+
+def run_marketdesk(
+    snaps: list[bytes], deltas: list[bytes], flush_every: int, visible: int | None
+) -> float:
+    """``visible=None``: convert every changed scrip each frame; else the first N keys."""
+    errors = DecodeErrors()
+    market = Market(errors)
+    feed = FrameReader(errors, market.apply).feed
+
+    def frame() -> None:
+        changed = market.flush(0.0)
+        if visible is None:
+            market.sweep()
+        else:
+            for key in on_screen & changed:
+                market.view(key)
+
+    start = time.perf_counter()
+    for raw in snaps:
+        feed(raw)
+    on_screen = set(list(market.scrips)[: visible or 0])
+    frame()
+    countdown = flush_every
+    for raw in deltas:
+        feed(raw)  # control messages would come back; a market stream has none
+        countdown -= 1
+        if not countdown:
+            frame()
+            countdown = flush_every
+    frame()
+    elapsed = time.perf_counter() - start
+    assert errors.total == 0, errors.as_dict()
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--messages", type=int, default=1_000_000)
+    ap.add_argument("--scrips", type=int, default=500)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--feed-rate", type=float, default=20_000.0,
+                    help="messages/s the flush cadence assumes (with 30 frames/s)")
+    ap.add_argument("--visible", type=int, default=40, help="scrips a desk shows at once")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    args = ap.parse_args(argv)
+    snaps, deltas = generate(args.messages, args.scrips)
+    size = sum(map(len, deltas)) / len(deltas)
+    flush_every = max(1, int(args.feed_rate / 30))
+    total = len(snaps) + len(deltas)
+    base, ours, worst = [], [], []
+    for _ in range(args.rounds):
+        base.append(total / run_baseline(snaps, deltas))
+        ours.append(total / run_marketdesk(snaps, deltas, flush_every, args.visible))
+        worst.append(total / run_marketdesk(snaps, deltas, flush_every, None))
+    b, o, w = statistics.median(base), statistics.median(ours), statistics.median(worst)
+    result = {
+        "messages": total, "scrips": args.scrips, "avg_bytes": round(size, 1),
+        "rounds": args.rounds, "flush_every": flush_every, "visible": args.visible,
+        "baseline_msgs_per_s": round(b), "marketdesk_msgs_per_s": round(o),
+        "marketdesk_convert_all_msgs_per_s": round(w),
+        "ratio": round(o / b, 2), "ratio_convert_all": round(w / b, 2), "goal_ratio": 2.0,
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{total:,} messages on {args.scrips} scrips, {size:.0f} bytes avg, "
+              f"{args.rounds} alternating rounds, flush every {flush_every} messages")
+        print(f"  baseline (json.loads + dict.update) {b:>12,.0f} msgs/s")
+        print(f"  marketdesk, {args.visible} scrips drawn         {o:>12,.0f} msgs/s"
+              f"   {o / b:.2f}x  (goal: at least 2x)")
+        print(f"  marketdesk, every scrip converted  {w:>12,.0f} msgs/s   {w / b:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
