@@ -1,0 +1,65 @@
+"""The built-in exchange simulator, run on a free loopback port in a thread of its own.
+
+``marketdesk`` with no feed configured uses it: the desk then connects through the same
+WebSocket client a real feed uses.  The simulator gets its own event loop so that its
+pacing never waits on the UI's; the token is made fresh for the run and never shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+from typing import Any
+
+from tui.sim.server import SimConfig, SimServer
+
+
+class EmbeddedSim:
+    def __init__(self, *, seed: int = 1, rate: float = 2000.0, level: str = "L2", **faults: Any):
+        self.token = secrets.token_urlsafe(24)
+        self.seed, self.rate, self.level = seed, rate, level
+        self.faults = faults
+        self.endpoint = ""
+        self.instruments: list[Any] = []
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._main, name="marketdesk-sim", daemon=True)
+
+    def start(self, timeout: float = 10.0) -> str:
+        """Start serving; the endpoint URL (no token in it)."""
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the embedded simulator did not start")
+        if self._error is not None:
+            raise RuntimeError(f"the embedded simulator failed: {self._error}")
+        return self.endpoint
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=5)
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported to start(); the thread must not die silently
+            self._error = exc
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        from tui.sim.server import Faults
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        config = SimConfig(
+            seed=self.seed, rate=self.rate, tokens=(self.token,), host="127.0.0.1", port=0,
+            faults=Faults(**self.faults),
+        )
+        async with SimServer(config) as sim:
+            self.endpoint = sim.endpoint(self.level)
+            self.instruments = list(sim.instruments)
+            self._ready.set()
+            await self._stop.wait()

@@ -1,0 +1,122 @@
+"""The headless CLI: ``snapshot`` (one JSON object) and ``tail`` (JSON lines).
+
+Both use the same client and market as the desk, so they check the engine from outside.
+Exit codes: 0 ok, 2 usage, 3 auth refused, 4 feed unreachable, 5 session limit reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from tui.feed.client import FeedClient
+from tui.feed.config import FeedConfig
+from tui.feed.protocol import DecodeErrors
+from tui.market.export import scrip_json
+from tui.market.store import Market
+
+EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_SESSION_LIMIT = 0, 2, 3, 4, 5
+
+
+def health_json(client: FeedClient) -> dict[str, Any]:
+    h = client.health
+    errors = client.market.errors
+    return {
+        "state": h.state,
+        "endpoint": h.endpoint,
+        "level": h.level,
+        "reconnects": h.reconnects,
+        "messages": h.messages,
+        "decode_errors": errors.total,
+        "decode_errors_by_kind": errors.as_dict(),
+        "lag": None if h.lag is None else round(h.lag, 3),
+        "last_error": h.last_error,
+    }
+
+
+def exit_code(client: FeedClient) -> int:
+    state = client.health.state
+    if state == "auth-failed":
+        return EXIT_AUTH
+    if state == "session-limit":
+        return EXIT_SESSION_LIMIT
+    if client.health.connected_since is None and state != "live":
+        return EXIT_UNREACHABLE
+    return EXIT_OK
+
+
+def _client(config: FeedConfig, keys: list[str], orders: bool) -> FeedClient:
+    market = Market(DecodeErrors(redact=(config.token,)))
+    client = FeedClient(config, market)
+    client.subscribe(keys, depth=True, orders=orders)
+    return client
+
+
+async def _run_until(
+    client: FeedClient, seconds: float | None, tick: Callable[[], bool] | None = None,
+    interval: float = 0.05,
+) -> None:
+    """Run the client until ``seconds`` pass, auth fails, or ``tick`` says stop."""
+    task = asyncio.create_task(client.run())
+    loop = asyncio.get_running_loop()
+    deadline = None if seconds is None else loop.time() + seconds
+    try:
+        while deadline is None or loop.time() < deadline:
+            if client.health.state == "auth-failed" or task.done():
+                break
+            if tick is not None and tick():
+                break
+            await asyncio.sleep(interval)
+    finally:
+        await client.stop()
+        await asyncio.wait([task], timeout=5)
+
+
+async def snapshot(
+    config: FeedConfig, keys: list[str], seconds: float, *, orders: bool = False,
+    out: TextIO = sys.stdout,
+) -> int:
+    client = _client(config, keys, orders)
+    await _run_until(client, seconds)
+    market = client.market
+    market.sweep()
+    scrips = {key: scrip_json(s) for key in keys if (s := market.view(key)) is not None}
+    doc = {"scrips": scrips, "health": health_json(client)}
+    out.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    out.flush()
+    return exit_code(client)
+
+
+async def tail(
+    config: FeedConfig, keys: list[str], seconds: float | None, *, hz: float = 10.0,
+    count: int | None = None, orders: bool = False, out: TextIO = sys.stdout,
+) -> int:
+    """One line per changed scrip per frame: ``{"key", "time", ...scrip}``."""
+    client = _client(config, keys, orders)
+    market = client.market
+    printed = 0
+
+    def frame() -> bool:
+        nonlocal printed
+        for key in sorted(market.flush(time.monotonic())):
+            scrip = market.view(key)
+            if scrip is None or not scrip.values:
+                continue
+            line = {"key": key, "time": round(time.time(), 3), **scrip_json(scrip)}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            printed += 1
+            if count is not None and printed >= count:
+                out.flush()
+                return True
+        out.flush()
+        return False
+
+    try:
+        await _run_until(client, seconds, frame, interval=1.0 / hz)
+    except BrokenPipeError:  # `marketdesk tail | head` is fine
+        return EXIT_OK
+    return exit_code(client) if printed == 0 else EXIT_OK
