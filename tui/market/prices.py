@@ -13,12 +13,13 @@ from typing import Final
 MAX_UNITS: Final = 10**15
 DEFAULT_PRECISION: Final = 2
 _DIGITS: Final = frozenset("0123456789")
+_POW10: Final[tuple[int, ...]] = tuple(10**i for i in range(19))
 
 
 def to_units(text: object, pp: int, *, signed: bool = False) -> int | None:
     """A decimal string (or int) as an integer count of ``10^-pp``; ``None`` if not one."""
     if type(text) is int:
-        value = text * 10**pp
+        value = text * _POW10[pp]
         return value if abs(value) < MAX_UNITS and (signed or value >= 0) else None
     if type(text) is not str or not text or len(text) > 24:
         return None
@@ -38,7 +39,7 @@ def to_units(text: object, pp: int, *, signed: bool = False) -> int | None:
         if frac[pp:].strip("0"):
             return None  # finer than the scrip's precision
         frac = frac[:pp]
-    value = int(whole or "0") * 10**pp + int(frac.ljust(pp, "0") or "0")
+    value = int(whole or "0") * _POW10[pp] + int(frac.ljust(pp, "0") or "0")
     if value >= MAX_UNITS:
         return None
     return -value if negative else value
@@ -61,7 +62,8 @@ def format_units(units: int | None, pp: int, *, sign: bool = False) -> str:
     negative = units < 0
     units = -units if negative else units
     if pp > 0:
-        text = f"{units // 10**pp}.{units % 10**pp:0{pp}d}"
+        scale = _POW10[pp]
+        text = f"{units // scale}.{units % scale:0{pp}d}"
     else:
         text = str(units)
     if negative:

@@ -8,6 +8,7 @@ even after the oldest fell off the end.
 from __future__ import annotations
 
 from collections import deque
+from itertools import islice
 from typing import NamedTuple
 
 
@@ -47,5 +48,6 @@ class Tape:
         missing = self.total - seq
         if missing <= 0:
             return []
-        n = min(missing, len(self.events))
-        return list(self.events)[-n:]
+        newest_first = list(islice(reversed(self.events), missing))
+        newest_first.reverse()
+        return newest_first
