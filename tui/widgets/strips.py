@@ -1,0 +1,170 @@
+"""Pieces shared by the desk's Line API widgets: fitted columns, cells, prebuilt lines.
+
+A row is a list of cells ``(text, component class)``; it is computed once from typed
+market values and turned into a :class:`~textual.strip.Strip` with the widget's styles.
+Columns keep a width that only grows (a wider value widens the column once, for every
+row), and drop out by ``drop`` order when the widget is too narrow for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Literal
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+from textual.widget import Widget
+
+#: ``(text, component class name or "")``
+Cell = tuple[str, str]
+Line = Sequence[Cell]
+
+
+@dataclass(slots=True)
+class Column:
+    key: str
+    title: str
+    width: int
+    align: Literal["left", "right"] = "right"
+    #: 0: never dropped; otherwise the highest number is dropped first
+    drop: int = 0
+    max_width: int = 24
+
+    def widen(self, text: str) -> bool:
+        """Grow to fit ``text`` (up to ``max_width``); True if the width changed."""
+        need = min(cell_len(text), self.max_width)
+        if need > self.width:
+            self.width = need
+            return True
+        return False
+
+
+def fit(columns: Sequence[Column], width: int, gap: int = 1) -> list[Column]:
+    """The columns that fit in ``width``, dropping the most droppable first."""
+    kept = list(columns)
+
+    def total() -> int:
+        return sum(c.width for c in kept) + gap * max(len(kept) - 1, 0)
+
+    while total() > width:
+        droppable = [c for c in kept if c.drop]
+        if not droppable:
+            break
+        kept.remove(max(droppable, key=lambda c: c.drop))
+    return kept
+
+
+def pad(text: str, width: int, align: str = "left") -> str:
+    """``text`` cut (with an ellipsis) or padded to exactly ``width`` cells."""
+    if width <= 0:
+        return ""
+    size = cell_len(text)
+    if size > width:
+        return set_cell_size(text, width - 1) + "…" if width > 1 else "…"
+    if align == "right":
+        return " " * (width - size) + text
+    return text + " " * (width - size)
+
+
+def pad_middle(text: str, width: int) -> str:
+    """``text`` cut in the middle (keeping both ends, e.g. an endpoint's host and path)."""
+    if cell_len(text) <= width or width < 5:
+        return pad(text, width)
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
+def clock_text(value: object, tz: tzinfo | None) -> str:
+    """Epoch seconds (text or int) as ``HH:MM:SS`` in ``tz``; other text as it is."""
+    text = str(value)
+    if not text.isdigit() or len(text) > 12:
+        return text[:8]
+    return datetime.fromtimestamp(int(text), tz).strftime("%H:%M:%S")
+
+
+def table_line(
+    columns: Sequence[Column], cells: dict[str, Cell], gap: int = 1, lead: Cell = (" ", "")
+) -> list[Cell]:
+    """One row of a column table as cells (missing values blank), after a ``lead`` cell."""
+    out: list[Cell] = [lead]
+    for i, column in enumerate(columns):
+        if i:
+            out.append((" " * gap, ""))
+        text, style = cells.get(column.key, ("", ""))
+        out.append((pad(text, column.width, column.align), style))
+    return out
+
+
+class LineStyles:
+    """Component styles of one widget, looked up once per build (Textual caches them).
+
+    ``base`` names a component class for the whole line (a header, the cursor row): its
+    full style, background blended with the widget's; cells add their partial styles.
+    """
+
+    def __init__(self, widget: Widget, base: str = "") -> None:
+        self.widget = widget
+        self.base = widget.get_component_rich_style(base) if base else widget.rich_style
+        self._styles: dict[str, Style] = {}
+
+    def __call__(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self.base
+            if name:
+                for part in name.split():
+                    style = style + self.widget.get_component_rich_style(part, partial=True)
+            self._styles[name] = style
+        return style
+
+    def strip(self, cells: Iterable[Cell], width: int) -> Strip:
+        segments = [Segment(text, self(name)) for text, name in cells if text]
+        return Strip(segments).adjust_cell_length(width, self.base)
+
+
+class LinesWidget(Widget):
+    """A small widget drawn from a few lines that are rebuilt only when told to.
+
+    Subclasses implement :meth:`build` (the lines for a width); :meth:`invalidate`
+    schedules a rebuild.  Used by the ladder and the health panel (a dozen lines each).
+    """
+
+    DEFAULT_CSS = "LinesWidget { height: 1fr; }"
+
+    def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self._strips: list[Strip] | None = None
+        self._width = -1
+        #: how many times the lines were rebuilt (tests and benchmarks read it)
+        self.builds = 0
+
+    def build(self, width: int) -> list[Line]:
+        raise NotImplementedError
+
+    def invalidate(self) -> None:
+        self._strips = None
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips = None
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if self._strips is None or width != self._width:
+            styles = LineStyles(self)
+            self._strips = [styles.strip(line, width) for line in self.build(width)]
+            self._width = width
+            self.builds += 1
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(width, self.rich_style)
+
+    def lines_text(self) -> list[str]:
+        """The lines as plain text (for tests)."""
+        width = self.size.width or 80
+        return ["".join(text for text, _ in line).rstrip() for line in self.build(width)]
