@@ -38,7 +38,7 @@ def test_bad_frames_are_counted_by_kind(reader, frame, kind):
 
 def test_samples_are_truncated_and_redacted(reader):
     reader.read(b'{"t":"zz","susertoken":"s3cret","pad":"' + b"x" * 500 + b'"}')
-    kind, text = reader.errors.samples[-1]
+    _kind, text = reader.errors.samples[-1]
     assert "s3cret" not in text and "<redacted>" in text
     assert len(text) <= p.DecodeErrors.SAMPLE_CHARS + 1
 
@@ -61,7 +61,7 @@ def test_every_client_message_round_trips_through_its_struct():
 
 def test_depth_struct_knows_every_seed_field():
     seed_fields = (
-        "lp pc v o h l c ap ltt ltq tbq tsq lc uc 52h 52l oi poi toi ft ue le e tk ts pp ti ls".split()
+        ["lp", "pc", "v", "o", "h", "l", "c", "ap", "ltt", "ltq", "tbq", "tsq", "lc", "uc", "52h", "52l", "oi", "poi", "toi", "ft", "ue", "le", "e", "tk", "ts", "pp", "ti", "ls"]
         + [f"{s}{w}{i}" for s in "bs" for w in "pqo" for i in range(1, 6)]
     )
     encoded = {f.encode_name for f in msgspec.structs.fields(p.DepthFeed)}

@@ -45,7 +45,7 @@ class EmbeddedSim:
     def _main(self) -> None:
         try:
             asyncio.run(self._serve())
-        except BaseException as exc:  # reported to start(); the thread must not die silently
+        except BaseException as exc:  # noqa: BLE001 - reported to start(), never lost
             self._error = exc
             self._ready.set()
 

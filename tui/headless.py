@@ -42,7 +42,7 @@ def exit_code(client: FeedClient) -> int:
     state = client.health.state
     if state == "auth-failed":
         return EXIT_AUTH
-    if state == "session-limit":
+    if client.health.stopped_in == "session-limit":
         return EXIT_SESSION_LIMIT
     if client.health.connected_since is None and state != "live":
         return EXIT_UNREACHABLE

@@ -126,7 +126,7 @@ class _Touchline(_Msg):
     v: Opt = UNSET
     o: Opt = UNSET
     h: Opt = UNSET
-    l: Opt = UNSET  # noqa: E741 - the wire's name
+    l: Opt = UNSET
     c: Opt = UNSET
     ap: Opt = UNSET
     ltt: Opt = UNSET
@@ -323,9 +323,16 @@ class DecodeErrors:
     def total(self) -> int:
         return sum(self.by_kind.values())
 
+    def add_secret(self, *secrets: str) -> None:
+        """Redact these from every sample kept from now on (empty strings are ignored)."""
+        self._redact = tuple(dict.fromkeys(self._redact + tuple(s for s in secrets if s)))
+
     def add(self, kind: str, sample: object = "") -> None:
         self.by_kind[kind] += 1
-        text = sample if isinstance(sample, str) else repr(sample)
+        if isinstance(sample, bytes | bytearray):
+            text = bytes(sample).decode("utf-8", "replace")
+        else:
+            text = sample if isinstance(sample, str) else repr(sample)
         for secret in self._redact:
             text = text.replace(secret, "<redacted>")
         if len(text) > self.SAMPLE_CHARS:

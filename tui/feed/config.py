@@ -1,0 +1,156 @@
+"""Feed settings, and the helpers that keep the token out of everything shown.
+
+The token is a secret: it never appears in ``repr(config)``, in logs, in
+:class:`~tui.feed.health.Health` or in an error message marketdesk produces.  Everything
+that is shown goes through :func:`redact` / :func:`redact_url` with the config's
+:meth:`FeedConfig.secrets` (the ``token`` field and any token already in the URL).
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+AUTH_MODES: Final = ("header", "query", "connect")
+JITTERS: Final = ("full", "equal", "decorrelated", "none")
+#: query parameters that carry a token (docs/PROTOCOL.md, "Authentication")
+TOKEN_PARAMS: Final = ("token", "access_token")
+REDACTED: Final = "<redacted>"
+
+#: endpoint path (without trailing slash) -> access level
+_LEVELS: Final = (("/feed/l2", "L2"), ("/feed/full", "L1"), ("/feed", "L0"))
+
+
+@dataclass(repr=False)
+class FeedConfig:
+    """Where and how to connect.  Times are seconds.
+
+    ``backoff_min``/``backoff_max`` bound the network-fault backoff (``jitter`` picks the
+    jitter: ``full`` (default), ``equal``, ``decorrelated`` or ``none``).  A session-limit
+    kick waits ``session_limit_retry`` first, then backs off up to ``session_limit_max``.
+    ``stable_after`` seconds after ``ck OK`` a session counts as stable and resets both.
+    ``ssl`` overrides the default (verifying) TLS context for ``wss://`` only.
+    """
+
+    url: str
+    token: str = ""
+    auth: str = "header"
+    uid: str = "marketdesk"
+    heartbeat: float = 5.0
+    ping_timeout: float = 10.0
+    stall_timeout: float = 15.0
+    backoff_min: float = 0.5
+    backoff_max: float = 30.0
+    stable_after: float = 30.0
+    session_limit_retry: float = 60.0
+    # -- beyond docs/ARCHITECTURE.md ----------------------------------------------------
+    session_limit_max: float = 600.0
+    jitter: str = "full"
+    open_timeout: float = 10.0  # TCP + TLS + upgrade
+    ack_timeout: float = 10.0  # upgrade done but no ``ck`` this long: a network fault
+    close_timeout: float = 2.0
+    tick: float = 1.0  # health sampling / watchdog period (shortened for short timeouts)
+    max_size: int = 2**20  # largest frame accepted (an ``lk`` of a deep book is ~tens of KB)
+    ssl: ssl.SSLContext | None = None
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("ws", "wss") or not parts.hostname:
+            raise ValueError(f"feed URL must be ws:// or wss:// with a host: {self.endpoint}")
+        if self.auth not in AUTH_MODES:
+            raise ValueError(f"auth must be one of {AUTH_MODES}, not {self.auth!r}")
+        if self.jitter not in JITTERS:
+            raise ValueError(f"jitter must be one of {JITTERS}, not {self.jitter!r}")
+        if self.ssl is not None and parts.scheme != "wss":
+            raise ValueError("an ssl context needs a wss:// URL")
+        for name in ("heartbeat", "ping_timeout", "stall_timeout", "backoff_min",
+                     "backoff_max", "session_limit_retry", "open_timeout", "ack_timeout",
+                     "close_timeout", "tick"):  # fmt: skip
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0")
+        if self.backoff_max < self.backoff_min:
+            raise ValueError("backoff_max must be >= backoff_min")
+
+    def __repr__(self) -> str:
+        return (
+            f"FeedConfig(url={self.endpoint!r}, token={REDACTED if self.token else ''!r}, "
+            f"auth={self.auth!r}, uid={self.uid!r})"
+        )
+
+    __str__ = __repr__
+
+    # -- derived ----------------------------------------------------------------------
+    @property
+    def effective_token(self) -> str:
+        """The token in use: the ``token`` field, else one already in the URL's query."""
+        return self.token or url_token(self.url)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every string that must never be shown."""
+        return tuple(dict.fromkeys(s for s in (self.token, url_token(self.url)) if s))
+
+    @property
+    def connect_url(self) -> str:
+        """The URL actually dialled: with ``token=`` added in ``query`` mode (secret!)."""
+        if self.auth != "query" or not self.token or url_token(self.url):
+            return self.url
+        parts = urlsplit(self.url)
+        query = parse_qsl(parts.query, keep_blank_values=True) + [("token", self.token)]
+        return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+
+    @property
+    def endpoint(self) -> str:
+        """The dialled URL with every token redacted: safe to show and log."""
+        return redact_url(self.connect_url, self.secrets())
+
+    @property
+    def level(self) -> str:
+        return level_of(self.url)
+
+    @property
+    def loopback(self) -> bool:
+        return urlsplit(self.url).hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def level_of(url: str) -> str:
+    """``"L0"``/``"L1"``/``"L2"`` from the endpoint path, ``""`` for an unknown path."""
+    path = urlsplit(url).path.rstrip("/")
+    for suffix, level in _LEVELS:
+        if path.endswith(suffix):
+            return level
+    return ""
+
+
+def url_token(url: str) -> str:
+    """A token carried in the URL's query (``token=`` or ``access_token=``), else ``""``."""
+    for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if name in TOKEN_PARAMS and value:
+            return value
+    return ""
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` with every secret (as is, and percent-encoded) replaced by ``<redacted>``."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+        encoded = quote(secret, safe="")
+        if encoded != secret:
+            text = text.replace(encoded, REDACTED)
+    return text
+
+
+def redact_url(url: str, secrets: tuple[str, ...] = ()) -> str:
+    """The URL with token query values, any password and any known secret redacted."""
+    parts = urlsplit(url)
+    if parts.query:
+        query = [
+            (name, REDACTED if name in TOKEN_PARAMS else value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        parts = parts._replace(query=urlencode(query, safe="<>"))
+    if parts.password:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username}:{REDACTED}@{host}")
+    return redact(urlunsplit(parts), secrets)

@@ -1,0 +1,127 @@
+"""Connection health: plain figures the UI and the CLI read (never the token).
+
+Rates and lag are not computed on the hot path: the client samples its counters on a
+periodic tick (:class:`RateMeter`) and reads the ``ft`` of the latest market message when
+``health`` is read.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from tui.market.store import Market
+
+IDLE: Final = "idle"
+CONNECTING: Final = "connecting"
+AUTHENTICATING: Final = "authenticating"
+LIVE: Final = "live"
+BACKOFF: Final = "backoff"
+AUTH_FAILED: Final = "auth-failed"
+SESSION_LIMIT: Final = "session-limit"
+STOPPED: Final = "stopped"
+STATES: Final = (IDLE, CONNECTING, AUTHENTICATING, LIVE, BACKOFF, AUTH_FAILED, SESSION_LIMIT,
+                 STOPPED)  # fmt: skip
+
+
+@dataclass
+class Health:
+    """One feed client's figures.  Clock times: ``connected_since`` is wall clock (epoch
+    seconds of the current session's ``ck OK``); ``next_retry_at`` is the client's
+    monotonic clock."""
+
+    state: str = IDLE
+    endpoint: str = ""  # the dialled URL, token redacted
+    level: str = ""  # "L0" | "L1" | "L2" from the path ("" if unknown)
+    connected_since: float | None = None
+    reconnects: int = 0  # connection attempts after the first
+    next_retry_at: float | None = None
+    messages: int = 0  # frames received, all sessions
+    bytes: int = 0  # their payload bytes
+    msg_rate: float = 0.0  # per second, smoothed
+    byte_rate: float = 0.0
+    lag: float | None = None  # wall now - ft of the latest market message, seconds
+    last_error: str = ""  # redacted
+    subscriptions: int = 0  # distinct keys wanted
+    connections_used: int = 0  # connections this process holds for the token (0 or 1)
+    # -- beyond docs/ARCHITECTURE.md ----------------------------------------------------
+    auth: str = ""  # "header" | "query" | "connect"
+    errors: dict[str, int] = field(default_factory=dict)  # bad frames by kind
+    stalls: int = 0  # connections closed by the data-stall watchdog
+    refused: int = 0  # ``er`` answers (access level, unknown scrip, ...)
+    sessions: int = 0  # acknowledged (``ck OK``) sessions so far
+    stopped_in: str = ""  # the state the client was in when it stopped (e.g. session-limit)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (plain numbers, strings, None, a dict of ints)."""
+        return asdict(self)
+
+
+class RateMeter:
+    """A per-second rate from a monotonically growing counter, smoothed exponentially.
+
+    ``tau`` is the time constant: a step in the real rate shows ~63% after ``tau`` seconds.
+    Sampling irregularly is fine (the weight follows the elapsed time).
+    """
+
+    def __init__(self, tau: float = 2.0) -> None:
+        self.tau = tau
+        self.rate = 0.0
+        self._at: float | None = None
+        self._count = 0
+
+    def sample(self, now: float, count: int) -> float:
+        if self._at is None:
+            self._at, self._count = now, count
+            return self.rate
+        dt = now - self._at
+        if dt <= 0:
+            return self.rate
+        instant = max(0, count - self._count) / dt
+        weight = 1.0 - math.exp(-dt / self.tau)
+        self.rate += (instant - self.rate) * weight
+        self._at, self._count = now, count
+        return self.rate
+
+    def reset(self) -> None:
+        self.rate = 0.0
+        self._at = None
+
+
+def feed_seconds(value: object) -> float | None:
+    """A feed time (``ft``: epoch seconds, text or number) as a float, None if it is not."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        try:
+            seconds = float(value)
+        except ValueError:
+            return None
+        return seconds if math.isfinite(seconds) else None
+    return None
+
+
+def newest_feed_time(market: Market, newest: float | None) -> float | None:
+    """The newest ``ft`` seen: ``newest`` or a newer one from the scrips changed since the
+    last flush (a few dozen looked at; deltas carry ``ft`` only when it moved, so the
+    scrip's state is read, not a message) or from the latest L2 event.  Newest, not
+    latest: a snapshot after a resubscribe carries its scrip's old ``ft``."""
+    scrips = market.scrips
+    candidates: list[object] = []
+    for key in islice(market.dirty, 32):
+        scrip = scrips.get(key)
+        if scrip is not None:
+            candidates.append(scrip.delta.get("ft") or scrip.raw.get("ft"))
+    if market.tape.events:
+        candidates.append(market.tape.events[-1].ft)
+    for value in candidates:
+        ft = feed_seconds(value)
+        if ft is not None and (newest is None or ft > newest):
+            newest = ft
+    return newest
+
+
+def seconds_text(delay: float) -> str:
+    """``0.05 s``, ``2.4 s``, ``75 s``: as precise as a person needs."""
+    return f"{delay:.2f} s" if delay < 1 else f"{delay:.1f} s" if delay < 10 else f"{delay:.0f} s"
