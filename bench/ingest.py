@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui.feed.protocol import DecodeErrors, FrameReader  # noqa: E402
-from tui.market.store import Market  # noqa: E402
+from tui.feed.protocol import DecodeErrors, FrameReader
+from tui.market.store import Market
 
 
 def generate(n: int, scrips: int, seed: int = 7) -> tuple[list[bytes], list[bytes]]:

@@ -15,7 +15,7 @@ from tui.market.scrip import Level
 
 
 class OrderBook:
-    __slots__ = ("key", "orders", "seq", "version", "gap", "_cache")
+    __slots__ = ("_cache", "gap", "key", "orders", "seq", "version")
 
     def __init__(self, key: str) -> None:
         self.key = key

@@ -30,9 +30,7 @@ def scrip_json(scrip: Scrip) -> dict[str, Any]:
             out[name] = format_units(int(value), pp)
         elif name == "pc":
             out[name] = format_units(int(value), 2)
-        elif name in INT_FIELDS or name == "pp":
-            out[name] = value
-        elif name in _TEXT:
+        elif name in INT_FIELDS or name == "pp" or name in _TEXT:
             out[name] = value
     out["bids"] = [[format_units(lv.price, pp), lv.qty, lv.orders] for lv in scrip.bids()]
     out["asks"] = [[format_units(lv.price, pp), lv.qty, lv.orders] for lv in scrip.asks()]

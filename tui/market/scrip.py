@@ -46,7 +46,7 @@ class Scrip:
     (or ``Market.view``), never through ``raw`` directly.
     """
 
-    __slots__ = ("key", "raw", "delta", "values", "pp", "updated", "generation")
+    __slots__ = ("delta", "generation", "key", "pp", "raw", "updated", "values")
 
     def __init__(self, key: str) -> None:
         self.key = key
