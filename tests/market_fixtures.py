@@ -260,6 +260,8 @@ class FixedHealth:
     byte_rate: float = 177_753.6
     lag: float | None = 0.04
     last_error: str = ""
+    refused: int = 0
+    last_refusal: str = ""
     subscriptions: int = len(KEYS)
     connections_used: int = 1
     extra: dict[str, Any] = field(default_factory=dict)

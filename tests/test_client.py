@@ -509,7 +509,8 @@ async def test_refusal_is_an_event_and_heartbeats_flow():
             await until(lambda: h.state == "live")
             await feed.broadcast({"t": "er", "emsg": "not allowed at L0", "k": "NSE|1"})
             await until(lambda: "refused" in h.kinds())
-            assert client.health.last_error == "not allowed at L0 (NSE|1)"
+            assert client.health.last_refusal == "not allowed at L0 (NSE|1)"
+            assert client.health.last_error == ""  # a refusal is not a fault
             assert client.health.refused == 1
             await until(lambda: feed.received.count({"t": "h"}) >= 3)
 

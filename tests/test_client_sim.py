@@ -267,6 +267,6 @@ async def test_refused_requests_are_events_and_the_session_stays():
         run.client.subscribe(l0, depth=False)  # touchline at L0: served
         run.client.subscribe(["NSE|26000"])  # depth at L0: refused
         await until(lambda: "refused" in run.kinds())
-        assert "depth not available at L0" in run.client.health.last_error
+        assert "depth not available at L0" in run.client.health.last_refusal
         await until(lambda: set(l0) <= run.client.market.scrips.keys())
         assert run.state == "live" and run.client.health.level == "L0"

@@ -311,14 +311,14 @@ class FeedClient:
             h = self._health
             h.refused += 1
             where = f" ({ctl.k})" if isinstance(ctl.k, str) else ""
-            h.last_error = self._scrub(f"{ctl.emsg}{where}")
+            h.last_refusal = self._scrub(f"{ctl.emsg}{where}")
             now = self._clock()
             if now - self._refused_at < _REFUSED_EVERY:  # a burst (e.g. 500 scrips at L0)
-                log.debug("feed: request refused: %s", h.last_error)
+                log.debug("feed: request refused: %s", h.last_refusal)
                 return
             self._refused_at = now
-            log.warning("feed: request refused: %s", h.last_error)
-            self._event(REFUSED, h.last_error)
+            log.warning("feed: request refused: %s", h.last_refusal)
+            self._event(REFUSED, h.last_refusal)
         elif isinstance(ctl, p.TouchlineUnsubscribed | p.DepthUnsubscribed | p.OrdersUnsubscribed):
             # in-flight messages may have re-created the scrip after unsubscribe(): drop again
             keys = p.split_keys(ctl.k) if isinstance(ctl.k, str) else []

@@ -52,6 +52,7 @@ class Health:
     errors: dict[str, int] = field(default_factory=dict)  # bad frames by kind
     stalls: int = 0  # connections closed by the data-stall watchdog
     refused: int = 0  # ``er`` answers (access level, unknown scrip, ...)
+    last_refusal: str = ""  # the latest ``er`` text: information about a request, not a fault
     sessions: int = 0  # acknowledged (``ck OK``) sessions so far
     stopped_in: str = ""  # the state the client was in when it stopped (e.g. session-limit)
 

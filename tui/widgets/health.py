@@ -39,6 +39,8 @@ class HealthLike(Protocol):
     msg_rate: float
     lag: float | None
     last_error: str
+    refused: int
+    last_refusal: str
     subscriptions: int
 
 
@@ -101,6 +103,9 @@ class HealthPanel(LinesWidget):
             row("bad frames", (pad(text, width - LABEL), "health--bad"))
         if health is not None and health.last_error:
             row("last error", (pad(health.last_error, width - LABEL), "health--dim"))
+        if health is not None and health.refused:
+            text = f"{health.refused} · {health.last_refusal}"
+            row("refused", (pad(text, width - LABEL), "health--dim"))
         return lines
 
 
@@ -125,6 +130,8 @@ def _figures(
         health.messages,
         _size(health.bytes),
         health.last_error,
+        health.refused,
+        health.last_refusal,
         tuple(sorted(errors.items())),
     )
 
