@@ -10,6 +10,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tui import __version__
 from tui.headless import EXIT_USAGE
@@ -96,14 +97,30 @@ def _config(args: argparse.Namespace, token: str):  # -> FeedConfig
     return FeedConfig(url=args.url, token=token, auth=args.auth, uid=args.uid)
 
 
+def log_file() -> Path:
+    """Where the desk logs: the terminal belongs to the screen while it runs."""
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir("marketdesk", appauthor=False)) / "marketdesk.log"
+
+
+def _logging(args: argparse.Namespace) -> None:
+    level = logging.INFO if args.verbose else logging.WARNING
+    fmt = "%(asctime)s %(name)s %(levelname)s %(message)s"
+    if args.command is None:  # the desk: never write over the screen
+        path = log_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(level=level, format=fmt, filename=path, force=True)
+    else:
+        logging.basicConfig(level=level, format=fmt, stream=sys.stderr, force=True)
+    if not args.verbose:
+        logging.getLogger("tui.sim.ws").setLevel(logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    _logging(args)
     if args.command == "sim":
         from tui.sim import cli as sim_cli
 
