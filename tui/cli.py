@@ -43,7 +43,8 @@ def _scrip_options(p: argparse.ArgumentParser, *, required: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="marketdesk", description=DESCRIPTION)
+    # allow_abbrev=False: `sim --token X` must not be taken for --token-env/--token-file
+    parser = argparse.ArgumentParser(prog="marketdesk", description=DESCRIPTION, allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"marketdesk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     _feed_options(parser, url_required=False)

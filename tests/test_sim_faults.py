@@ -1,0 +1,114 @@
+"""Fault injection: garbage frames, drops, stalls, kicks, and a consumer too slow to keep up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from conftest_sim import TOKEN, Replica, collect, open_ws, recv_json, recv_until, ws_headers
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tui.sim.server import Faults, SimConfig, SimServer
+
+RELIANCE, OGDC = "NSE|2885", "PSX|OGDC"
+
+
+def sim(**kwargs: object) -> SimServer:
+    return SimServer(SimConfig(**{"rate": 2000.0, **kwargs}))  # type: ignore[arg-type]
+
+
+async def test_garbage_ratio_sends_every_kind_of_bad_frame() -> None:
+    async with sim(rate=3000.0, faults=Faults(garbage_ratio=0.2)) as s:
+        ws = await open_ws(s.endpoint("L1"))
+        await recv_json(ws)
+        await ws.send(json.dumps({"t": "d", "k": f"{RELIANCE}#{OGDC}#NSE|1333#PSX|HBL"}))
+        frames = await collect(ws, 1.0)
+        await ws.close()
+    replica = Replica()
+    good = sum(replica.feed(f) is not None for f in frames)
+    kinds = replica.errors.by_kind
+    assert good > 200
+    assert {"not-json", "not-object", "unknown-type", "missing-key"} <= set(kinds)
+    assert 0.1 < replica.errors.total / good < 0.3
+    replica.market.flush(0.0)
+    assert kinds["bad-number"] > 0
+
+
+async def test_drop_all_aborts_without_a_close_frame() -> None:
+    async with sim() as s:
+        ws = await open_ws(s.endpoint("L1"))
+        await recv_json(ws)
+        assert s.drop_all() == 1
+        with pytest.raises(ConnectionClosed) as info:
+            await asyncio.wait_for(ws.recv(), 2)
+        assert info.value.rcvd is None
+        await asyncio.sleep(0.05)
+        assert s.connections(TOKEN) == 0
+
+
+async def test_drop_every_fault() -> None:
+    async with sim(faults=Faults(drop_every=0.2)) as s:
+        ws = await open_ws(s.endpoint("L1"))
+        await recv_json(ws)
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(collect(ws, 2.0), 3)
+            await ws.recv()
+
+
+@pytest.mark.parametrize("pongs", [False, True])
+async def test_stall_holds_every_frame_then_resyncs(pongs: bool) -> None:
+    async with sim(rate=3000.0) as s:
+        ws = await open_ws(s.endpoint("L1"))
+        await recv_json(ws)
+        await ws.send(json.dumps({"t": "d", "k": f"{RELIANCE}#{OGDC}"}))
+        await recv_until(ws, "df")
+        assert s.stall(0.6, pongs=pongs) == 1
+        await collect(ws, 0.05)  # what was already on the way
+        pong = asyncio.ensure_future(await ws.ping())
+        await ws.send(json.dumps({"t": "h"}))
+        assert await collect(ws, 0.4) == []
+        assert pong.done() is pongs
+        frames = await collect(ws, 0.5)
+        kinds = [json.loads(f)["t"] for f in frames]
+        data = [k for k in kinds if k != "h"]
+        assert "h" in kinds and data[:2] == ["dk", "dk"] and "df" in data
+        if pongs:  # it was read during the stall and held back, so it comes first
+            assert kinds[0] == "h"
+        await asyncio.wait_for(pong, 1)
+        await ws.close()
+
+
+async def test_a_slow_consumer_is_resynced_with_fresh_snapshots(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("tui.sim.session.HIGH_WATER", 64 * 1024)
+    monkeypatch.setattr("tui.sim.server.MAX_QUEUED", 2000)
+    async with sim(rate=20000.0) as s:
+        keys = [i.key for i in s.instruments if not i.index]
+        stocks = "#".join(keys)
+        ws = await connect(s.endpoint("L2"), additional_headers=ws_headers(), max_queue=2)
+        await recv_json(ws)
+        await ws.send(json.dumps({"t": "d", "k": stocks}))
+        await ws.send(json.dumps({"t": "l", "k": stocks}))
+        session = next(iter(s.sessions))
+        async with asyncio.timeout(5):  # the client reads nothing: the server must give up
+            while not session.resync:
+                await asyncio.sleep(0.05)
+        replica = Replica()
+        snapshots = checks = 0
+        async with asyncio.timeout(5):
+            while snapshots < 4 * len(keys) or checks < 1000:  # subscription, then resync
+                msg = replica.feed(await ws.recv())
+                assert msg is not None
+                snapshots += msg["t"] in ("dk", "lk")
+                key = f"{msg.get('e')}|{msg.get('tk')}"
+                if msg["t"] == "df":
+                    replica.check_depth(key)
+                    checks += 1
+        assert replica.errors.total == 0, replica.errors.samples
+        await ws.send(json.dumps({"t": "ud", "k": stocks}))
+        await ws.send(json.dumps({"t": "ul", "k": stocks}))
+        await recv_until(ws, "ulk", timeout=10)
+        await ws.close()

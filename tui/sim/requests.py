@@ -1,0 +1,211 @@
+"""What the simulator does with each client message (docs/PROTOCOL.md, "Client -> server").
+
+Contract: :meth:`Requests.handle` never raises, whatever the frame; anything it cannot
+use is answered with ``er`` and the connection stays open.  Auth follows the protocol:
+a header/query token was checked at the upgrade (``ck OK`` at once); otherwise only ``c``
+and ``h`` are accepted until ``ck OK``; a bad ``c`` gets ``ck NOT_OK`` and close 4001;
+past the per-token session limit, ``ck NOT_OK`` "Maximum sessions limit" and close 4029.
+Access levels: L0 serves touchline of the L0 list only, L1 adds depth of everything,
+L2 adds order-level.  A (re)subscription always answers with fresh snapshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+
+from tui.feed.protocol import (
+    CLIENT_TYPES,
+    Connect,
+    ConnectAck,
+    DepthUnsubscribed,
+    Error,
+    Heartbeat,
+    OrdersUnsubscribed,
+    TouchlineUnsubscribed,
+    encode,
+    join_keys,
+    split_keys,
+)
+from tui.sim.frames import json_frame, text_frame
+from tui.sim.session import Session
+
+if TYPE_CHECKING:
+    from tui.sim.server import SimServer
+
+log = logging.getLogger("tui.sim")
+
+INVALID_SESSION: Final = "Invalid session key"
+SESSION_LIMIT: Final = "Maximum sessions limit"
+_HEARTBEAT: Final = text_frame(encode(Heartbeat()))
+_UNSUB_ACKS: Final = {"u": ("t", TouchlineUnsubscribed), "ud": ("d", DepthUnsubscribed),
+                      "ul": ("l", OrdersUnsubscribed)}
+_decode = msgspec.json.Decoder().decode
+
+
+def control(message: msgspec.Struct) -> bytes:
+    return text_frame(encode(message))
+
+
+class Requests:
+    def __init__(self, server: SimServer) -> None:
+        self.server = server
+        self._closing: set[asyncio.Task[None]] = set()
+
+    # -- entry point ----------------------------------------------------------------------
+    def handle(self, s: Session, raw: str | bytes) -> None:
+        """One client frame.  Never raises."""
+        try:
+            self._handle(s, raw)
+        except Exception:
+            log.exception("sim: request failed on connection #%d", s.serial)
+            s.push_control(control(Error(emsg="internal error")))
+        self.server.flush(s)
+
+    def _handle(self, s: Session, raw: str | bytes) -> None:
+        try:
+            msg = _decode(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            s.push_control(control(Error(emsg="malformed request: not JSON")))
+            return
+        if type(msg) is not dict:
+            s.push_control(control(Error(emsg="malformed request: not an object")))
+            return
+        t = msg.get("t")
+        struct = CLIENT_TYPES.get(t) if isinstance(t, str) else None
+        if struct is None:
+            s.push_control(control(Error(emsg=f"unknown request type {str(t)[:16]!r}")))
+            return
+        try:
+            request: Any = msgspec.convert(msg, struct)
+        except msgspec.ValidationError as exc:
+            detail = str(exc).replace(str(msg.get("susertoken", "\0")), "<redacted>")
+            s.push_control(control(Error(emsg=f"malformed request: {detail[:80]}")))
+            return
+        if t == "h":
+            s.push_control(_HEARTBEAT)
+        elif t == "c":
+            self._connect(s, request)
+        elif not s.authed:
+            s.push_control(control(Error(emsg="not authenticated")))
+        elif t in ("t", "d", "l"):
+            self.subscribe(s, t, split_keys(request.k))
+        elif t in _UNSUB_ACKS:
+            self.unsubscribe(s, t, split_keys(request.k))
+        else:  # "o": order updates
+            s.push_control(control(Error(emsg="not supported")))
+
+    # -- auth -----------------------------------------------------------------------------
+    def _connect(self, s: Session, request: Connect) -> None:
+        token = request.susertoken
+        server = self.server
+        if s.authed:
+            same = s.token is not None and hmac.compare_digest(token.encode(), s.token.encode())
+            if same:
+                s.push_control(control(ConnectAck(s="OK", uid=s.uid)))
+                return
+        elif server.token_ok(token):
+            self.login(s, token, request.uid or server.uid_of(token))
+            return
+        s.push_control(control(ConnectAck(s="NOT_OK", emsg=INVALID_SESSION)))
+        server.release(s)
+        self.close(s, 4001, INVALID_SESSION)
+
+    def login(self, s: Session, token: str, uid: str) -> None:
+        """Authenticate ``s`` with a good token: ``ck OK``, or refused past the limit."""
+        s.uid = uid
+        if self.server.hold(s, token):
+            s.push_control(control(ConnectAck(s="OK", uid=uid)))
+            self.server.flush(s)
+        else:
+            self.refuse_session(s)
+
+    def refuse_session(self, s: Session) -> None:
+        """``ck NOT_OK`` "Maximum sessions limit", then close 4029 (also the kick fault)."""
+        s.push_control(control(ConnectAck(s="NOT_OK", emsg=SESSION_LIMIT)))
+        self.server.release(s)
+        self.close(s, 4029, SESSION_LIMIT)
+
+    def close(self, s: Session, code: int, reason: str) -> None:
+        """Send what is queued (even while stalled), then the close frame."""
+        if s.closing:
+            return
+        s.closing = True
+        s.stalled = False
+        s.resume_reading()
+        s.resync = False
+        if s.open:
+            s.write()
+        task = asyncio.get_running_loop().create_task(s.ws.close(code, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    # -- subscriptions --------------------------------------------------------------------
+    def subscribe(self, s: Session, kind: str, keys: list[str]) -> None:
+        server = self.server
+        if not keys:
+            s.push_control(control(Error(emsg="no scrips in request")))
+            return
+        registry = server.subs[kind]
+        scrips = server.market.scrips
+        added = False
+        for key in dict.fromkeys(keys):
+            scrip = scrips.get(key)
+            refusal = self._refusal(s.level, kind, scrip.inst if scrip is not None else None)
+            if refusal:
+                s.push_control(control(Error(emsg=refusal, k=key[:64])))
+                continue
+            s.subs[kind].add(key)
+            registry.setdefault(key, set()).add(s)
+            s.push(self._snapshot(kind, key))
+            added = True
+        if added:
+            server.wake()
+
+    @staticmethod
+    def _refusal(level: str, kind: str, inst: Any) -> str:
+        """Why ``level`` may not subscribe ``kind`` of ``inst`` ("" if it may)."""
+        if inst is None:
+            return "unknown scrip"
+        if level == "L0":
+            if kind != "t":
+                return "depth not available at L0" if kind == "d" else "order-level data needs L2"
+            if not inst.l0:
+                return "scrip not available at L0"
+        if kind == "l":
+            if level != "L2":
+                return "order-level data needs L2"
+            if inst.index:
+                return "no order book for an index"
+        return ""
+
+    def unsubscribe(self, s: Session, t: str, keys: list[str]) -> None:
+        kind, ack = _UNSUB_ACKS[t]
+        registry = self.server.subs[kind]
+        for key in keys:
+            if key in s.subs[kind]:
+                s.subs[kind].discard(key)
+                subscribers = registry.get(key)
+                if subscribers is not None:
+                    subscribers.discard(s)
+                    if not subscribers:
+                        del registry[key]
+        s.push_control(control(ack(k=join_keys(keys)[:4096])))
+
+    def snapshots(self, s: Session) -> None:
+        """Queue fresh snapshots of everything ``s`` subscribes (a resync)."""
+        for kind in ("t", "d", "l"):
+            for key in s.subs[kind]:
+                s.parts.append(self._snapshot(kind, key))
+
+    def _snapshot(self, kind: str, key: str) -> bytes:
+        market = self.server.market
+        if kind == "d":
+            return json_frame(market.depth_snapshot(key))
+        if kind == "t":
+            return json_frame(market.touch_snapshot(key))
+        return json_frame(market.book_snapshot(key))
