@@ -343,6 +343,10 @@ class DecodeErrors:
         return dict(self.by_kind)
 
 
+def _refuse_market(msg: dict[str, Any]) -> None:
+    raise TypeError("FrameReader.feed needs a sink for market messages")
+
+
 class FrameReader:
     """Turns raw frames into dict messages, or counts why it could not.
 
@@ -357,26 +361,36 @@ class FrameReader:
         self, errors: DecodeErrors, sink: Callable[[dict[str, Any]], None] | None = None
     ) -> None:
         self.errors = errors
-        self.sink = sink
         self._decode = msgspec.json.Decoder(float_hook=str).decode
+        #: the hot path; a closure so that a frame costs no attribute look-ups
+        self.feed: Callable[[str | bytes], dict[str, Any] | None] = self._feed(sink)
 
-    def feed(self, frame: str | bytes) -> dict[str, Any] | None:
-        try:
-            msg = self._decode(frame)
-        except (msgspec.DecodeError, UnicodeDecodeError, TypeError):
-            self.errors.add(NOT_JSON, frame[:200])
-            return None
-        if type(msg) is dict:
-            t = msg.get("t")
-            if t in MARKET_TAGS:
-                self.sink(msg)  # type: ignore[misc]
+    def _feed(
+        self, sink: Callable[[dict[str, Any]], None] | None
+    ) -> Callable[[str | bytes], dict[str, Any] | None]:
+        decode, add, market, control = self._decode, self.errors.add, MARKET_TAGS, CONTROL_TYPES
+        deliver = sink if sink is not None else _refuse_market
+
+        def feed(frame: str | bytes) -> dict[str, Any] | None:
+            """Market messages to the sink; a control message is returned; None otherwise."""
+            try:
+                msg = decode(frame)
+            except (msgspec.DecodeError, UnicodeDecodeError, TypeError):
+                add(NOT_JSON, frame[:200])
                 return None
-            if t in CONTROL_TYPES:
-                return msg
-            self.errors.add(UNKNOWN_TYPE, frame[:200])
-        else:
-            self.errors.add(NOT_OBJECT, frame[:200])
-        return None
+            if type(msg) is dict:
+                t = msg.get("t")
+                if t in market:
+                    deliver(msg)
+                    return None
+                if t in control:
+                    return msg
+                add(UNKNOWN_TYPE, frame[:200])
+            else:
+                add(NOT_OBJECT, frame[:200])
+            return None
+
+        return feed
 
     def read(self, frame: str | bytes) -> dict[str, Any] | None:
         try:

@@ -23,3 +23,13 @@ PERCENT_FIELDS: Final = frozenset(["pc"])
 TEXT_FIELDS: Final = frozenset(["e", "tk", "ts", "ltt"])
 #: Fields that are not part of the scrip's state.
 WIRE_ONLY: Final = frozenset(["t"])
+
+#: One look-up per field at conversion time: what kind of value it holds.
+PRICE, INT, PERCENT, TEXT, SKIP = range(5)
+KIND: Final[dict[str, int]] = {
+    **dict.fromkeys(PRICE_FIELDS, PRICE),
+    **dict.fromkeys(INT_FIELDS, INT),
+    **dict.fromkeys(PERCENT_FIELDS, PERCENT),
+    **dict.fromkeys(TEXT_FIELDS, TEXT),
+    **dict.fromkeys(WIRE_ONLY | {"pp"}, SKIP),
+}

@@ -18,10 +18,25 @@ _POW10: Final[tuple[int, ...]] = tuple(10**i for i in range(19))
 
 def to_units(text: object, pp: int, *, signed: bool = False) -> int | None:
     """A decimal string (or int) as an integer count of ``10^-pp``; ``None`` if not one."""
+    if type(text) is str:
+        # the usual shape first: ASCII digits with exactly ``pp`` decimals ("2486.45")
+        negative = signed and text[:1] == "-"
+        whole, dot, frac = (text[1:] if negative else text).partition(".")
+        if len(frac) == pp and dot and whole.isdigit() and frac.isdigit() and text.isascii():
+            value = int(whole + frac)
+            if value >= MAX_UNITS:
+                return None
+            return -value if negative else value
+        return _to_units_slow(text, pp, signed)
     if type(text) is int:
         value = text * _POW10[pp]
         return value if abs(value) < MAX_UNITS and (signed or value >= 0) else None
-    if type(text) is not str or not text or len(text) > 24:
+    return None
+
+
+def _to_units_slow(text: str, pp: int, signed: bool) -> int | None:
+    """Every other shape: a sign, fewer or more decimals, no dot; and every refusal."""
+    if not text or len(text) > 24:
         return None
     negative = text[0] == "-"
     if negative:

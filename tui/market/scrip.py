@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from tui.feed.protocol import BAD_NUMBER, DecodeErrors
-from tui.market.fields import INT_FIELDS, LEVELS, PERCENT_FIELDS, PRICE_FIELDS, WIRE_ONLY
+from tui.market.fields import INT, KIND, LEVELS, PERCENT, PRICE, SKIP, TEXT
 from tui.market.prices import DEFAULT_PRECISION, format_units, to_int, to_units
 
 _MAX_PRECISION: Final = 8
 _NOTHING: Final = object()
+#: Converted prices by wire text, one table per precision: prices repeat (a tick grid, a
+#: few levels), so most conversions are one look-up.  Cleared when full, never stale.
+_PRICE_CACHE: Final[list[dict[str, int]]] = [{} for _ in range(_MAX_PRECISION + 1)]
+_PRICE_CACHE_SIZE: Final = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,17 +100,25 @@ class Scrip:
                 raw = self.raw = {"pp": pp_text}
                 changed = True
         pp = self.pp
+        units_of = _PRICE_CACHE[pp]
         for name, text in delta.items():
-            if name in WIRE_ONLY or raw.get(name, _NOTHING) == text:
+            if raw.get(name, _NOTHING) == text:
                 continue
             raw[name] = text
-            if name in PRICE_FIELDS:
-                value: int | str | None = to_units(text, pp)
-            elif name in INT_FIELDS:
+            kind = KIND.get(name, TEXT)
+            if kind == PRICE:
+                value: int | str | None = units_of.get(text)
+                if value is None:
+                    value = to_units(text, pp)
+                    if value is not None and type(text) is str:
+                        if len(units_of) >= _PRICE_CACHE_SIZE:
+                            units_of.clear()
+                        units_of[text] = value
+            elif kind == INT:
                 value = to_int(text)
-            elif name in PERCENT_FIELDS:
+            elif kind == PERCENT:
                 value = to_units(text, 2, signed=True)
-            elif name == "pp":
+            elif kind == SKIP:
                 continue
             else:
                 value = text if type(text) is str else None

@@ -11,6 +11,7 @@ State is keyed ``EXCH|TOKEN``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tui.feed.protocol import MISSING_KEY, DecodeErrors
@@ -28,44 +29,57 @@ class Market:
         self.dirty: set[str] = set()
         #: scrips whose L2 sequence jumped: the client resubscribes them for a fresh ``lk``
         self.resync: set[str] = set()
+        #: merge one market message (``FrameReader`` checked ``t``); never raises
+        self.apply: Callable[[dict[str, Any]], None] = self._hot_path()
 
-    def apply(self, msg: dict[str, Any]) -> None:
-        """Merge one market message (``FrameReader`` checked ``t``); never raises."""
-        try:
-            key = msg["e"] + "|" + msg["tk"]
-        except (KeyError, TypeError):
-            self.errors.add(MISSING_KEY, repr(msg)[:200])
-            return
-        t = msg["t"]
-        if t == "df" or t == "tf":
-            scrip = self.scrips.get(key)
-            if scrip is None:
-                scrip = self.scrips[key] = Scrip(key)
-            scrip.delta.update(msg)  # Scrip.merge, inlined: this is the hot path
-        elif t == "dk" or t == "tk":
+    def _hot_path(self) -> Callable[[dict[str, Any]], None]:
+        """``apply`` as a closure over its tables: the commonest message (a delta) costs a
+        key, one look-up, one ``dict.update`` and one set insert, and no attribute look-ups."""
+        scrips, get, mark, other = self.scrips, self.scrips.get, self.dirty.add, self._other
+
+        def apply(msg: dict[str, Any]) -> None:
+            try:
+                key = msg["e"] + "|" + msg["tk"]
+            except (KeyError, TypeError):
+                self.errors.add(MISSING_KEY, repr(msg)[:200])
+                return
+            t = msg["t"]
+            if t == "df" or t == "tf":
+                scrip = get(key)
+                if scrip is None:
+                    scrip = scrips[key] = Scrip(key)
+                scrip.delta.update(msg)  # Scrip.merge, inlined
+            else:
+                other(t, key, msg)
+            mark(key)
+
+        return apply
+
+    def _other(self, t: str, key: str, msg: dict[str, Any]) -> None:
+        if t == "dk" or t == "tk":
             scrip = self.scrips.get(key)
             if scrip is None:
                 scrip = self.scrips[key] = Scrip(key)
             scrip.replace(msg)
-        else:
-            book = self.books.get(key)
-            if book is None:
-                book = self.books[key] = OrderBook(key)
-            if t == "lo":
-                book.event(msg, self.errors)
-                self.tape.append(msg, str(msg.get("ac", "?")))
-            elif t == "lt":
-                book.execution(msg, self.errors)
-                self.tape.append(msg, "T")
-            else:  # "lk"
-                book.snapshot(msg, self.errors)
-            if book.gap:
-                self.resync.add(key)
-        self.dirty.add(key)
+            return
+        book = self.books.get(key)
+        if book is None:
+            book = self.books[key] = OrderBook(key)
+        if t == "lo":
+            book.event(msg, self.errors)
+            self.tape.append(msg, str(msg.get("ac", "?")))
+        elif t == "lt":
+            book.execution(msg, self.errors)
+            self.tape.append(msg, "T")
+        else:  # "lk"
+            book.snapshot(msg, self.errors)
+        if book.gap:
+            self.resync.add(key)
 
     def flush(self, now: float) -> set[str]:
         """The keys that received messages since the last call (stamped ``updated = now``)."""
-        dirty, self.dirty = self.dirty, set()
+        dirty = set(self.dirty)  # the set itself is bound into the hot path: copy, clear
+        self.dirty.clear()
         scrips = self.scrips
         for key in dirty:
             scrip = scrips.get(key)
