@@ -44,7 +44,7 @@ def exit_code(client: FeedClient) -> int:
         return EXIT_AUTH
     if client.health.stopped_in == "session-limit":
         return EXIT_SESSION_LIMIT
-    if client.health.connected_since is None and state != "live":
+    if client.health.sessions == 0:  # never acknowledged: never reached the feed
         return EXIT_UNREACHABLE
     return EXIT_OK
 
