@@ -26,8 +26,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/socket.py
 
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check tui tests bench
+	$(BIN)/ruff check tui tests bench tools
 	$(BIN)/mypy
 
 clean:

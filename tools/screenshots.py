@@ -1,0 +1,70 @@
+"""Write the pictures in screenshots/ from the app itself (``make screenshots``).
+
+The desk is filled from the seeded simulator market (no socket, no wall clock), so the
+pictures are the same on every machine and change only when the UI does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tui.app import make_app  # noqa: E402
+from tui.feed.health import Health  # noqa: E402
+from tui.market.store import Market  # noqa: E402
+from tui.sim.market import SimMarket  # noqa: E402
+
+FT0 = 1750651200.0  # 2025-06-23 04:00 UTC: PSX and NSE are both trading
+SIZES = {"desk": (160, 48), "desk-80x24": (80, 24)}
+
+
+def filled_market(seed: int = 7, steps: int = 4000) -> Market:
+    sim = SimMarket(seed)
+    market = Market()
+    for msg in sim.snapshot_messages(depth=True, orders=True):
+        market.apply(msg)
+    for step in sim.run(steps, FT0, dt=0.01):
+        for msg in step.l2:
+            market.apply(msg)
+        if step.df is not None:
+            market.apply(step.df)
+    return market
+
+
+def health(market: Market) -> Health:
+    return Health(
+        state="live", endpoint="ws://127.0.0.1:8765/2.0/market/feed/l2", level="L2",
+        connected_since=FT0 - 3600, reconnects=0, messages=482_113, bytes=61_540_219,
+        msg_rate=4012.0, byte_rate=512_000.0, lag=0.04, subscriptions=len(market.scrips),
+        connections_used=1,
+    )
+
+
+async def shoot(name: str, size: tuple[int, int], out: Path) -> Path:
+    market = filled_market()
+    figures = health(market)
+    app = make_app(market, selected="PSX|OGDC", clock=lambda: 100.0, refresh_hz=0,
+                   health=lambda: figures, tz=timezone.utc)
+    async with app.run_test(size=size) as pilot:
+        app.flush()
+        await pilot.pause()
+        path = out / f"{name}.svg"
+        app.save_screenshot(filename=path.name, path=str(out))
+    return path
+
+
+def main() -> int:
+    out = ROOT / "screenshots"
+    out.mkdir(exist_ok=True)
+    for name, size in SIZES.items():
+        print(asyncio.run(shoot(name, size, out)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
