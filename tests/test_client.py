@@ -14,12 +14,13 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from helpers import until
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
@@ -36,14 +37,6 @@ def new_token() -> str:
     """A fresh token per client: a failing test never leaves a claim behind for the next."""
     return f"tok-{next(_ids)}-Zq9sEcReT"
 
-
-async def until(cond: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or cond}")
-        await asyncio.sleep(0.01)
 
 
 class FakeFeed:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from helpers import until
 from websockets.asyncio.client import connect
 
 from tui.feed import sessions
@@ -30,14 +31,6 @@ _ids = itertools.count()
 def new_token() -> str:
     return f"sim-{next(_ids)}-Kx7pSeCrEt"
 
-
-async def until(cond: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or cond}")
-        await asyncio.sleep(0.01)
 
 
 @contextlib.asynccontextmanager

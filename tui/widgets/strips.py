@@ -126,6 +126,12 @@ class LineStyles:
         return Strip(segments).adjust_cell_length(width, self.base)
 
 
+def header_strip(widget: Widget, columns: Sequence[Column], style: str, width: int) -> Strip:
+    """The title row of a table widget, in ``style`` (cache it: it changes with the layout)."""
+    titles = {c.key: (c.title, "") for c in columns}
+    return LineStyles(widget, style).strip(table_line(columns, titles), width)
+
+
 class LinesWidget(Widget):
     """A small widget drawn from a few lines that are rebuilt only when told to.
 

@@ -21,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.market.prices import DEFAULT_PRECISION, format_qty, format_units, to_int, to_units
-from tui.widgets.strips import Cell, Column, LineStyles, clock_text, fit, table_line
+from tui.widgets.strips import Cell, Column, LineStyles, clock_text, fit, header_strip, table_line
 
 if TYPE_CHECKING:
     from tui.market.store import Market
@@ -175,9 +175,7 @@ class L2Tape(ScrollView, can_focus=True):
             styles = self._styles = LineStyles(self)
         if y == 0:
             if self._header is None:
-                titles = {c.key: (c.title, "") for c in self._shown}
-                header = LineStyles(self, "tape--header")
-                self._header = header.strip(table_line(self._shown, titles), width)
+                self._header = header_strip(self, self._shown, "tape--header", width)
             return self._header
         row = y - 1 + int(self.scroll_offset.y)
         if not self._rows:

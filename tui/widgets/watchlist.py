@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.market.prices import format_qty, format_units
-from tui.widgets.strips import Cell, Column, LineStyles, fit, table_line
+from tui.widgets.strips import Cell, Column, LineStyles, fit, header_strip, table_line
 
 if TYPE_CHECKING:
     from tui.market.store import Market
@@ -190,9 +190,7 @@ class Watchlist(ScrollView, can_focus=True):
             self._layout(width)
         if y == 0:
             if self._header is None:
-                titles = {c.key: (c.title, "") for c in self._shown}
-                base = LineStyles(self, "watchlist--header")
-                self._header = base.strip(table_line(self._shown, titles), width)
+                self._header = header_strip(self, self._shown, "watchlist--header", width)
             return self._header
         row = y - 1 + int(self.scroll_offset.y)
         if row >= len(self.keys):
