@@ -1,8 +1,8 @@
 """FeedClient against a small in-test Noren-style server (websockets.asyncio.server).
 
-Covers the auth modes, close codes, ck handling, replay, backoff policy, the stall
-watchdog, one-connection-per-token and secrets.  The end-to-end tests against the real
-simulator are in test_client_sim.py.
+Covers the auth modes, close codes, ck handling, replay, one-connection-per-token and
+secrets.  The reconnect policy is in test_client_retry.py; the end-to-end tests against
+the real simulator are in test_client_sim.py.
 """
 
 from __future__ import annotations
