@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui.feed.protocol import DecodeErrors, FrameReader
+from tui.feed.frames import DecodeErrors, FrameReader
 from tui.market.store import Market
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 
-from tui.feed.protocol import DecodeErrors, FrameReader
+from tui.feed.frames import DecodeErrors, FrameReader
 from tui.market.store import Market
 
 TOKEN = "demo-token"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.feed.protocol import DecodeErrors, FrameReader
+from tui.feed.frames import DecodeErrors, FrameReader
 from tui.market.store import Market
 
 NOW = 1000.0

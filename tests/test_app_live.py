@@ -7,7 +7,7 @@ import asyncio
 from tui.app import make_app
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.protocol import DecodeErrors
+from tui.feed.frames import DecodeErrors
 from tui.market.store import Market
 from tui.sim.config import SimConfig
 from tui.sim.server import SimServer

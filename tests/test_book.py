@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.feed.protocol import BAD_MESSAGE
+from tui.feed.frames import BAD_MESSAGE
 from tui.market.store import Market
 
 E, TK = "PSX", "OGDC"

@@ -6,7 +6,8 @@ import pytest
 
 from tui.feed import sessions
 from tui.feed.config import FeedConfig, level_of, redact, redact_url, url_token
-from tui.feed.protocol import DecodeErrors, encode
+from tui.feed.frames import DecodeErrors
+from tui.feed.protocol import encode
 from tui.feed.redacting import protect
 from tui.feed.subscriptions import CHUNK, Subscriptions
 

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.feed.protocol import BAD_NUMBER
+from tui.feed.frames import BAD_NUMBER
 from tui.market.fields import INT_FIELDS, PERCENT_FIELDS, PRICE_FIELDS
 from tui.market.store import Market
 

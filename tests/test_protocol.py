@@ -3,12 +3,13 @@
 import msgspec
 import pytest
 
+from tui.feed import frames as fr
 from tui.feed import protocol as p
 
 
 @pytest.fixture
 def reader():
-    return p.FrameReader(p.DecodeErrors(redact=("s3cret",)))
+    return fr.FrameReader(fr.DecodeErrors(redact=("s3cret",)))
 
 
 def test_market_frames_decode_to_dicts_with_exact_numbers(reader):
@@ -19,15 +20,15 @@ def test_market_frames_decode_to_dicts_with_exact_numbers(reader):
 @pytest.mark.parametrize(
     ("frame", "kind"),
     [
-        (b"garbage", p.NOT_JSON),
-        (b'{"t":"df"', p.NOT_JSON),
-        (b"\xff\xfe", p.NOT_JSON),
-        (b"[1,2]", p.NOT_OBJECT),
-        (b'"df"', p.NOT_OBJECT),
-        (b'{"t":"zz"}', p.UNKNOWN_TYPE),
-        (b'{"lp":"1"}', p.UNKNOWN_TYPE),
-        (b'{"t":"df","tk":"1"}', p.MISSING_KEY),
-        (b'{"t":"df","e":"NSE","tk":22}', p.MISSING_KEY),
+        (b"garbage", fr.NOT_JSON),
+        (b'{"t":"df"', fr.NOT_JSON),
+        (b"\xff\xfe", fr.NOT_JSON),
+        (b"[1,2]", fr.NOT_OBJECT),
+        (b'"df"', fr.NOT_OBJECT),
+        (b'{"t":"zz"}', fr.UNKNOWN_TYPE),
+        (b'{"lp":"1"}', fr.UNKNOWN_TYPE),
+        (b'{"t":"df","tk":"1"}', fr.MISSING_KEY),
+        (b'{"t":"df","e":"NSE","tk":22}', fr.MISSING_KEY),
     ],
 )
 def test_bad_frames_are_counted_by_kind(reader, frame, kind):
@@ -40,14 +41,14 @@ def test_samples_are_truncated_and_redacted(reader):
     reader.read(b'{"t":"zz","susertoken":"s3cret","pad":"' + b"x" * 500 + b'"}')
     _kind, text = reader.errors.samples[-1]
     assert "s3cret" not in text and "<redacted>" in text
-    assert len(text) <= p.DecodeErrors.SAMPLE_CHARS + 1
+    assert len(text) <= fr.DecodeErrors.SAMPLE_CHARS + 1
 
 
 def test_control_messages_are_validated_against_their_struct(reader):
     ck = reader.control(reader.read(b'{"t":"ck","s":"OK","uid":"u1"}'))
     assert ck == p.ConnectAck(s="OK", uid="u1")
     assert reader.control(reader.read(b'{"t":"ck"}')) is None  # no status
-    assert reader.errors.by_kind == {p.BAD_MESSAGE: 1}
+    assert reader.errors.by_kind == {fr.BAD_MESSAGE: 1}
 
 
 def test_every_client_message_round_trips_through_its_struct():

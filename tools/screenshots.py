@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tui.app import make_app  # noqa: E402
-from tui.feed.health import Health  # noqa: E402
-from tui.market.store import Market  # noqa: E402
-from tui.sim.market import SimMarket  # noqa: E402
+from tui.app import make_app
+from tui.feed.health import Health
+from tui.market.store import Market
+from tui.sim.market import SimMarket
 
 FT0 = 1750651200.0  # 2025-06-23 04:00 UTC: PSX and NSE are both trading
 SIZES = {"desk": (160, 48), "desk-80x24": (80, 24)}
@@ -49,7 +49,7 @@ async def shoot(name: str, size: tuple[int, int], out: Path) -> Path:
     market = filled_market()
     figures = health(market)
     app = make_app(market, selected="PSX|OGDC", clock=lambda: 100.0, refresh_hz=0,
-                   health=lambda: figures, tz=timezone.utc)
+                   health=lambda: figures, tz=UTC)
     async with app.run_test(size=size) as pilot:
         app.flush()
         await pilot.pause()

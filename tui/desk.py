@@ -7,7 +7,7 @@ import sys
 
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.protocol import DecodeErrors
+from tui.feed.frames import DecodeErrors
 from tui.market.store import Market
 
 #: What a desk on a real feed watches when the user names nothing.

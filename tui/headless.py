@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.protocol import DecodeErrors
+from tui.feed.frames import DecodeErrors
 from tui.market.export import scrip_json
 from tui.market.store import Market
 

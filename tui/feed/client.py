@@ -38,6 +38,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tui.feed import connection as conn_
+from tui.feed import frames as fr
 from tui.feed import health as hs
 from tui.feed import protocol as p
 from tui.feed import sessions
@@ -86,7 +87,7 @@ class FeedClient:
         self._clock, self._wall = clock, wall
         self._secrets = config.secrets()
         protect(market.errors, self._secrets)
-        self._reader = p.FrameReader(market.errors, sink=market.apply)
+        self._reader = fr.FrameReader(market.errors, sink=market.apply)
         self._key = sessions.fingerprint(config.effective_token, config.url)
         rng = rng if rng is not None else random.Random()
         lo, hi, limit = config.backoff_min, config.backoff_max, config.session_limit_retry
@@ -114,7 +115,7 @@ class FeedClient:
 
     # -- public ---------------------------------------------------------------------
     @property
-    def errors(self) -> p.DecodeErrors:
+    def errors(self) -> fr.DecodeErrors:
         return self.market.errors
 
     @property
@@ -297,7 +298,7 @@ class FeedClient:
             try:  # zero-cost in 3.11 unless it raises
                 msg = feed(frame)
             except Exception as exc:  # noqa: BLE001 - one bad message must not drop the feed
-                self.market.errors.add(p.BAD_MESSAGE, f"{type(exc).__name__} on {frame[:120]!r}")
+                self.market.errors.add(fr.BAD_MESSAGE, f"{type(exc).__name__} on {frame[:120]!r}")
                 continue
             if msg is not None:
                 control(msg)

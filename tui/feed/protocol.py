@@ -3,32 +3,20 @@
 The Structs are the schema (see docs/PROTOCOL.md): the client encodes its requests with
 them, the simulator encodes everything it sends with them, and control messages are
 validated against them.  Market data (``tk tf dk df lk lo lt``) is *not* converted to a
-Struct on the hot path: :class:`FrameReader` decodes a frame to a plain dict once (msgspec,
+Struct on the hot path: ``tui.feed.frames.FrameReader`` decodes a frame to a plain dict once (msgspec,
 about 3x ``json.loads``) and the market state merges that dict as it is.  Measured on these
 machines a Struct decode plus a field-by-field merge runs at ~390k msgs/s against ~930k for
 decode-to-dict plus ``dict.update`` (see docs/BENCHMARKS.md).
 
-Every bad frame is counted by kind in :class:`DecodeErrors`; nothing here raises on input.
+Reading frames (and counting bad ones) is :mod:`tui.feed.frames`.
 """
 
 from __future__ import annotations
 
-from collections import Counter, deque
-from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType, field
-
-# ---------------------------------------------------------------------------- kinds
-
-NOT_JSON: Final = "not-json"
-NOT_OBJECT: Final = "not-object"
-UNKNOWN_TYPE: Final = "unknown-type"
-MISSING_KEY: Final = "missing-key"
-BAD_NUMBER: Final = "bad-number"
-BAD_MESSAGE: Final = "bad-message"
-ERROR_KINDS: Final = (NOT_JSON, NOT_OBJECT, UNKNOWN_TYPE, MISSING_KEY, BAD_NUMBER, BAD_MESSAGE)
 
 Opt = str | UnsetType
 
@@ -304,118 +292,3 @@ def join_keys(keys: list[str] | tuple[str, ...] | set[str]) -> str:
 def split_keys(k: str) -> list[str]:
     """The wire's ``k`` back to keys; empty parts dropped."""
     return [part for part in k.split("#") if part]
-
-
-# ------------------------------------------------------------------------ bad input
-
-
-class DecodeErrors:
-    """Bad frames counted by kind, with the last few kept (truncated) for the health pane."""
-
-    SAMPLE_CHARS: Final = 160
-
-    def __init__(self, keep: int = 8, redact: tuple[str, ...] = ()) -> None:
-        self.by_kind: Counter[str] = Counter()
-        self.samples: deque[tuple[str, str]] = deque(maxlen=keep)
-        self._redact = tuple(s for s in redact if s)
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_kind.values())
-
-    def add_secret(self, *secrets: str) -> None:
-        """Redact these from every sample kept from now on (empty strings are ignored)."""
-        self._redact = tuple(dict.fromkeys(self._redact + tuple(s for s in secrets if s)))
-
-    def add(self, kind: str, sample: object = "") -> None:
-        self.by_kind[kind] += 1
-        if isinstance(sample, bytes | bytearray):
-            text = bytes(sample).decode("utf-8", "replace")
-        else:
-            text = sample if isinstance(sample, str) else repr(sample)
-        for secret in self._redact:
-            text = text.replace(secret, "<redacted>")
-        if len(text) > self.SAMPLE_CHARS:
-            text = text[: self.SAMPLE_CHARS] + "…"
-        self.samples.append((kind, text))
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.by_kind)
-
-
-def _refuse_market(msg: dict[str, Any]) -> None:
-    raise TypeError("FrameReader.feed needs a sink for market messages")
-
-
-class FrameReader:
-    """Turns raw frames into dict messages, or counts why it could not.
-
-    :meth:`feed` is the hot path: market messages go straight to ``sink`` (normally
-    ``Market.apply``, which checks the ``e``/``tk`` key) and only control messages come
-    back.  :meth:`read` returns every good message (tests, tools, the simulator).
-    Numbers that arrive as JSON numbers keep their exact text (``float_hook=str``): a
-    price is never a float, even from a feed that does not quote its values.
-    """
-
-    def __init__(
-        self, errors: DecodeErrors, sink: Callable[[dict[str, Any]], None] | None = None
-    ) -> None:
-        self.errors = errors
-        self._decode = msgspec.json.Decoder(float_hook=str).decode
-        #: the hot path; a closure so that a frame costs no attribute look-ups
-        self.feed: Callable[[str | bytes], dict[str, Any] | None] = self._feed(sink)
-
-    def _feed(
-        self, sink: Callable[[dict[str, Any]], None] | None
-    ) -> Callable[[str | bytes], dict[str, Any] | None]:
-        decode, add, market, control = self._decode, self.errors.add, MARKET_TAGS, CONTROL_TYPES
-        deliver = sink if sink is not None else _refuse_market
-
-        def feed(frame: str | bytes) -> dict[str, Any] | None:
-            """Market messages to the sink; a control message is returned; None otherwise."""
-            try:
-                msg = decode(frame)
-            except (msgspec.DecodeError, UnicodeDecodeError, TypeError):
-                add(NOT_JSON, frame[:200])
-                return None
-            if type(msg) is dict:
-                t = msg.get("t")
-                if t in market:
-                    deliver(msg)
-                    return None
-                if t in control:
-                    return msg
-                add(UNKNOWN_TYPE, frame[:200])
-            else:
-                add(NOT_OBJECT, frame[:200])
-            return None
-
-        return feed
-
-    def read(self, frame: str | bytes) -> dict[str, Any] | None:
-        try:
-            msg = self._decode(frame)
-        except (msgspec.DecodeError, UnicodeDecodeError, TypeError):
-            self.errors.add(NOT_JSON, frame[:200])
-            return None
-        if type(msg) is not dict:
-            self.errors.add(NOT_OBJECT, frame[:200])
-            return None
-        t = msg.get("t")
-        if t in MARKET_TAGS:
-            if type(msg.get("e")) is not str or type(msg.get("tk")) is not str:
-                self.errors.add(MISSING_KEY, frame[:200])
-                return None
-            return msg
-        if t in CONTROL_TYPES:
-            return msg
-        self.errors.add(UNKNOWN_TYPE, frame[:200])
-        return None
-
-    def control(self, msg: dict[str, Any]) -> Struct | None:
-        """Validate a control message against its Struct (rare, so cost does not matter)."""
-        try:
-            return msgspec.convert(msg, CONTROL_TYPES[msg["t"]])
-        except (msgspec.ValidationError, KeyError):
-            self.errors.add(BAD_MESSAGE, repr(msg)[:200])
-            return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.feed.protocol import BAD_MESSAGE, BAD_NUMBER, DecodeErrors
+from tui.feed.frames import BAD_MESSAGE, BAD_NUMBER, DecodeErrors
 from tui.market.prices import to_int, to_units
 from tui.market.scrip import Level
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from tui.feed.protocol import BAD_NUMBER, DecodeErrors
+from tui.feed.frames import BAD_NUMBER, DecodeErrors
 from tui.market.fields import INT, KIND, LEVELS, PERCENT, PRICE, SKIP, TEXT
 from tui.market.prices import DEFAULT_PRECISION, format_units, to_int, to_units
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tui.feed.protocol import MISSING_KEY, DecodeErrors
+from tui.feed.frames import MISSING_KEY, DecodeErrors
 from tui.market.book import OrderBook
 from tui.market.scrip import Scrip
 from tui.market.tape import Tape
