@@ -177,7 +177,7 @@ def test_each_frame_hands_over_the_scrips_that_received_messages_once():
     market.apply({"t": "dk", "e": "NSE", "tk": "1", "pp": "2", "lp": "1.00"})
     market.apply({"t": "dk", "e": "NSE", "tk": "2", "pp": "2", "lp": "1.00"})
     assert market.flush(5.0) == {"NSE|1", "NSE|2"}
-    assert market.scrips["NSE|1"].updated == 5.0
+    assert market.updated["NSE|1"] == 5.0
     market.sweep()
     market.apply({"t": "df", "e": "NSE", "tk": "1", "lp": "1.05"})
     market.apply({"t": "df", "e": "NSE", "tk": "2", "lp": "1.00"})  # same value again

@@ -50,7 +50,7 @@ class Scrip:
     (or ``Market.view``), never through ``raw`` directly.
     """
 
-    __slots__ = ("delta", "generation", "key", "pp", "raw", "updated", "values")
+    __slots__ = ("delta", "generation", "key", "pp", "raw", "values")
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -61,8 +61,6 @@ class Scrip:
         #: typed values of the fields that converted (prices in units of 10^-pp)
         self.values: dict[str, int | str] = {}
         self.pp = DEFAULT_PRECISION
-        #: clock time of the last frame in which a message for this scrip arrived
-        self.updated = 0.0
         #: bumped on every snapshot (tk/dk)
         self.generation = 0
 

@@ -27,6 +27,8 @@ class Market:
         self.books: dict[str, OrderBook] = {}
         self.tape = Tape(tape_len)
         self.dirty: set[str] = set()
+        #: clock time of the last frame in which each scrip received a message
+        self.updated: dict[str, float] = {}
         #: scrips whose L2 sequence jumped: the client resubscribes them for a fresh ``lk``
         self.resync: set[str] = set()
         #: merge one market message (``FrameReader`` checked ``t``); never raises
@@ -77,14 +79,10 @@ class Market:
             self.resync.add(key)
 
     def flush(self, now: float) -> set[str]:
-        """The keys that received messages since the last call (stamped ``updated = now``)."""
-        dirty = set(self.dirty)  # the set itself is bound into the hot path: copy, clear
+        """The keys that received messages since the last call; ``updated[key] = now``."""
+        dirty = self.dirty.copy()  # the set itself is bound into the hot path: copy, clear
         self.dirty.clear()
-        scrips = self.scrips
-        for key in dirty:
-            scrip = scrips.get(key)
-            if scrip is not None:
-                scrip.updated = now
+        self.updated.update(dict.fromkeys(dirty, now))  # in C: no loop per key
         return dirty
 
     def view(self, key: str) -> Scrip | None:
@@ -107,5 +105,6 @@ class Market:
         """Drop a scrip that is no longer subscribed."""
         self.scrips.pop(key, None)
         self.books.pop(key, None)
+        self.updated.pop(key, None)
         self.dirty.discard(key)
         self.resync.discard(key)
