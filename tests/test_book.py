@@ -109,4 +109,5 @@ def test_the_tape_is_bounded_but_counts_what_fell_off():
         market.apply({"t": "lo", "e": E, "tk": TK, "sq": str(i), "ac": "A", "oid": f"o{i}", "sd": "B", "pr": "1.00", "q": "1"})
     assert len(market.tape.events) == 10 and market.tape.total == 25
     assert [ev.oid for ev in market.tape.since(20)] == [f"o{i}" for i in range(21, 26)]
-    assert len(market.tape.since(0)) == 10
+    assert len(market.tape.since(0)) == 10, "fell off the end: all that is held"
+    assert market.tape.since(25) == []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
-
 from market_fixtures import NOW, OGDC, RELIANCE, FixedHealth, build_market, tick
 from textual.app import App, ComposeResult
 
@@ -12,7 +10,7 @@ from tui.market.tape import Tape
 from tui.widgets.health import HealthPanel
 from tui.widgets.ladder import Ladder
 from tui.widgets.strips import Column, fit, pad
-from tui.widgets.tape import L2Tape, _since
+from tui.widgets.tape import L2Tape
 from tui.widgets.watchlist import Watchlist
 
 
@@ -138,13 +136,6 @@ def test_the_panel_is_rebuilt_only_when_a_shown_figure_moves():
 
 
 # -- tape ------------------------------------------------------------------------------
-
-
-def test_since_takes_only_the_missing_events_oldest_first():
-    events = deque(range(10), maxlen=10)
-    assert list(_since(events, 3)) == [7, 8, 9]
-    assert list(_since(events, 0)) == []
-    assert list(_since(events, 50)) == list(range(10)), "fell off the end: all that is held"
 
 
 def test_the_tape_keeps_a_bounded_list_of_the_selected_scrips_events():

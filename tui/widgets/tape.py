@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import textwrap
 from collections import deque
-from collections.abc import Iterator
 from datetime import tzinfo
 from itertools import islice
 from typing import TYPE_CHECKING, ClassVar
@@ -112,7 +111,7 @@ class L2Tape(ScrollView, can_focus=True):
     def pull(self) -> int:
         """Take the events appended to the market's tape since the last call."""
         tape = self.market.tape
-        new = list(_since(tape.events, tape.total - self._seq))
+        new = tape.since(self._seq)
         self._seq = tape.total
         if self.key is not None:
             new = [event for event in new if event.key == self.key]
@@ -204,11 +203,3 @@ class L2Tape(ScrollView, can_focus=True):
         self._strips.clear()
         self._header = None
         self._styles = None
-
-
-def _since(events: deque[TapeEvent], missing: int) -> Iterator[TapeEvent]:
-    """The last ``missing`` events, oldest first, without copying the whole deque."""
-    if missing <= 0:
-        return iter(())
-    newest_first = list(islice(reversed(events), min(missing, len(events))))
-    return reversed(newest_first)
