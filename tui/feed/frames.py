@@ -79,6 +79,8 @@ class FrameReader:
         self._decode = msgspec.json.Decoder(float_hook=str).decode
         #: the hot path; a closure so that a frame costs no attribute look-ups
         self.feed: Callable[[str | bytes], dict[str, Any] | None] = self._feed(sink)
+        self._held: list[dict[str, Any]] = []
+        self._read = self._feed(self._held.append)  # read(): market messages held, not sunk
 
     def _feed(
         self, sink: Callable[[dict[str, Any]], None] | None
@@ -108,24 +110,18 @@ class FrameReader:
         return feed
 
     def read(self, frame: str | bytes) -> dict[str, Any] | None:
-        try:
-            msg = self._decode(frame)
-        except (msgspec.DecodeError, UnicodeDecodeError, TypeError):
-            self.errors.add(NOT_JSON, frame[:200])
+        """Every good message, market or control; the same checks as :meth:`feed`, plus the
+        ``e``/``tk`` key that ``Market.apply`` would check on the hot path."""
+        held = self._held
+        held.clear()
+        control = self._read(frame)
+        if not held:
+            return control
+        msg = held[0]
+        if type(msg.get("e")) is not str or type(msg.get("tk")) is not str:
+            self.errors.add(MISSING_KEY, frame[:200])
             return None
-        if type(msg) is not dict:
-            self.errors.add(NOT_OBJECT, frame[:200])
-            return None
-        t = msg.get("t")
-        if t in MARKET_TAGS:
-            if type(msg.get("e")) is not str or type(msg.get("tk")) is not str:
-                self.errors.add(MISSING_KEY, frame[:200])
-                return None
-            return msg
-        if t in CONTROL_TYPES:
-            return msg
-        self.errors.add(UNKNOWN_TYPE, frame[:200])
-        return None
+        return msg
 
     def control(self, msg: dict[str, Any]) -> Struct | None:
         """Validate a control message against its Struct (rare, so cost does not matter)."""
