@@ -18,7 +18,7 @@ import contextlib
 import hmac
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from types import TracebackType
 from typing import Final, Self
@@ -315,28 +315,24 @@ class SimServer:
         step = self.market.step
         sub_d, sub_t, sub_l = self.subs["d"], self.subs["t"], self.subs["l"]
         frame = json_frame
+
+        def fan_out(subs: dict[str, set[Session]], key: str, msgs: Iterable[dict[str, str]]) -> None:
+            subscribers = subs.get(key)
+            if subscribers:
+                for msg in msgs:
+                    fr = frame(msg)  # framed once, shared by every subscriber
+                    for s in subscribers:
+                        s.push(fr, key)
+
         for _ in range(n):
             st = step(now)
             key = st.key
             if st.l2:
-                subscribers = sub_l.get(key)
-                if subscribers:
-                    for msg in st.l2:
-                        fr = frame(msg)
-                        for s in subscribers:
-                            s.push(fr, key)
+                fan_out(sub_l, key, st.l2)
             if st.df is not None:
-                subscribers = sub_d.get(key)
-                if subscribers:
-                    fr = frame(st.df)
-                    for s in subscribers:
-                        s.push(fr, key)
+                fan_out(sub_d, key, (st.df,))
                 if st.tf is not None:
-                    subscribers = sub_t.get(key)
-                    if subscribers:
-                        fr = frame(st.tf)
-                        for s in subscribers:
-                            s.push(fr, key)
+                    fan_out(sub_t, key, (st.tf,))
 
     # -- faults ---------------------------------------------------------------------------
     async def _every(self, period: float, action: Callable[[], object]) -> None:
