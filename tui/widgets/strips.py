@@ -8,10 +8,10 @@ row), and drop out by ``drop`` order when the widget is too narrow for all of th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Literal
+from typing import Any, Literal
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -124,6 +124,41 @@ class LineStyles:
     def strip(self, cells: Iterable[Cell], width: int) -> Strip:
         segments = [Segment(text, self(name)) for text, name in cells if text]
         return Strip(segments).adjust_cell_length(width, self.base)
+
+
+class TableCaches:
+    """The caches of a Line API table widget (watchlist, tape): the columns that fit, the
+    row strips, the title row and the styles.  Mixed in before the Textual base class."""
+
+    _columns: list[Column]
+    _shown: list[Column]
+    _width: int
+    _strips: MutableMapping[Any, Strip]
+    _header: Strip | None
+    _styles: LineStyles | None
+
+    def _layout(self, width: int) -> None:
+        """Fit the columns to ``width``; every cached line is drawn again."""
+        self._width = width
+        self._shown = fit(self._columns, max(width - 2, 0))
+        self._strips.clear()
+        self._header = None
+        self._styles = None
+
+    def _widen(self, cells: Mapping[str, Cell]) -> None:
+        """Grow the columns to fit ``cells``; if any grew, lay out and redraw every row."""
+        widened = False
+        for column in self._columns:
+            widened = column.widen(cells.get(column.key, ("", ""))[0]) or widened
+        if widened:
+            self._layout(self._width)
+            self.refresh()  # type: ignore[attr-defined]
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()  # type: ignore[misc]
+        self._strips.clear()
+        self._header = None
+        self._styles = None
 
 
 def header_strip(widget: Widget, columns: Sequence[Column], style: str, width: int) -> Strip:

@@ -20,7 +20,15 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.market.prices import DEFAULT_PRECISION, format_qty, format_units, to_int, to_units
-from tui.widgets.strips import Cell, Column, LineStyles, clock_text, fit, header_strip, table_line
+from tui.widgets.strips import (
+    Cell,
+    Column,
+    LineStyles,
+    TableCaches,
+    clock_text,
+    header_strip,
+    table_line,
+)
 
 if TYPE_CHECKING:
     from tui.market.store import Market
@@ -43,7 +51,7 @@ def _columns(all_scrips: bool) -> list[Column]:
     return columns if all_scrips else [c for c in columns if c.key != "symbol"]
 
 
-class L2Tape(ScrollView, can_focus=True):
+class L2Tape(TableCaches, ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "tape--header",
         "tape--bid",
@@ -158,13 +166,6 @@ class L2Tape(ScrollView, can_focus=True):
             "oid": (event.oid, "tape--dim"),
         }
 
-    def _layout(self, width: int) -> None:
-        self._width = width
-        self._shown = fit(self._columns, max(width - 2, 0))
-        self._strips.clear()
-        self._header = None
-        self._styles = None
-
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if width != self._width:
@@ -188,18 +189,7 @@ class L2Tape(ScrollView, can_focus=True):
         strip = self._strips.get(event.seq)
         if strip is None:
             cells = self._cells(event)
-            widened = False
-            for column in self._columns:
-                widened = column.widen(cells.get(column.key, ("", ""))[0]) or widened
-            if widened:
-                self._layout(width)
-                self.refresh()
+            self._widen(cells)
             strip = styles.strip(table_line(self._shown, cells), width)
             self._strips[event.seq] = strip
         return strip
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._strips.clear()
-        self._header = None
-        self._styles = None

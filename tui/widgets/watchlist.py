@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.market.prices import format_qty, format_units
-from tui.widgets.strips import Cell, Column, LineStyles, fit, header_strip, table_line
+from tui.widgets.strips import Cell, Column, LineStyles, TableCaches, header_strip, table_line
 
 if TYPE_CHECKING:
     from tui.market.store import Market
@@ -43,7 +43,7 @@ def _columns() -> list[Column]:
     ]
 
 
-class Watchlist(ScrollView, can_focus=True):
+class Watchlist(TableCaches, ScrollView, can_focus=True):
     """Scrips of the desk; ``keys`` fixed, or following the market's scrips when None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -164,24 +164,11 @@ class Watchlist(ScrollView, can_focus=True):
             "exch": (exch, "watchlist--dim"),
         }
 
-    def _layout(self, width: int) -> None:
-        self._width = width
-        self._shown = fit(self._columns, max(width - 2, 0))
-        self._strips.clear()
-        self._header = None
-        self._styles = None
-
     def _cells_for(self, key: str) -> dict[str, Cell]:
         cells = self._cells.get(key)
         if cells is None:
             cells = self._cells[key] = self._row_cells(key)
-            widened = False
-            for column in self._columns:
-                text = cells.get(column.key, ("", ""))[0]
-                widened = column.widen(text) or widened
-            if widened:  # every row is drawn again with the new widths
-                self._layout(self._width)
-                self.refresh()
+            self._widen(cells)  # every row is drawn again if a column grew
         return cells
 
     def render_line(self, y: int) -> Strip:
@@ -210,12 +197,6 @@ class Watchlist(ScrollView, can_focus=True):
             styles = self._styles = LineStyles(self)
         strip = self._strips[key] = styles.strip(line, width)
         return strip
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._strips.clear()
-        self._header = None
-        self._styles = None
 
     # -- keys ----------------------------------------------------------------------------
     def move_cursor(self, row: int) -> None:
