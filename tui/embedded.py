@@ -12,7 +12,7 @@ import secrets
 import threading
 from typing import Any
 
-from tui.sim.server import SimConfig, SimServer
+from tui.sim.server import Faults, SimConfig, SimServer
 
 
 class EmbeddedSim:
@@ -50,8 +50,6 @@ class EmbeddedSim:
             self._ready.set()
 
     async def _serve(self) -> None:
-        from tui.sim.server import Faults
-
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         config = SimConfig(
