@@ -11,7 +11,7 @@ from typing import Any
 
 from market_fixtures import KEYS, NIFTY, NOW, OGDC, RELIANCE, FixedHealth, build_market, tick
 
-from tui.app import CSS_FILE, DeskApp, make_app
+from tui.app import CSS_FILES, DeskApp, make_app
 from tui.market.store import Market
 from tui.widgets.watchlist import Watchlist
 
@@ -314,8 +314,10 @@ async def test_the_desk_theme_is_registered_and_any_theme_loads():
 
 
 def test_the_css_is_found_through_the_package():
-    path = Path(CSS_FILE)
-    assert path.name == "desk.tcss" and path.is_file()
-    css = re.sub(r"/\*.*?\*/", "", path.read_text(), flags=re.DOTALL)
-    values = re.findall(r"[\w-]+\s*:\s*([^;{}]+);", css)
-    assert values and not [v for v in values if "#" in v], "colours: theme variables, never hex"
+    paths = [Path(name) for name in CSS_FILES]
+    assert paths[0].name == "desk.tcss"
+    for path in paths:
+        assert path.is_file(), path
+        css = re.sub(r"/\*.*?\*/", "", path.read_text(), flags=re.DOTALL)
+        values = re.findall(r"[\w-]+\s*:\s*([^;{}]+);", css)
+        assert values and not [v for v in values if "#" in v], f"{path.name}: theme variables, never hex"

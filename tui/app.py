@@ -41,7 +41,11 @@ if TYPE_CHECKING:
     from tui.market.store import Market
 
 #: themes/ ships as the package ``tui.themes``: found the same way in a checkout and a wheel.
-CSS_FILE = str(files("tui.themes") / "desk.tcss")
+#: desk.tcss lays the panes out; each pane's own styles are in a file of its own.
+CSS_FILES = [
+    str(files("tui.themes") / f"{name}.tcss")
+    for name in ("desk", "watchlist", "ladder", "tape", "health")
+]
 #: how often the health panel is redrawn and pending scrips are swept, seconds
 HEALTH_EVERY = 0.5
 #: seconds allowed for the client to stop when the desk quits
@@ -50,7 +54,7 @@ STOP_WITHIN = 3.0
 
 class DeskApp(App[None]):
     TITLE = "marketdesk"
-    CSS_PATH = CSS_FILE
+    CSS_PATH = CSS_FILES  # noqa: RUF012 - Textual's API
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 - Textual's API
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="desk.quit"),
