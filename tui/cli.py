@@ -1,5 +1,7 @@
-"""``marketdesk``: the desk (default), ``sim``, ``snapshot`` and ``tail``.
+"""``marketdesk``: the desk (default), ``sim``, ``snapshot``, ``tail`` and ``config``.
 
+Settings come from the config file (:mod:`tui.config`); a flag given on the command line
+overrides the file, so every flag's argparse default is None ("not given").
 Exit codes: 0 ok, 2 usage, 3 auth refused, 4 feed unreachable, 5 session limit reached.
 """
 
@@ -9,29 +11,90 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui import __version__
+from tui.config import (
+    REFRESH_HZ_MAX,
+    REFRESH_HZ_MIN,
+    ConfigError,
+    DeskConfig,
+    check_theme,
+    check_url,
+    config_path,
+    load_config,
+    render,
+    with_overrides,
+)
 from tui.headless import EXIT_USAGE
 from tui.secrets import TokenError, resolve_token
+from tui.watchlists import check_key, default_path
+
+if TYPE_CHECKING:
+    from tui.feed.config import FeedConfig
 
 DESCRIPTION = "A keyboard-driven terminal desk for live exchange market data."
 
 
-def _feed_options(p: argparse.ArgumentParser, *, url_required: bool) -> None:
-    g = p.add_argument_group("feed")
-    g.add_argument(
-        "--url", required=url_required,
-        help="feed endpoint, e.g. wss://host/2.0/market/feed/full (default: the built-in simulator)",
+def _checked(check: Callable[[str], object]) -> Callable[[str], str]:
+    """An argparse type that runs one of the config file's checks on a flag's value."""
+
+    def parse(value: str) -> str:
+        try:
+            check(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return value
+
+    return parse
+
+
+def _refresh_hz(value: str) -> float:
+    try:
+        hz = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not REFRESH_HZ_MIN <= hz <= REFRESH_HZ_MAX:  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"must be between {REFRESH_HZ_MIN:g} and {REFRESH_HZ_MAX:g} frames a second"
+        )
+    return hz
+
+
+def _config_option(p: argparse.ArgumentParser, default: object) -> None:
+    p.add_argument(
+        "--config", type=Path, metavar="PATH", default=default,
+        help="the config file (default: config.toml in the config directory; "
+        "see `marketdesk config`)",
     )
-    g.add_argument("--token-env", metavar="VAR", help="read the token from environment variable VAR")
-    g.add_argument("--token-file", metavar="PATH", help="read the token from a file only you can read")
+
+
+def _feed_options(p: argparse.ArgumentParser, default: object = None) -> None:
+    """Feed flags.  A subcommand passes ``default=SUPPRESS`` so that the same flag given
+    before the subcommand is not reset to None by the subparser."""
+    g = p.add_argument_group("feed (overrides [feed] of the config file)")
     g.add_argument(
-        "--auth", choices=("header", "query", "connect"), default="header",
+        "--url", type=_checked(check_url), default=default,
+        help="feed endpoint, e.g. wss://host/2.0/market/feed/full "
+        "(default: the built-in simulator)",
+    )
+    g.add_argument(
+        "--token-env", metavar="VAR", default=default,
+        help="read the token from environment variable VAR",
+    )
+    g.add_argument(
+        "--token-file", metavar="PATH", default=default,
+        help="read the token from a file only you can read",
+    )
+    g.add_argument(
+        "--auth", choices=("header", "query", "connect"), default=default,
         help="how to present the token (default: Authorization: Bearer header)",
     )
-    g.add_argument("--uid", default="marketdesk", help="user id for --auth connect")
+    g.add_argument(
+        "--uid", default=default, help="user id for --auth connect (default: marketdesk)"
+    )
 
 
 def _scrip_options(p: argparse.ArgumentParser, *, required: bool) -> None:
@@ -47,11 +110,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="marketdesk", description=DESCRIPTION, allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"marketdesk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
-    _feed_options(parser, url_required=False)
+    _config_option(parser, None)
+    _feed_options(parser)
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (built-in feed)")
     parser.add_argument("--rate", type=float, default=2000.0, help="simulator messages/s (built-in feed)")
-    parser.add_argument("--watch", action="append", metavar="EXCH|TOKEN", help="scrips to watch")
-    parser.add_argument("--refresh-hz", type=float, default=20.0, help="screen refresh rate")
+    parser.add_argument(
+        "--watch", action="append", metavar="EXCH|TOKEN",
+        help="watch only these scrips, in one list that is not saved "
+        "(the saved watchlists are left alone)",
+    )
+    parser.add_argument(
+        "--refresh-hz", type=_refresh_hz, default=None,
+        help="screen refresh rate, 1..60 (default: [desk] refresh_hz, 20)",
+    )
+    parser.add_argument(
+        "--theme", type=_checked(check_theme), default=None,
+        help="colour theme (default: [desk] theme, marketdesk-dark)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from tui.sim import cli as sim_cli
@@ -63,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         "snapshot", help="connect, subscribe depth, wait, print one JSON object",
         description="Connect, subscribe depth, wait, print one JSON object.",
     )
-    _feed_options(snap, url_required=True)
+    _config_option(snap, argparse.SUPPRESS)
+    _feed_options(snap, argparse.SUPPRESS)
     _scrip_options(snap, required=True)
     snap.add_argument("--seconds", type=float, default=3.0, help="how long to listen (default 3)")
 
@@ -71,11 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
         "tail", help="print merged updates as JSON lines",
         description="Print merged updates as JSON lines (one per changed scrip per frame).",
     )
-    _feed_options(tail, url_required=True)
+    _config_option(tail, argparse.SUPPRESS)
+    _feed_options(tail, argparse.SUPPRESS)
     _scrip_options(tail, required=True)
     tail.add_argument("--seconds", type=float, default=None, help="stop after this long")
     tail.add_argument("--count", type=int, default=None, help="stop after this many lines")
     tail.add_argument("--hz", type=float, default=10.0, help="frames per second (default 10)")
+
+    cfg = sub.add_parser(
+        "config", help="show where the config and watchlists live, and the settings in effect",
+        description="Print the config file's path, the watchlists file's path and the settings "
+        "in effect (the config file, then the flags given before `config`).  Never a token.",
+    )
+    _config_option(cfg, argparse.SUPPRESS)
     return parser
 
 
@@ -85,17 +169,52 @@ def _keys(values: Sequence[str] | None) -> list[str]:
     keys: list[str] = []
     for value in values or ():
         for key in split_keys(value):
-            if "|" not in key or key.startswith("|") or key.endswith("|"):
-                raise ValueError(f"not a scrip key (EXCH|TOKEN): {key!r}")
+            key = check_key(key)
             if key not in keys:
                 keys.append(key)
     return keys
 
 
-def _config(args: argparse.Namespace, token: str):  # -> FeedConfig
+def settings(args: argparse.Namespace) -> DeskConfig:
+    """The config file's settings with the flags given on the command line on top.
+
+    A token source given as a flag replaces the file's whole token source: ``--token-env``
+    must win over a ``token_file`` in the file, though a file is otherwise read first.
+    """
+    cfg = load_config(getattr(args, "config", None))
+    feed = {
+        name: value
+        for name in ("url", "auth", "uid")
+        if (value := getattr(args, name, None)) is not None
+    }
+    token_env, token_file = getattr(args, "token_env", None), getattr(args, "token_file", None)
+    if token_env or token_file:
+        feed.update(token_env=token_env, token_file=token_file)
+    desk = {
+        name: value
+        for name in ("refresh_hz", "theme")
+        if (value := getattr(args, name, None)) is not None
+    }
+    return with_overrides(cfg, feed=feed, desk=desk) if feed or desk else cfg
+
+
+def describe(args: argparse.Namespace, cfg: DeskConfig) -> str:
+    """What ``marketdesk config`` prints: valid TOML, the paths as comments, never a token."""
+    config_file, watchlists_file = config_path(getattr(args, "config", None)), default_path()
+    missing = {True: "", False: " (not found: defaults)"}
+    return (
+        f"# config file: {config_file}{missing[config_file.is_file()]}\n"
+        f"# watchlists:  {watchlists_file}{missing[watchlists_file.is_file()]}\n"
+        "# settings in effect (the config file, then the command line):\n\n"
+        + render(cfg)
+    )
+
+
+def _feed_config(cfg: DeskConfig, token: str) -> FeedConfig:
     from tui.feed.config import FeedConfig
 
-    return FeedConfig(url=args.url, token=token, auth=args.auth, uid=args.uid)
+    assert cfg.feed.url is not None
+    return FeedConfig(url=cfg.feed.url, token=token, auth=cfg.feed.auth, uid=cfg.feed.uid)
 
 
 def log_file() -> Path:
@@ -127,15 +246,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(sim_cli.main(args) or 0)
     try:
-        token = resolve_token(getattr(args, "token_env", None), getattr(args, "token_file", None))
+        cfg = settings(args)
+        if args.command == "config":
+            print(describe(args, cfg), end="")
+            return 0
+        if args.command and cfg.feed.url is None:
+            raise ValueError(
+                f"{args.command} needs a feed: --url, or url in [feed] of the config file"
+            )
+        # the built-in simulator makes its own token: a configured source is not read for it
+        token = resolve_token(cfg.feed.token_env, cfg.feed.token_file) if cfg.feed.url else ""
         keys = _keys(getattr(args, "scrip", None) if args.command else args.watch)
-    except (TokenError, ValueError) as exc:
+    except (ConfigError, TokenError, ValueError) as exc:
         print(f"marketdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.command in ("snapshot", "tail"):
         from tui import headless
 
-        config = _config(args, token)
+        config = _feed_config(cfg, token)
         try:
             if args.command == "snapshot":
                 return asyncio.run(headless.snapshot(config, keys, args.seconds, orders=args.orders))
@@ -146,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     from tui.desk import run_desk
 
-    return run_desk(args, token, keys)
+    return run_desk(args, cfg, token, keys)
 
 
 if __name__ == "__main__":

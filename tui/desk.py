@@ -1,24 +1,72 @@
-"""Start the desk: the feed (a real one, or the built-in simulator), the market, the app."""
+"""Start the desk: the feed (a real one, or the built-in simulator), the market, the app.
+
+The watchlists come from their file (:class:`~tui.watchlists.WatchlistStore`), with a
+default that fits the feed.  ``--watch`` keys replace them for one run: a single list
+"Watch" that is never saved, so trying a few scrips never rewrites the user's lists.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from tui.config import DeskConfig
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
 from tui.feed.frames import DecodeErrors
 from tui.market.store import Market
+from tui.watchlists import Watchlists, WatchlistStore, default_path
+
+if TYPE_CHECKING:
+    from tui.sim.instruments import Instrument
 
 #: What a desk on a real feed watches when the user names nothing.
 DEFAULT_WATCH = ("NSE|26000", "NSE|26009", "NSE|2885", "NSE|11536", "NSE|1594")
+#: stocks in the simulator's "Main" list, after its indices
+MAIN_STOCKS = 12
+#: (key, symbol, name) of each instrument the add-scrip search offers
+Catalogue = Sequence[tuple[str, str, str]]
 
 
-def run_desk(args: argparse.Namespace, token: str, keys: list[str]) -> int:
+def simulator_watchlists(instruments: Sequence[Instrument]) -> Watchlists:
+    """The simulator's defaults: "Main", its indices and first stocks; "All", everything."""
+    indices = [i.key for i in instruments if i.index]
+    stocks = [i.key for i in instruments if not i.index]
+    everything = [i.key for i in instruments]
+    return Watchlists([("Main", indices + stocks[:MAIN_STOCKS]), ("All", everything)])
+
+
+def feed_watchlists() -> Watchlists:
+    """The default on a real feed, whose instruments the desk does not know."""
+    return Watchlists([("Main", DEFAULT_WATCH)])
+
+
+def open_watchlists(
+    default: Watchlists, watch: Sequence[str], path: Path | None = None
+) -> tuple[Watchlists, WatchlistStore | None, list[str]]:
+    """The watchlists to show, the store edits are saved to (None: not saved), the notices.
+
+    ``watch`` (``--watch``) gives one unsaved list; otherwise the file at ``path`` (default:
+    beside the config) is loaded, or ``default`` with a notice if the file is bad.
+    """
+    if watch:
+        return Watchlists([("Watch", watch)]), None, []
+    store = WatchlistStore(path or default_path())
+    watchlists, notice = store.load(default)
+    return watchlists, store, [notice] if notice else []
+
+
+def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[str]) -> int:
+    """Run the desk until it quits; its exit code.  ``cfg``: the settings in effect (the
+    file with the flags on top); ``token``: for ``cfg.feed.url`` (unused by the simulator)."""
     from tui.app import make_app
 
     sim = None
-    url, auth = args.url, args.auth
+    url, auth = cfg.feed.url, cfg.feed.auth
+    catalogue: Catalogue = ()
     if url is None:
         from tui.embedded import EmbeddedSim
 
@@ -29,12 +77,27 @@ def run_desk(args: argparse.Namespace, token: str, keys: list[str]) -> int:
             print(f"marketdesk: {exc}", file=sys.stderr)
             return 1
         token, auth = sim.token, "header"
-        keys = keys or [inst.key for inst in sim.instruments]
-    config = FeedConfig(url=url, token=token, auth=auth, uid=args.uid)
-    market = Market(DecodeErrors(redact=(token,)))
-    client = FeedClient(config, market)
-    app = make_app(market, client, watch=keys or list(DEFAULT_WATCH), refresh_hz=args.refresh_hz)
+        default = simulator_watchlists(sim.instruments)
+        from tui.market.catalogue import Entry  # a (key, symbol, name) tuple with names
+
+        catalogue = tuple(Entry(i.key, i.symbol, i.name) for i in sim.instruments)
+    else:
+        default = feed_watchlists()
     try:
+        watchlists, store, notices = open_watchlists(default, watch)
+        market = Market(DecodeErrors(redact=(token,)))
+        client = FeedClient(FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid), market)
+        app = make_app(
+            market,
+            client,
+            watchlists=watchlists,
+            store=store,
+            config=cfg,
+            notices=notices,
+            catalogue=catalogue,
+            refresh_hz=cfg.desk.refresh_hz,
+            theme=cfg.desk.theme,
+        )
         app.run()
     finally:
         if sim is not None:
