@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from tui.market import catalogue
 from tui.market.prices import format_units, to_units
 
 PP: Final = 2
@@ -197,27 +198,6 @@ def search(
     query: str, instruments: tuple[Instrument, ...] | list[Instrument] | None = None,
     limit: int = 20,
 ) -> list[Instrument]:
-    """Instruments matching ``query`` (symbol, name, token or key; case-insensitive).
-
-    Ranking, for the add-scrip modal: symbol prefix, then a name word prefix, then a
-    substring of symbol, name or key; within a rank the table's order.  An empty query
-    lists everything (up to ``limit``).
-    """
-    pool = INSTRUMENTS if instruments is None else instruments
-    q = query.strip().casefold()
-    if not q:
-        return list(pool[:limit])
-    ranked: list[tuple[int, int, Instrument]] = []
-    for i, inst in enumerate(pool):
-        symbol, name, key = inst.symbol.casefold(), inst.name.casefold(), inst.key.casefold()
-        if symbol.startswith(q) or inst.token.casefold() == q or key == q:
-            rank = 0
-        elif name.startswith(q) or any(w.startswith(q) for w in name.split()):
-            rank = 1
-        elif q in symbol or q in name or q in key:
-            rank = 2
-        else:
-            continue
-        ranked.append((rank, i, inst))
-    ranked.sort(key=lambda item: (item[0], item[1]))
-    return [inst for _, _, inst in ranked[:limit]]
+    """Instruments matching ``query`` (symbol, name, token or key; case-insensitive),
+    ranked as :func:`tui.market.catalogue.search` ranks them."""
+    return catalogue.search(query, INSTRUMENTS if instruments is None else instruments, limit)
