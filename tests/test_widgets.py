@@ -50,16 +50,17 @@ def test_the_ladder_shows_five_levels_a_side_best_prices_meeting_in_the_middle()
     lines = ladder_lines(build_market(), RELIANCE)
     assert lines[0].split()[:4] == ["last", "2945.60", "+14.40", "+0.49%"]
     assert lines[1].split() == ["ORD", "QTY", "BID", "│", "ASK", "QTY", "ORD"]
-    assert lines[2].split() == ["3", "1,250", "2945.50", "│", "2945.60", "640", "2"]
-    assert lines[6].split() == ["9", "3,020", "2945.10", "│", "2946.00", "5,400", "12"]
+    # quantity bars beside the prices; ▸ marks the level at the last price
+    assert lines[2].split() == ["3", "1,250", "▌", "2945.50", "│▸2945.60", "▎", "640", "2"]
+    assert lines[6].split() == ["9", "3,020", "█▏", "2945.10", "│", "2946.00", "██", "5,400", "12"]
     assert lines[7].split() == ["spread", "0.10", "·", "1", "tick", "volume", "4,823,117"]
-    assert lines[10].split() == ["lower", "ckt", "2638.10", "upper", "ckt", "3224.30"]
+    assert lines[12].split() == ["lower", "ckt", "2638.10", "upper", "ckt", "3224.30"]
 
 
 def test_a_narrow_ladder_drops_the_order_counts_first():
     lines = ladder_lines(build_market(), RELIANCE, width=34)
     assert lines[1].split() == ["QTY", "BID", "│", "ASK", "QTY"]
-    assert lines[2].split() == ["1,250", "2945.50", "│", "2945.60", "640"]
+    assert lines[2].split() == ["1,250", "2945.50", "│▸2945.60", "640"]
 
 
 def test_an_emptied_level_is_blank_not_zero():
@@ -67,7 +68,7 @@ def test_an_emptied_level_is_blank_not_zero():
     tick(market, RELIANCE, bp5="0", bq5="0", bo5="0")
     market.flush(NOW)
     lines = ladder_lines(market, RELIANCE)
-    assert lines[6].split() == ["│", "2946.00", "5,400", "12"]
+    assert lines[6].split() == ["│", "2946.00", "██", "5,400", "12"]
 
 
 def test_a_scrip_without_depth_is_drawn_from_its_l2_book():
@@ -85,7 +86,7 @@ def test_a_scrip_without_depth_is_drawn_from_its_l2_book():
     )
     market.flush(NOW)
     lines = ladder_lines(market, OGDC)
-    assert lines[2].split() == ["2", "150", "215.30", "│", "215.40", "70", "1"]
+    assert lines[2].split() == ["2", "150", "█████", "215.30", "│", "215.40", "██▍", "70", "1"]
 
 
 def test_the_ladder_waits_for_a_scrip_it_has_not_seen():

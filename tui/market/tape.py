@@ -2,14 +2,20 @@
 
 Each entry is a :class:`TapeEvent` made once per L2 message (cheap: a tuple).  ``total``
 counts every event ever appended, so a reader that paused can tell how many it missed
-even after the oldest fell off the end.
+even after the oldest fell off the end.  :class:`TapeFilter` is what a reader shows of it
+(a side, a minimum quantity): applied by the reader to the events it takes, never here on
+the hot path.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import islice
 from typing import NamedTuple
+
+from tui.market.prices import to_int
 
 
 class TapeEvent(NamedTuple):
@@ -51,3 +57,35 @@ class Tape:
         newest_first = list(islice(reversed(self.events), missing))
         newest_first.reverse()
         return newest_first
+
+
+@dataclass(frozen=True, slots=True)
+class TapeFilter:
+    """Which events a reader shows: one side (``"B"``/``"S"``, None: both) and a minimum
+    quantity (0: any).  An event whose quantity is not a number passes only ``min_qty`` 0.
+
+    Applied to events as they are taken (a frame's worth), or once to what a reader keeps
+    when the filter changes: never to the whole tape once a frame.
+    """
+
+    side: str | None = None
+    min_qty: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.side is not None or self.min_qty > 0
+
+    def accepts(self, event: TapeEvent) -> bool:
+        if self.side is not None and event.side != self.side:
+            return False
+        if self.min_qty > 0:
+            qty = to_int(event.qty)
+            return qty is not None and qty >= self.min_qty
+        return True
+
+    def select(self, events: Iterable[TapeEvent]) -> list[TapeEvent]:
+        """The events that pass, in their order."""
+        if not self.active:
+            return list(events)
+        accepts = self.accepts
+        return [event for event in events if accepts(event)]

@@ -1,24 +1,49 @@
-"""The ladder of the selected scrip: five levels a side, last trade, OHLC, circuit limits.
+"""The ladder of the selected scrip: levels a side with quantity bars, and its summary.
 
-Bids on the left, asks on the right, best prices meeting at the middle.  The depth comes
-from the scrip's touchline/depth state (``Scrip.bids()``/``asks()``); a scrip with an L2
-book but no depth fields is shown from ``OrderBook.levels``.  Rebuilt only when the
-selected scrip is among the keys a flush returns (a dozen lines: cheap).
+Bids on the left, asks on the right, best prices meeting at the middle.  Every row is
+``ORD QTY bar BID │ ASK bar QTY ORD``; bars are eighth blocks, anchored on their left
+(the only way eighth blocks line up), so bid bars grow toward the middle and ask bars
+outward, all in proportion to the largest quantity shown on either side.  The level at
+the last traded price is marked (``◂`` after a bid, ``▸`` before an ask, and
+highlighted).
+
+The levels come from the scrip's depth (``Scrip.bids()``/``asks()``, five a side); when
+the L2 book goes deeper than a full depth side, its levels beyond the depth's fifth price
+are added, as many as the pane's height leaves after the summary.  A scrip with a book
+but no depth fields is drawn from ``OrderBook.levels`` alone.
+
+Below the levels, the summary: spread, imbalance (``tbq``/``tsq``), high/low, circuit
+limits, open/close, average price, 52-week range.  A short pane keeps five levels and
+drops summary lines by :data:`SUMMARY_ORDER` (least useful first).  Rebuilt only when
+invalidated (the selected scrip changed in a flush) or resized: a few dozen lines.
 """
 
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Final
 
+from textual.strip import Strip
+
+from tui.market.fields import LEVELS
 from tui.market.prices import format_qty, format_units
 from tui.widgets.strips import Cell, Line, LinesWidget, clock_text, pad
 
 if TYPE_CHECKING:
+    from tui.market.book import OrderBook
     from tui.market.scrip import Level, Scrip
     from tui.market.store import Market
 
-DEPTH = 5
+#: levels a side always shown (the depth's five)
+DEPTH: Final = LEVELS
+#: the eighth blocks of a bar's ragged end, by eighths (index 0: none)
+EIGHTHS: Final = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
+#: a level's bar is dropped (with the order counts first) below this many cells
+BAR_MIN: Final = 2
+#: and never wider than this (spare room goes to the quantities)
+BAR_MAX: Final = 10
+#: summary lines, kept first to dropped first when the pane is short
+SUMMARY_ORDER: Final = ("spread", "imbalance", "range", "circuit", "session", "average", "52w")
 
 
 class Ladder(LinesWidget):
@@ -28,6 +53,9 @@ class Ladder(LinesWidget):
         "ladder--header",
         "ladder--bid",
         "ladder--ask",
+        "ladder--bid-bar",
+        "ladder--ask-bar",
+        "ladder--last",
         "ladder--up",
         "ladder--down",
         "ladder--flat",
@@ -46,6 +74,8 @@ class Ladder(LinesWidget):
         self.market = market
         self.tz = tz
         self.key: str | None = None
+        #: the height the lines were built for (a new height changes the depth shown)
+        self._height = -1
 
     def show(self, key: str | None) -> None:
         self.key = key
@@ -58,37 +88,64 @@ class Ladder(LinesWidget):
         scrip = self.market.view(self.key)
         return scrip.symbol if scrip else self.key.partition("|")[2]
 
+    def render_line(self, y: int) -> Strip:
+        if self.size.height != self._height:
+            self._height = self.size.height
+            self._strips = None
+        return super().render_line(y)
+
     # -- building ------------------------------------------------------------------------
     def build(self, width: int) -> list[Line]:
+        """The lines for ``width`` and the widget's height (unknown height: five levels
+        and every summary line)."""
         width = max(width - 2, 10)  # one cell of margin each side
         if self.key is None:
             return [[(" No scrip selected.", "ladder--dim")]]
         scrip = self.market.view(self.key)
         if scrip is None:
             return [[(f" Waiting for {self.key}…", "ladder--dim")]]
-        bids, asks = scrip.bids(), scrip.asks()
-        book = self.market.books.get(self.key)
-        if not bids and not asks and book is not None:
-            bids, asks = book.levels(scrip.pp, DEPTH)
+        height = self.size.height
+        bids, asks = _sides(scrip, self.market.books.get(self.key), max(height - 2, DEPTH))
+        summary = _summary(scrip, bids, asks, width)
+        room = height - 2 - len(summary) if height else DEPTH  # under the last line, header
+        depth = max(DEPTH, min(room, max(len(bids), len(asks))))
+        if height:
+            summary = _keep(summary, height - 2 - depth)
         lines: list[Line] = [_last(scrip, width, self.tz)]
-        lines += _levels(bids, asks, scrip.pp, width)
-        pp = scrip.pp
-        spread: tuple[str, ...] = ("",)
-        if bids and asks:
-            gap = asks[0].price - bids[0].price
-            spread = (format_units(gap, pp),)
-            tick = scrip.get("ti")
-            if tick and gap % tick == 0:
-                ticks = gap // tick
-                spread = (f"{spread[0]} · {ticks} tick" + ("s" if ticks != 1 else ""), *spread)
-        pairs: list[tuple[tuple[str, Value], tuple[str, Value]]] = [
-            (("spread", spread), ("volume", format_qty(scrip.get("v")))),
-            (("open", scrip.price_text("o")), ("high", scrip.price_text("h"))),
-            (("low", scrip.price_text("l")), ("close", scrip.price_text("c"))),
-            (("lower ckt", scrip.price_text("lc")), ("upper ckt", scrip.price_text("uc"))),
-        ]
-        lines += [_pair(left, right, width) for left, right in pairs]
+        lines += _levels(bids, asks, depth, scrip, width)
+        lines += [line for _, line in summary]
         return [[(" ", ""), *line] for line in lines]
+
+
+def _keep(summary: list[tuple[str, Line]], room: int) -> list[tuple[str, Line]]:
+    """The summary lines that fit in ``room``: the first of :data:`SUMMARY_ORDER` win,
+    shown in their own order."""
+    if room >= len(summary):
+        return summary
+    ranked = sorted(summary, key=lambda item: SUMMARY_ORDER.index(item[0]))
+    kept = {name for name, _ in ranked[: max(room, 0)]}
+    return [item for item in summary if item[0] in kept]
+
+
+def _sides(scrip: Scrip, book: OrderBook | None, rows: int) -> tuple[list[Level], list[Level]]:
+    """Bids and asks, best first, at most ``rows`` a side: the depth, deepened by the book."""
+    bids, asks = scrip.bids(), scrip.asks()
+    if book is None:
+        return bids, asks
+    book_bids, book_asks = book.levels(scrip.pp, rows)
+    if not bids and not asks:
+        return book_bids, book_asks
+    return _deeper(bids, book_bids, rows, bid=True), _deeper(asks, book_asks, rows, bid=False)
+
+
+def _deeper(depth: list[Level], book: list[Level], rows: int, *, bid: bool) -> list[Level]:
+    """``depth`` and, if it is full, the book's levels past its last price (the book may lag
+    the depth by a frame: the depth is trusted for the five it has)."""
+    if len(depth) < DEPTH or len(book) <= len(depth):
+        return depth
+    last = depth[-1].price
+    beyond = [lv for lv in book if (lv.price < last if bid else lv.price > last)]
+    return (depth + beyond)[:rows]
 
 
 def _trend(scrip: Scrip) -> str:
@@ -126,49 +183,212 @@ def _last(scrip: Scrip, width: int, tz: tzinfo | None) -> Line:
     return line
 
 
-def _levels(bids: list[Level], asks: list[Level], pp: int, width: int) -> list[Line]:
-    """Header and ``DEPTH`` rows: ``ORD QTY BID │ ASK QTY ORD``."""
-    rows = [
-        (bids[i] if i < len(bids) else None, asks[i] if i < len(asks) else None)
-        for i in range(DEPTH)
-    ]
-    texts = [
-        [
-            (format_units(lv.price, pp), format_qty(lv.qty), str(lv.orders)) if lv else ("", "", "")
-            for lv in row
-        ]
-        for row in rows
-    ]
-    wp = max([3] + [len(t[0]) for row in texts for t in row])
-    wq = max([3] + [len(t[1]) for row in texts for t in row])
-    wo = max([3] + [len(t[2]) for row in texts for t in row])
+# -- levels ------------------------------------------------------------------------------
+
+
+def bar(qty: int, largest: int, cells: int) -> str:
+    """``qty`` as a bar of ``cells`` (eighth blocks, left-anchored, padded with spaces)
+    in proportion to ``largest``; any quantity shows at least an eighth."""
+    if cells <= 0:
+        return ""
+    if qty <= 0 or largest <= 0:
+        return " " * cells
+    eighths = min(max((qty * cells * 8 + largest // 2) // largest, 1), cells * 8)
+    full, part = divmod(eighths, 8)
+    return ("█" * full + EIGHTHS[part]).ljust(cells)
+
+
+class _Widths:
+    """Cell widths of one side of a level row (0: the part is not shown)."""
+
+    __slots__ = ("bar", "orders", "price", "qty")
+
+    def __init__(self, side: int, price: int, qty: int, orders: int) -> None:
+        self.price, self.qty, self.orders = price, qty, orders
+        self.bar = side - price - qty - orders - 3  # a space between each of the four
+        if self.bar < BAR_MIN:  # the order counts go first
+            self.orders = 0
+            self.bar = side - price - qty - 2
+        if self.bar < BAR_MIN:  # then the bar
+            self.bar = 0
+        if self.bar > BAR_MAX:
+            self.qty += self.bar - BAR_MAX
+            self.bar = BAR_MAX
+        if not self.bar:  # no orders either: the quantity takes what is left
+            self.qty = max(side - price - 1, 1)
+
+
+def _levels(
+    bids: list[Level], asks: list[Level], depth: int, scrip: Scrip, width: int
+) -> list[Line]:
+    """Header and ``depth`` rows: ``ORD QTY bar BID │ ASK bar QTY ORD``."""
+    pp, lp = scrip.pp, scrip.get("lp")
+    bids, asks = bids[:depth], asks[:depth]
+    shown = bids + asks
+    wp = max([3] + [len(format_units(lv.price, pp)) for lv in shown])
+    wq = max([3] + [len(format_qty(lv.qty)) for lv in shown])
+    wo = max([3] + [len(str(lv.orders)) for lv in shown])
     side = (width - 3) // 2
-    show_orders = wo + wq + wp + 2 <= side
-    if show_orders:
-        wq = side - wo - wp - 2
-    else:
-        wq = max(side - wp - 1, wq)
-
-    def bid(price: str, qty: str, orders: str, style: str) -> list[Cell]:
-        cells: list[Cell] = [(pad(orders, wo, "right") + " ", "ladder--dim")] if show_orders else []
-        return cells + [(pad(qty, wq, "right") + " ", ""), (pad(price, wp, "right"), style)]
-
-    def ask(price: str, qty: str, orders: str, style: str) -> list[Cell]:
-        cells: list[Cell] = [(pad(price, wp), style), (" " + pad(qty, wq, "right"), "")]
-        return cells + ([(" " + pad(orders, wo, "right"), "ladder--dim")] if show_orders else [])
+    left = _Widths(side, wp, wq, wo)
+    right = _Widths(side, wp, wq, wo)
+    right.qty += width - 3 - 2 * side  # an odd cell: to a quantity, keeping bars alike
+    largest = max([lv.qty for lv in shown], default=0)
 
     header: list[Cell] = [
-        *((text, "ladder--header") for text, _ in bid("BID", "QTY", "ORD", "")),
+        (_bid_text(left, "ORD", "QTY", "", "BID"), "ladder--header"),
         (" │ ", "ladder--dim"),
-        *((text, "ladder--header") for text, _ in ask("ASK", "QTY", "ORD", "")),
+        (_ask_text(right, "ASK", "", "QTY", "ORD"), "ladder--header"),
     ]
     lines: list[Line] = [header]
-    for b, a in texts:
-        lines.append([*bid(*b, "ladder--bid"), (" │ ", "ladder--dim"), *ask(*a, "ladder--ask")])
+    for i in range(depth):
+        b = bids[i] if i < len(bids) else None
+        a = asks[i] if i < len(asks) else None
+        b_last = b is not None and b.price == lp
+        a_last = a is not None and a.price == lp and not b_last
+        middle = "◂│ " if b_last else (" │▸" if a_last else " │ ")
+        lines.append(
+            [
+                *_bid_cells(left, b, largest, pp, b_last),
+                (middle, "ladder--title" if b_last or a_last else "ladder--dim"),
+                *_ask_cells(right, a, largest, pp, a_last),
+            ]
+        )
     return lines
 
 
+def _bid_text(w: _Widths, orders: str, qty: str, bar_text: str, price: str) -> str:
+    parts = [pad(orders, w.orders, "right")] if w.orders else []
+    parts.append(pad(qty, w.qty, "right"))
+    if w.bar:
+        parts.append(pad(bar_text, w.bar))
+    parts.append(pad(price, w.price, "right"))
+    return " ".join(parts)
+
+
+def _ask_text(w: _Widths, price: str, bar_text: str, qty: str, orders: str) -> str:
+    parts = [pad(price, w.price)]
+    if w.bar:
+        parts.append(pad(bar_text, w.bar))
+    parts.append(pad(qty, w.qty, "right"))
+    if w.orders:
+        parts.append(pad(orders, w.orders, "right"))
+    return " ".join(parts)
+
+
+def _bid_cells(w: _Widths, lv: Level | None, largest: int, pp: int, last: bool) -> list[Cell]:
+    if lv is None:
+        return [(_bid_text(w, "", "", "", ""), "")]
+    cells: list[Cell] = []
+    if w.orders:
+        cells.append((pad(str(lv.orders), w.orders, "right") + " ", "ladder--dim"))
+    cells.append((pad(format_qty(lv.qty), w.qty, "right") + " ", ""))
+    if w.bar:
+        cells.append((bar(lv.qty, largest, w.bar) + " ", "ladder--bid-bar"))
+    style = "ladder--bid ladder--last" if last else "ladder--bid"
+    cells.append((pad(format_units(lv.price, pp), w.price, "right"), style))
+    return cells
+
+
+def _ask_cells(w: _Widths, lv: Level | None, largest: int, pp: int, last: bool) -> list[Cell]:
+    if lv is None:
+        return [(_ask_text(w, "", "", "", ""), "")]
+    style = "ladder--ask ladder--last" if last else "ladder--ask"
+    cells: list[Cell] = [(pad(format_units(lv.price, pp), w.price), style)]
+    if w.bar:
+        cells.append((" " + bar(lv.qty, largest, w.bar), "ladder--ask-bar"))
+    cells.append((" " + pad(format_qty(lv.qty), w.qty, "right"), ""))
+    if w.orders:
+        cells.append((" " + pad(str(lv.orders), w.orders, "right"), "ladder--dim"))
+    return cells
+
+
+# -- summary -----------------------------------------------------------------------------
+
 Value = str | tuple[str, ...]
+
+
+def _summary(
+    scrip: Scrip, bids: list[Level], asks: list[Level], width: int
+) -> list[tuple[str, Line]]:
+    """The summary lines in display order, each named for :data:`SUMMARY_ORDER`; a line
+    with nothing to show (no tbq/tsq, no 52-week range) is left out."""
+    price = scrip.price_text
+    spread = _spread(scrip, bids, asks)
+    volume = format_qty(scrip.get("v"))
+    lines: list[tuple[str, Line]] = [
+        ("spread", _pair(("spread", spread), ("volume", volume), width))
+    ]
+    imbalance = _imbalance(scrip.get("tbq"), scrip.get("tsq"), width)
+    if imbalance:
+        lines.append(("imbalance", imbalance))
+    lines += [
+        ("range", _pair(("high", price("h")), ("low", price("l")), width)),
+        ("session", _pair(("open", price("o")), ("close", price("c")), width)),
+        ("average", _pair(("avg", price("ap")), ("tick", price("ti")), width)),
+        ("circuit", _pair(("lower ckt", price("lc")), ("upper ckt", price("uc")), width)),
+    ]
+    year = _year_range(scrip, width)
+    if year:
+        lines.append(("52w", year))
+    return lines
+
+
+def _spread(scrip: Scrip, bids: list[Level], asks: list[Level]) -> Value:
+    """``0.10 · 1 tick`` (or ``0.10`` where that does not fit); ``""`` if one side is empty."""
+    if not bids or not asks:
+        return ""
+    gap = asks[0].price - bids[0].price
+    text = format_units(gap, scrip.pp)
+    tick = scrip.get("ti")
+    if tick and gap % tick == 0:
+        ticks = gap // tick
+        return (f"{text} · {ticks} tick" + ("s" if ticks != 1 else ""), text)
+    return text
+
+
+def _imbalance(tbq: int | None, tsq: int | None, width: int) -> Line:
+    """``buy 51% ██████░░░░░ 49% sell``: total buy against total sell quantity; the bar's
+    solid part is the buy share (two glyphs, so it reads without colour)."""
+    total = (tbq or 0) + (tsq or 0)
+    if tbq is None or tsq is None or total == 0:
+        return []
+    buy = (tbq * 100 + total // 2) // total
+    left, right = f"buy {buy}% ", f" {100 - buy}% sell"
+    cells = max(width - len(left) - len(right), 0)
+    solid = (tbq * cells + total // 2) // total
+    return [
+        ("buy ", "ladder--label"),
+        (f"{buy}% ", "ladder--bid"),
+        ("█" * solid, "ladder--bid-bar"),
+        ("░" * (cells - solid), "ladder--ask-bar"),
+        (f" {100 - buy}%", "ladder--ask"),
+        (" sell", "ladder--label"),
+    ]
+
+
+def _year_range(scrip: Scrip, width: int) -> Line:
+    """``52w 2220.30 ─────●─── 3217.90``: where the last price sits in the 52-week range
+    (``●`` on the track; at an end when outside it)."""
+    low, high, lp = scrip.get("52l"), scrip.get("52h"), scrip.get("lp")
+    if low is None or high is None:
+        return []
+    low_text, high_text = scrip.price_text("52l"), scrip.price_text("52h")
+    cells = width - len("52w ") - len(low_text) - len(high_text) - 2
+    if cells < 3:
+        return [("52w ", "ladder--label"), (f"{low_text}..{high_text}", "")]
+    at = None
+    if lp is not None and high > low:
+        at = (min(max(lp, low), high) - low) * (cells - 1) // (high - low)
+    track_left = "─" * (at if at is not None else cells)
+    track_right = "─" * (cells - 1 - at) if at is not None else ""
+    return [
+        ("52w ", "ladder--label"),
+        (low_text + " ", ""),
+        (track_left, "ladder--dim"),
+        ("●" if at is not None else "", "ladder--title"),
+        (track_right, "ladder--dim"),
+        (" " + high_text, ""),
+    ]
 
 
 def _pair(left: tuple[str, Value], right: tuple[str, Value], width: int) -> Line:
