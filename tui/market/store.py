@@ -16,6 +16,7 @@ from typing import Any
 
 from tui.feed.frames import MISSING_KEY, DecodeErrors
 from tui.market.book import OrderBook
+from tui.market.history import PriceHistory
 from tui.market.scrip import Scrip
 from tui.market.tape import Tape
 
@@ -29,6 +30,8 @@ class Market:
         self.dirty: set[str] = set()
         #: clock time of the last frame in which each scrip received a message
         self.updated: dict[str, float] = {}
+        #: recent last prices by key, sampled once a frame in :meth:`flush` (sparklines, rules)
+        self.history = PriceHistory()
         #: scrips whose L2 sequence jumped: the client resubscribes them for a fresh ``lk``
         self.resync: set[str] = set()
         #: merge one market message (``FrameReader`` checked ``t``); never raises
@@ -79,10 +82,15 @@ class Market:
             self.resync.add(key)
 
     def flush(self, now: float) -> set[str]:
-        """The keys that received messages since the last call; ``updated[key] = now``."""
+        """The keys that received messages since the last call; ``updated[key] = now``.
+
+        Also samples the moved last prices of those keys into :attr:`history`: their wire
+        text, unconverted; only a snapshot (it sets the precision) is converted here.
+        """
         dirty = self.dirty.copy()  # the set itself is bound into the hot path: copy, clear
         self.dirty.clear()
         self.updated.update(dict.fromkeys(dirty, now))  # in C: no loop per key
+        self.history.sample(self.scrips, dirty, self.errors)
         return dirty
 
     def view(self, key: str) -> Scrip | None:
@@ -106,5 +114,6 @@ class Market:
         self.scrips.pop(key, None)
         self.books.pop(key, None)
         self.updated.pop(key, None)
+        self.history.forget(key)
         self.dirty.discard(key)
         self.resync.discard(key)

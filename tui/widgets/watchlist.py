@@ -1,9 +1,19 @@
 """The watchlist: one row per scrip, redrawn row by row as the market flushes.
 
-A Line API ``ScrollView`` (the toolong model, see shared/PERF_NOTES.md): each row's cells
-are computed once from the scrip's typed values and cached by key; a flush drops the
-cache of the changed keys only and refreshes their lines.  Only rows on screen are ever
-computed, so only scrips on screen are converted (``Market.view``).
+A Line API ``ScrollView`` (the toolong model, see shared/PERF_NOTES.md).  Two caches, by
+key: a row's *cells* are computed once from the scrip's typed values (``rows_built``
+counts it) and dropped only when the scrip changes; its *strip* (the cells styled: the
+selection mark, a flash, the stale mark) is dropped when any of those change, and is
+cheap to rebuild from the cells.  Only rows on screen are ever computed, so only scrips
+on screen are converted (``Market.view``).
+
+Time never comes from a clock of the widget's own: the app hands it in
+(:meth:`Watchlist.refresh_keys`, :meth:`Watchlist.tick`, :meth:`Watchlist.mark_stale`),
+so the same calls draw the same screen in a test.
+
+Rows keep the list's own order unless a sort column is chosen (``s``/``S``); a sorted
+order is recomputed by :meth:`Watchlist.resort`, which the app calls twice a second, never
+every frame: it converts every row's scrip, and rows must not jump at tick rate.
 
 The cursor (j/k, arrows) and the selected scrip (enter) are separate: the ladder and the
 tape follow the selection, announced with :class:`Watchlist.Selected`.
@@ -12,9 +22,11 @@ tape follow the selection, announced with :class:`Watchlist.Selected`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Final, Literal
 
+from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
@@ -23,28 +35,220 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.market.prices import format_qty, format_units
-from tui.widgets.strips import Cell, Column, LineStyles, TableCaches, header_strip, table_line
+from tui.market.scrip import EMPTY_LEVEL, Level
+from tui.widgets.spark import spark
+from tui.widgets.strips import Cell, Column, LineStyles, TableCaches, fit, table_line
 
 if TYPE_CHECKING:
+    from tui.market.scrip import Scrip
     from tui.market.store import Market
 
-MARK = "▸"
+MARK: Final = "▸"
+STALE_MARK: Final = "◌"
+#: cells before the first column: the selection mark, the stale mark, a space
+LEAD: Final = 3
+SPARK_CELLS: Final = 10
+UP_ARROW: Final = "▲"
+DOWN_ARROW: Final = "▼"
+
+#: Every column: key -> (title, width, align, drop, max_width).  ``drop`` 0 is never
+#: dropped; on a narrow pane the highest ``drop`` goes first.
+_SPECS: Final[dict[str, tuple[str, int, Literal["left", "right"], int, int]]] = {
+    "symbol": ("SYMBOL", 10, "left", 0, 16),
+    "name": ("NAME", 14, "left", 9, 24),
+    "last": ("LAST", 8, "right", 0, 24),
+    "chg": ("CHG", 6, "right", 1, 24),
+    "chg%": ("CHG%", 6, "right", 0, 24),
+    "vol": ("VOLUME", 9, "right", 5, 24),
+    "bid": ("BID", 8, "right", 3, 24),
+    "ask": ("ASK", 8, "right", 3, 24),
+    "bidq": ("BID QTY", 7, "right", 7, 24),
+    "askq": ("ASK QTY", 7, "right", 7, 24),
+    "spread": ("SPRD", 4, "right", 6, 24),
+    "high": ("HIGH", 8, "right", 8, 24),
+    "low": ("LOW", 8, "right", 8, 24),
+    "spark": ("TREND", SPARK_CELLS, "right", 4, SPARK_CELLS),
+    "ckt": ("CKT", 5, "right", 2, 8),
+    "exch": ("EXCH", 4, "left", 10, 8),
+}
+#: columns that make sense only together: a narrow pane drops both or neither
+_PARTNER: Final = {
+    "bid": "ask",
+    "ask": "bid",
+    "bidq": "askq",
+    "askq": "bidq",
+    "high": "low",
+    "low": "high",
+}
+#: the column keys a config may name, in their usual order
+COLUMN_KEYS: Final = tuple(_SPECS)
+DEFAULT_COLUMNS: Final = (
+    "symbol",
+    "last",
+    "chg",
+    "chg%",
+    "spark",
+    "bid",
+    "ask",
+    "vol",
+    "ckt",
+    "exch",
+)
 
 
-def _columns() -> list[Column]:
-    return [
-        Column("symbol", "SYMBOL", 10, "left", max_width=16),
-        Column("last", "LAST", 8),
-        Column("chg", "CHG%", 6),
-        Column("bid", "BID", 8, drop=2),
-        Column("ask", "ASK", 8, drop=2),
-        Column("vol", "VOLUME", 9, drop=3),
-        Column("exch", "EXCH", 4, "left", drop=4),
-    ]
+def make_columns(keys: Sequence[str] | None = None) -> list[Column]:
+    """Fresh columns (their widths grow per widget) for ``keys``, in that order."""
+    keys = DEFAULT_COLUMNS if keys is None else tuple(keys)
+    unknown = [k for k in keys if k not in _SPECS]
+    if unknown or not keys or len(set(keys)) != len(keys):
+        what = "watchlist columns must be listed once each, at least one"
+        if unknown:
+            what = f"unknown watchlist column {', '.join(map(repr, unknown))}"
+        raise ValueError(f"{what}; known columns: {', '.join(COLUMN_KEYS)}")
+    return [Column(key, *_SPECS[key]) for key in keys]
+
+
+# -- values ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Row:
+    """What a row's cells and sort values are computed from (one scrip, converted)."""
+
+    scrip: Scrip
+    exch: str
+    lp: int | None
+    bid: Level
+    ask: Level
+
+    @classmethod
+    def of(cls, scrip: Scrip) -> _Row:
+        return cls(
+            scrip,
+            scrip.key.partition("|")[0],
+            scrip.get("lp"),
+            scrip.level("b", 1),
+            scrip.level("s", 1),
+        )
+
+    @property
+    def pp(self) -> int:
+        return self.scrip.pp
+
+
+def _change(row: _Row) -> int | None:
+    close = row.scrip.get("c")
+    return None if row.lp is None or not close else row.lp - close
+
+
+def _spread_ticks(row: _Row) -> tuple[int, int] | None:
+    """``(ask - bid, tick)`` in units; None without both touch prices and a tick size."""
+    tick = row.scrip.get("ti")
+    if row.bid is EMPTY_LEVEL or row.ask is EMPTY_LEVEL or not tick:
+        return None
+    return row.ask.price - row.bid.price, tick
+
+
+def _spread_text(diff: int, tick: int) -> str:
+    ticks, rest = divmod(diff, tick)
+    if not rest:
+        return str(ticks)
+    return format_units((diff * 20 + tick) // (tick * 2), 1)  # off the tick grid: tenths
+
+
+def circuit(
+    lp: int | None, lc: int | None, uc: int | None, near_bp: int
+) -> tuple[str, str, int | None]:
+    """``(text, style, basis points to the nearer limit)`` for the circuit column.
+
+    Locked at or past a limit (``UC``/``LC``, distance -1); within ``near_bp`` basis points
+    of lp an arrow and the percent, rounded up (``▲0.8%``); else blank.  Integers only.
+    """
+    if not lp:
+        return "", "", None
+    if uc and lp >= uc:
+        return "UC", "watchlist--locked", -1
+    if lc and lp <= lc:
+        return "LC", "watchlist--locked", -1
+    up = uc - lp if uc else None
+    down = lp - lc if lc else None
+    if up is None and down is None:
+        return "", "", None
+    upper = down is None or (up is not None and up <= down)
+    dist = up if upper else down
+    assert dist is not None
+    bp = dist * 10_000 // lp
+    if dist * 10_000 > near_bp * lp:
+        return "", "", bp
+    tenths = -(-dist * 1_000 // lp)  # never 0.0% short of the limit
+    arrow = UP_ARROW if upper else DOWN_ARROW
+    return f"{arrow}{format_units(tenths, 1)}%", "watchlist--near", bp
+
+
+def _trend(row: _Row) -> str:
+    pc = row.scrip.get("pc")
+    return "watchlist--flat" if not pc else ("watchlist--up" if pc > 0 else "watchlist--down")
+
+
+def _price_cell(units: int | None, row: _Row, style: str = "") -> Cell:
+    return format_units(units, row.pp), style
+
+
+def _level_price(level: Level) -> int | None:
+    return None if level is EMPTY_LEVEL else level.price
+
+
+def _level_qty(level: Level) -> int | None:
+    return None if level is EMPTY_LEVEL else level.qty
+
+
+#: cells that keep their colour on a stale row: a locked scrip often stops quoting
+_VIVID: Final = frozenset({"watchlist--locked"})
+
+#: sort values of prices are scaled to one precision, so scrips of any pp compare exactly
+_SORT_PP: Final = 8
+
+
+def _scaled(units: int | None, pp: int) -> int | None:
+    return None if units is None else units * 10 ** max(_SORT_PP - pp, 0)
+
+
+# -- the widget --------------------------------------------------------------------------
+
+
+class _RowStyles(LineStyles):
+    """Line styles whose cell colours are blended like the whole-line ones.
+
+    A partial component style takes a translucent colour at full strength (Textual drops
+    the alpha): ``$text-muted`` would be drawn white and a flash (``$up 25%``) a block of
+    full colour.  The full style has them blended with the pane, so its colours are used.
+    """
+
+    def __call__(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self.base
+            for part in name.split():
+                partial = self.widget.get_component_rich_style(part, partial=True)
+                if partial.color is not None or partial.bgcolor is not None:
+                    full = self.widget.get_component_rich_style(part)
+                    partial += Style(
+                        color=full.color if partial.color is not None else None,
+                        bgcolor=full.bgcolor if partial.bgcolor is not None else None,
+                    )
+                style = style + partial
+            self._styles[name] = style
+        return style
 
 
 class Watchlist(TableCaches, ScrollView, can_focus=True):
-    """Scrips of the desk; ``keys`` fixed, or following the market's scrips when None."""
+    """Scrips of the desk; ``keys`` fixed, or following the market's scrips when None.
+
+    ``columns``: column keys in order (:data:`COLUMN_KEYS`; None: :data:`DEFAULT_COLUMNS`).
+    ``names``: instrument names by key (the catalogue) for the ``name`` column.
+    ``flash``/``flash_for``: a last-price change tints the cell for that many seconds.
+    ``circuit_near``: percent from a circuit limit within which ``ckt`` shows the distance.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "cursor_down", "Down", id="watchlist.down", show=False),
@@ -54,18 +258,30 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         Binding("g,home", "first", "First", id="watchlist.first", show=False),
         Binding("G,end", "last", "Last", id="watchlist.last", show=False),
         Binding("enter", "select", "Select", id="watchlist.select"),
+        Binding("s", "sort", "Sort", id="watchlist.sort"),
+        Binding("S", "sort_reverse", "Reverse sort", id="watchlist.sort_reverse", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "watchlist--header",
+        "watchlist--sorted",
         "watchlist--cursor",
         "watchlist--selected",
         "watchlist--symbol",
+        "watchlist--name",
         "watchlist--up",
         "watchlist--down",
         "watchlist--flat",
         "watchlist--bid",
         "watchlist--ask",
         "watchlist--dim",
+        "watchlist--spark",
+        "watchlist--flash-up",
+        "watchlist--flash-down",
+        "watchlist--stale",
+        "watchlist--stale-mark",
+        "watchlist--near",
+        "watchlist--locked",
+        "watchlist--crossed",
     }
 
     class Selected(Message):
@@ -81,51 +297,74 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         keys: Sequence[str] | None = None,
         *,
         selected: str | None = None,
+        columns: Sequence[str] | None = None,
+        names: Mapping[str, str] | None = None,
+        flash: bool = True,
+        flash_for: float = 0.6,
+        circuit_near: float = 2.0,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id)
+        self._columns = make_columns(columns)  # first: a bad config fails before anything
         self.market = market
+        self.names: Mapping[str, str] = names if names is not None else {}
+        self.flash = flash
+        self.flash_for = flash_for
+        #: ``circuit_near`` percent in basis points (a threshold, not a price)
+        self.near_bp = round(circuit_near * 100)
         self.follow = keys is None
-        self.keys: list[str] = list(market.scrips if keys is None else dict.fromkeys(keys))
+        #: the list's own order; ``keys`` is the order shown (sorted or not)
+        self._order: list[str] = list(market.scrips if keys is None else dict.fromkeys(keys))
+        self.keys: list[str] = list(self._order)
         self._index = {key: i for i, key in enumerate(self.keys)}
         if selected not in self._index:
             selected = self.keys[0] if self.keys else None
         #: the scrip of the ladder and the tape
         self.selected: str | None = selected
         self.cursor = self._index[selected] if selected is not None else 0
-        self._columns = _columns()
+        #: the key of the sort column (None: the list's own order) and its direction
+        self.sort_column: str | None = None
+        self.sort_reverse = False
         self._shown: list[Column] = []
         self._width = -1
         self._cells: dict[str, dict[str, Cell]] = {}
         self._strips: dict[str, Strip] = {}
         self._header: Strip | None = None
         self._styles: LineStyles | None = None
+        #: the clock time last handed in (flashes start at it; none before a clock is given)
+        self._now: float | None = None
+        #: ``(lp, pp)`` last drawn per key: a different one is a tick to flash
+        self._drawn: dict[str, tuple[int, int]] = {}
+        #: key -> (clock time the flash ends, its component class)
+        self._flashes: dict[str, tuple[float, str]] = {}
+        self._stale: set[str] = set()
+        #: clock time each key was first seen shown (the stale clock of a silent scrip)
+        self._shown_at: dict[str, float] = {}
         #: rows computed from market values, by key (tests and benchmarks read it)
         self.rows_built: Counter[str] = Counter()
         self._update_virtual_size()
 
     # -- the feed side -------------------------------------------------------------------
-    def refresh_keys(self, changed: Iterable[str]) -> int:
+    def refresh_keys(self, changed: Iterable[str], now: float | None = None) -> int:
         """Redraw the rows of ``changed`` keys (call inside ``App.batch_update``).
 
-        Returns how many new scrips were added (following the market, ``keys=None``).
+        ``now``: the frame's clock time, when a redrawn last price starts a flash (None:
+        the time last handed in).  Returns how many new scrips were added (following the
+        market, ``keys=None``).
         """
+        if now is not None:
+            self._now = now
         added = 0
-        top = int(self.scroll_offset.y)
-        bottom = top + self.scrollable_content_region.height
+        listed: list[str] = []
         for key in changed:
-            row = self._index.get(key)
-            if row is None:
-                if self.follow and key in self.market.scrips:
-                    self._index[key] = len(self.keys)
-                    self.keys.append(key)
-                    added += 1
-                continue
-            self._cells.pop(key, None)
-            self._strips.pop(key, None)
-            if top <= row < bottom:  # off screen: drawn from scratch when scrolled to
-                self.refresh_line(row + 1)
+            if key in self._index:
+                self._cells.pop(key, None)
+                listed.append(key)
+            elif self.follow and key in self.market.scrips:
+                self._append(key)
+                added += 1
+        self._redraw(listed)
         if added:
             if self.selected is None:
                 self.selected = self.keys[0]
@@ -133,13 +372,175 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
             self.refresh()
         return added
 
+    def tick(self, now: float) -> None:
+        """End the flashes that are over at ``now`` (the app calls it every frame)."""
+        self._now = now
+        if not self._flashes:
+            return
+        ended = [key for key, (until, _) in self._flashes.items() if until <= now]
+        for key in ended:
+            del self._flashes[key]
+        self._redraw(ended)
+
+    def mark_stale(self, now: float, after: float) -> set[str]:
+        """Mark the scrips with no update for more than ``after`` seconds; the stale keys.
+
+        A scrip not updated since it was first shown counts from then.  Only rows whose
+        mark changed are redrawn.
+        """
+        updated, shown_at = self.market.updated, self._shown_at
+        stale = set()
+        for key in self.keys:
+            since = shown_at.setdefault(key, now)
+            last = updated.get(key)
+            if last is not None and last > since:
+                since = last
+            if now - since > after:
+                stale.add(key)
+        if stale != self._stale:
+            moved = stale ^ self._stale
+            self._stale = stale
+            self._redraw(moved)
+        return set(stale)
+
+    @property
+    def stale(self) -> frozenset[str]:
+        return frozenset(self._stale)
+
     @property
     def cursor_key(self) -> str | None:
         return self.keys[self.cursor] if self.keys else None
 
+    # -- editing (the app edits its model, then hands the rows over) ---------------------
+    def set_keys(self, keys: Sequence[str], selected: str | None = None) -> None:
+        """Show ``keys`` (a tab switch, an add, a remove, a move).
+
+        The cursor stays on the same scrip if it is still listed (else on the same row).
+        ``selected``, if listed, becomes the selected scrip and takes the cursor (e.g. a
+        scrip just added); no :class:`Selected` is posted: the caller knows.
+        """
+        order = list(dict.fromkeys(keys))
+        cursor_key, row = self.cursor_key, self.cursor
+        for key in set(self._order).difference(order):
+            self._drop(key)
+        self.follow = False
+        self._order = order
+        if selected is not None and selected in order:
+            self.selected = cursor_key = selected
+        elif self.selected is None and order:
+            self.selected = order[0]
+        self._show(self._sorted() if self.sort_column else list(order), cursor_key, row)
+        self.refresh()
+
+    # -- sorting -------------------------------------------------------------------------
+    def set_sort(self, column: str | None, reverse: bool = False) -> None:
+        """Sort by the column keyed ``column`` (None: the list's own order), at once."""
+        if column is not None and column not in (c.key for c in self._columns):
+            raise ValueError(f"no column {column!r} to sort by")
+        self.sort_column, self.sort_reverse = column, reverse
+        for shown in self._columns:
+            if shown.key == column and shown.widen(shown.title + UP_ARROW):
+                self._layout(self._width)  # room for the arrow
+        self._header = None
+        self.refresh_line(int(self.scroll_offset.y))  # the header: the top line on screen
+        self.resort()
+
+    def resort(self) -> bool:
+        """Put the rows in sort order again (twice a second, not every frame); True if moved.
+
+        Views every listed scrip when sorted; a missing value sorts last either way, and
+        equal values keep the list's own order.
+        """
+        order = self._sorted() if self.sort_column else list(self._order)
+        if order == self.keys:
+            return False
+        self._show(order, self.cursor_key, self.cursor)
+        self.refresh()
+        return True
+
+    def _sorted(self) -> list[str]:
+        value_of = _SORT_VALUES[self.sort_column or ""]
+        present: list[tuple[int | str, str]] = []
+        missing: list[str] = []
+        for key in self._order:
+            scrip = self.market.view(key)
+            value = value_of(self, _Row.of(scrip)) if scrip is not None else None
+            if value is None:
+                missing.append(key)
+            else:
+                present.append((value, key))
+        present.sort(key=lambda pair: pair[0], reverse=self.sort_reverse)
+        return [key for _, key in present] + missing
+
+    def action_sort(self) -> None:
+        """Next sort column: off -> each shown column in turn -> off."""
+        shown = [c.key for c in self._shown] or [c.key for c in self._columns]
+        if self.sort_column is None:
+            column: str | None = shown[0]
+        elif self.sort_column in shown and shown.index(self.sort_column) + 1 < len(shown):
+            column = shown[shown.index(self.sort_column) + 1]
+        else:
+            column = None
+        self.set_sort(column, self.sort_reverse)
+
+    def action_sort_reverse(self) -> None:
+        self.set_sort(self.sort_column, not self.sort_reverse)
+
+    # -- rows ------------------------------------------------------------------------------
+    def _append(self, key: str) -> None:
+        self._order.append(key)
+        self._index[key] = len(self.keys)
+        self.keys.append(key)
+
+    def _drop(self, key: str) -> None:
+        """Forget everything drawn for a key no longer listed."""
+        for cache in (self._cells, self._strips, self._drawn, self._flashes, self._shown_at):
+            cache.pop(key, None)
+        self._stale.discard(key)
+
+    def _show(self, order: list[str], cursor_key: str | None, row: int) -> None:
+        """Show rows in ``order``, the cursor on ``cursor_key`` if listed, else near ``row``."""
+        self.keys = order
+        self._index = {key: i for i, key in enumerate(order)}
+        self._update_virtual_size()
+        if cursor_key in self._index:
+            self.cursor = self._index[cursor_key]
+        else:
+            self.cursor = max(0, min(row, len(order) - 1))
+        self._scroll_to_cursor()
+
+    def _redraw(self, keys: Iterable[str]) -> None:
+        """Drop the strips of ``keys`` and repaint the lines of those on screen."""
+        top = int(self.scroll_offset.y)  # both cost microseconds: once, not once a key
+        bottom = top + self.scrollable_content_region.height
+        strips, index = self._strips, self._index
+        for key in keys:
+            strips.pop(key, None)
+            row = index.get(key)
+            if row is not None and top <= row < bottom:
+                self.refresh_line(row + 1)  # a virtual line: the header is screen line 0
+
     # -- drawing -------------------------------------------------------------------------
     def _update_virtual_size(self) -> None:
         self.virtual_size = Size(0, len(self.keys) + 1)
+
+    def _layout(self, width: int) -> None:
+        super()._layout(width)
+        room = max(width - LEAD - 1, 0)
+        columns = list(self._columns)
+        configured = {c.key for c in columns}
+        while True:
+            shown = fit(columns, room)
+            keys = {c.key for c in shown}
+            orphans = [
+                c
+                for c in shown
+                if c.drop and _PARTNER.get(c.key) in configured and _PARTNER[c.key] not in keys
+            ]
+            if not orphans:
+                break
+            columns.remove(orphans[0])  # a bid without its ask says little: both go
+        self._shown = shown
 
     def _row_cells(self, key: str) -> dict[str, Cell]:
         self.rows_built[key] += 1
@@ -148,21 +549,26 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         if scrip is None:
             return {
                 "symbol": (token, "watchlist--dim"),
+                "name": (self.names.get(key, ""), "watchlist--name"),
                 "last": ("…", "watchlist--dim"),
                 "exch": (exch, "watchlist--dim"),
             }
-        pp = scrip.pp
-        pc = scrip.get("pc")
-        trend = "watchlist--flat" if not pc else ("watchlist--up" if pc > 0 else "watchlist--down")
-        return {
-            "symbol": (scrip.symbol, "watchlist--symbol"),
-            "last": (scrip.price_text("lp"), trend),
-            "chg": (format_units(pc, 2, sign=True), trend),
-            "bid": (format_units(scrip.get("bp1"), pp), "watchlist--bid"),
-            "ask": (format_units(scrip.get("sp1"), pp), "watchlist--ask"),
-            "vol": (format_qty(scrip.get("v")), ""),
-            "exch": (exch, "watchlist--dim"),
-        }
+        row = _Row.of(scrip)
+        self._note_tick(key, row)
+        return {c.key: _CELLS[c.key](self, row) for c in self._columns}
+
+    def _note_tick(self, key: str, row: _Row) -> None:
+        """Start a flash if the last price differs from the one drawn before."""
+        if row.lp is None:
+            return
+        before = self._drawn.get(key)
+        self._drawn[key] = (row.lp, row.pp)
+        if not self.flash or self._now is None or before is None or before[1] != row.pp:
+            return  # off, no clock yet, a first draw, or a new scale
+        if row.lp != before[0]:
+            up = row.lp > before[0]
+            style = "watchlist--flash-up" if up else "watchlist--flash-down"
+            self._flashes[key] = (self._now + self.flash_for, style)
 
     def _cells_for(self, key: str) -> dict[str, Cell]:
         cells = self._cells.get(key)
@@ -171,13 +577,42 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
             self._widen(cells)  # every row is drawn again if a column grew
         return cells
 
+    def _line(self, key: str, cells: dict[str, Cell]) -> list[Cell]:
+        """The row's cells with its marks: selection, stale, and a flash on the last price."""
+        flash = self._flashes.get(key)
+        if flash is not None and "last" in cells:
+            text, style = cells["last"]
+            cells = {**cells, "last": (text, f"{style} {flash[1]}")}
+        lead = (MARK, "watchlist--selected") if key == self.selected else (" ", "")
+        line = table_line(self._shown, cells, lead=lead)
+        if key not in self._stale:
+            line.insert(1, ("  ", ""))
+            return line
+        line = [
+            (text, style if style in _VIVID else f"{style} watchlist--stale")
+            for text, style in line
+        ]
+        line[1:1] = [(STALE_MARK, "watchlist--stale-mark"), (" ", "")]
+        return line
+
+    def _header_line(self) -> list[Cell]:
+        titles: dict[str, Cell] = {c.key: (c.title, "") for c in self._shown}
+        if self.sort_column in titles:
+            arrow = DOWN_ARROW if self.sort_reverse else UP_ARROW
+            titles[self.sort_column] = (titles[self.sort_column][0] + arrow, "watchlist--sorted")
+        line = table_line(self._shown, titles)
+        line.insert(1, ("  ", ""))
+        return line
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if width != self._width:
             self._layout(width)
         if y == 0:
             if self._header is None:
-                self._header = header_strip(self, self._shown, "watchlist--header", width)
+                self._header = _RowStyles(self, "watchlist--header").strip(
+                    self._header_line(), width
+                )
             return self._header
         row = y - 1 + int(self.scroll_offset.y)
         if row >= len(self.keys):
@@ -188,13 +623,12 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
             if strip is not None:
                 return strip
         cells = self._cells_for(key)  # may widen a column: a new layout
-        lead = (MARK, "watchlist--selected") if key == self.selected else (" ", "")
-        line = table_line(self._shown, cells, lead=lead)
+        line = self._line(key, cells)
         if row == self.cursor:
-            return LineStyles(self, "watchlist--cursor").strip(line, width)
+            return _RowStyles(self, "watchlist--cursor").strip(line, width)
         styles = self._styles
         if styles is None:
-            styles = self._styles = LineStyles(self)
+            styles = self._styles = _RowStyles(self)
         strip = self._strips[key] = styles.strip(line, width)
         return strip
 
@@ -206,22 +640,22 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         old, self.cursor = self.cursor, row
         self.refresh_line(old + 1)
         self.refresh_line(row + 1)
+        self._scroll_to_cursor()
+
+    def _scroll_to_cursor(self) -> None:
         visible = max(self.scrollable_content_region.height - 1, 1)
         top = int(self.scroll_offset.y)
-        if row < top:
-            self.scroll_to(y=row, animate=False)
-        elif row >= top + visible:
-            self.scroll_to(y=row - visible + 1, animate=False)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + visible:
+            self.scroll_to(y=self.cursor - visible + 1, animate=False)
 
     def select(self, key: str) -> None:
         """Mark ``key`` as the selected scrip and announce it."""
         if key not in self._index:
             return
         old, self.selected = self.selected, key
-        for k in (old, key):
-            if k in self._index:
-                self._strips.pop(k, None)
-                self.refresh_line(self._index[k] + 1)
+        self._redraw([k for k in (old, key) if k is not None])
         self.post_message(self.Selected(key))
 
     def action_cursor_down(self) -> None:
@@ -255,3 +689,80 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         if row < len(self.keys):
             self.move_cursor(row)
             self.select(self.keys[row])
+
+
+# -- the columns' cells and sort values ------------------------------------------------------
+
+_CellOf = Callable[[Watchlist, _Row], Cell]
+_SortOf = Callable[[Watchlist, _Row], "int | str | None"]
+
+
+def _spark_cell(w: Watchlist, row: _Row) -> Cell:
+    return spark(w.market.history.prices(row.scrip.key), SPARK_CELLS), "watchlist--spark"
+
+
+def _spread_cell(w: Watchlist, row: _Row) -> Cell:
+    spread = _spread_ticks(row)
+    if spread is None:
+        return "", ""
+    return _spread_text(*spread), "" if spread[0] > 0 else "watchlist--crossed"
+
+
+def _circuit_cell(w: Watchlist, row: _Row) -> Cell:
+    text, style, _ = circuit(row.lp, row.scrip.get("lc"), row.scrip.get("uc"), w.near_bp)
+    return text, style
+
+
+_CELLS: Final[dict[str, _CellOf]] = {
+    "symbol": lambda w, r: (r.scrip.symbol, "watchlist--symbol"),
+    "name": lambda w, r: (w.names.get(r.scrip.key, ""), "watchlist--name"),
+    "last": lambda w, r: _price_cell(r.lp, r, _trend(r)),
+    "chg": lambda w, r: (format_units(_change(r), r.pp, sign=True), _trend(r)),
+    "chg%": lambda w, r: (format_units(r.scrip.get("pc"), 2, sign=True), _trend(r)),
+    "vol": lambda w, r: (format_qty(r.scrip.get("v")), ""),
+    "bid": lambda w, r: _price_cell(_level_price(r.bid), r, "watchlist--bid"),
+    "ask": lambda w, r: _price_cell(_level_price(r.ask), r, "watchlist--ask"),
+    "bidq": lambda w, r: (format_qty(_level_qty(r.bid)), "watchlist--bid"),
+    "askq": lambda w, r: (format_qty(_level_qty(r.ask)), "watchlist--ask"),
+    "spread": _spread_cell,
+    "high": lambda w, r: _price_cell(r.scrip.get("h"), r),
+    "low": lambda w, r: _price_cell(r.scrip.get("l"), r),
+    "spark": _spark_cell,
+    "ckt": _circuit_cell,
+    "exch": lambda w, r: (r.exch, "watchlist--dim"),
+}
+
+
+def _spread_sort(w: Watchlist, row: _Row) -> int | None:
+    spread = _spread_ticks(row)
+    return None if spread is None else spread[0] * 10**6 // spread[1]  # millionths of a tick
+
+
+def _spark_sort(w: Watchlist, row: _Row) -> int | None:
+    """The move over the sparkline's window, in basis points of its first price."""
+    prices = w.market.history.prices(row.scrip.key)[-SPARK_CELLS:]
+    return (prices[-1] - prices[0]) * 10_000 // prices[0] if prices and prices[0] else None
+
+
+def _text_sort(text: str) -> str | None:
+    return text.casefold() or None
+
+
+_SORT_VALUES: Final[dict[str, _SortOf]] = {
+    "symbol": lambda w, r: _text_sort(r.scrip.symbol),
+    "name": lambda w, r: _text_sort(w.names.get(r.scrip.key, "")),
+    "last": lambda w, r: _scaled(r.lp, r.pp),
+    "chg": lambda w, r: _scaled(_change(r), r.pp),
+    "chg%": lambda w, r: r.scrip.get("pc"),
+    "vol": lambda w, r: r.scrip.get("v"),
+    "bid": lambda w, r: _scaled(_level_price(r.bid), r.pp),
+    "ask": lambda w, r: _scaled(_level_price(r.ask), r.pp),
+    "bidq": lambda w, r: _level_qty(r.bid),
+    "askq": lambda w, r: _level_qty(r.ask),
+    "spread": _spread_sort,
+    "high": lambda w, r: _scaled(r.scrip.get("h"), r.pp),
+    "low": lambda w, r: _scaled(r.scrip.get("l"), r.pp),
+    "spark": _spark_sort,
+    "ckt": lambda w, r: circuit(r.lp, r.scrip.get("lc"), r.scrip.get("uc"), w.near_bp)[2],
+    "exch": lambda w, r: _text_sort(r.exch),
+}

@@ -1,0 +1,125 @@
+"""Recent last prices per scrip: the watchlist's sparklines, later the surveillance rules.
+
+Sampled once a frame by :meth:`Market.flush` for the keys that received messages, never
+per message: the hot path (``Market.apply``) stays a ``dict.update``.  A frame adds a
+sample only when the scrip's last price moved since the previous sample, so a series is
+the last ``size`` moves, oldest first.
+
+Sampling is the flush's one loop per dirty scrip, on screen or not, and a busy frame has
+hundreds: it costs ~0.25 µs a scrip (``bench/ingest.py``, 1,000 messages a frame: about
+12% of the merge's throughput; converting each last price there as well cost ~18%).  So a
+sample is the last price's wire text,
+taken from the pending delta (or, if something already read the scrip this frame, from the
+text it converted); it is converted to integer units at the scrip's precision when the
+series is read, and only the samples not read before.  Text that does not convert is
+dropped then (``materialize`` counts it when the scrip is read).
+
+A delta that carries a precision (a ``tk``/``dk`` snapshot, rare) is materialized first so
+the scrip's own rules settle the precision; a series whose precision changes starts again
+(units of different scales do not compare).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Final
+
+from tui.market.prices import to_units
+
+if TYPE_CHECKING:
+    from tui.feed.frames import DecodeErrors
+    from tui.market.scrip import Scrip
+
+#: samples kept per scrip unless told otherwise
+DEFAULT_SIZE: Final = 32
+
+
+class Series:
+    """One scrip's recent last prices, in integer units of ``10^-pp``."""
+
+    __slots__ = ("_prices", "pending", "pp", "text")
+
+    def __init__(self, pp: int, size: int) -> None:
+        self.pp = pp
+        self._prices: deque[int] = deque(maxlen=size)
+        #: wire texts sampled since the last read, oldest first (as bounded as the series)
+        self.pending: deque[object] = deque(maxlen=size)
+        #: the wire text sampled last: the same text again is not a move
+        self.text: object = None
+
+    def prices(self) -> deque[int]:
+        """The series, converting what was sampled since the last read (do not modify it)."""
+        pending = self.pending
+        if pending:
+            prices, pp = self._prices, self.pp
+            for text in pending:
+                units = to_units(text, pp)
+                if units is not None and (not prices or prices[-1] != units):
+                    prices.append(units)
+            pending.clear()
+        return self._prices
+
+
+class PriceHistory:
+    """Bounded series of last prices, by ``EXCH|TOKEN`` key."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        if size < 1:
+            raise ValueError("a price history keeps at least one sample")
+        self.size = size
+        self._series: dict[str, Series] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._series
+
+    def __len__(self) -> int:
+        return len(self._series)
+
+    def prices(self, key: str) -> tuple[int, ...]:
+        """The recent last prices of ``key``, oldest first, in units of ``10^-pp(key)``."""
+        series = self._series.get(key)
+        return tuple(series.prices()) if series is not None else ()
+
+    def pp(self, key: str) -> int | None:
+        """The precision of ``key``'s series (None if never sampled)."""
+        series = self._series.get(key)
+        return series.pp if series is not None else None
+
+    def sample(
+        self,
+        scrips: Mapping[str, Scrip],
+        keys: Iterable[str],
+        errors: DecodeErrors | None = None,
+    ) -> int:
+        """Take this frame's last price of each of ``keys`` (the dirty ones) if it moved.
+
+        Returns how many samples were taken.
+        """
+        taken = 0
+        scrip_of, series_of, size = scrips.get, self._series.get, self.size
+        for key in keys:
+            scrip = scrip_of(key)
+            if scrip is None:
+                continue  # L2-only traffic: no touchline yet
+            delta = scrip.delta
+            text = delta.get("lp")
+            if text is None or "pp" in delta:
+                if "pp" in delta:
+                    scrip.materialize(errors)  # a snapshot: the scrip settles its precision
+                # nothing pending (or just converted): the text the scrip converted last
+                text = scrip.raw.get("lp")
+                if text is None:
+                    continue
+            series = series_of(key)
+            if series is None or series.pp != scrip.pp:
+                series = self._series[key] = Series(scrip.pp, size)
+            elif series.text == text:
+                continue
+            series.text = text
+            series.pending.append(text)
+            taken += 1
+        return taken
+
+    def forget(self, key: str) -> None:
+        self._series.pop(key, None)
