@@ -228,12 +228,14 @@ def build_market(*, l2: bool = True, bad_frames: bool = True) -> Market:
         for msg in L2:
             market.apply(dict(msg))
     market.flush(NOW)
+    market.sample_history()
     market.sweep()
     if bad_frames:
         FrameReader(errors).read(b"\x00not json")
         # counted as bad-number; HBL keeps its last good price
         market.apply({"t": "df", "e": "PSX", "tk": "HBL", "lp": "15x.20"})
         market.flush(NOW)
+        market.sample_history()
         market.sweep()
     return market
 

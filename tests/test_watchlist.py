@@ -150,8 +150,8 @@ async def test_a_narrow_pane_keeps_symbol_last_and_change_percent():
     w = watchlist(columns=COLUMN_KEYS)
     async with Host(w).run_test(size=(60, 8)) as pilot:
         await pilot.pause()
-        # the change and the circuit column go last; bid and ask go together, not one alone
-        assert screen_rows(w)[0].split() == ["SYMBOL", "LAST", "CHG", "CHG%", "TREND", "CKT"]
+        # bid and ask stay longest after the three kept always, and go together
+        assert screen_rows(w)[0].split() == ["SYMBOL", "LAST", "CHG%", "BID", "ASK", "CKT"]
     w = watchlist(columns=COLUMN_KEYS)
     async with Host(w).run_test(size=(80, 8)) as pilot:
         await pilot.pause()
@@ -531,25 +531,29 @@ def test_spark_scales_between_the_extremes():
 
 
 def lp(market: Market, key: str, *prices: str, now: float) -> None:
-    """One frame in which ``key``'s last price went through ``prices``."""
+    """One sampling period in which ``key``'s last price went through ``prices``."""
     for price in prices:
         tick(market, key, lp=price)
     market.flush(now)
+    market.sample_history()
 
 
-def test_history_samples_once_a_frame_when_the_last_price_moved():
+def test_history_samples_once_a_sample_when_the_last_price_moved():
     market = build_market()
     assert market.history.prices(OGDC) == (21537,), "the snapshot"
     lp(market, OGDC, "215.40", "215.45", "215.50", now=NOW + 1)
-    assert market.history.prices(OGDC) == (21537, 21550), "one sample a frame: its last price"
+    assert market.history.prices(OGDC) == (21537, 21550), "one sample: the last price since the previous one"
     tick(market, OGDC, v="1")
     market.flush(NOW + 2)
+    market.sample_history()
     lp(market, OGDC, "215.50", now=NOW + 3)
     assert market.history.prices(OGDC) == (21537, 21550), "no move, no sample"
     lp(market, OGDC, "215.37", now=NOW + 4)
     assert market.history.prices(OGDC) == (21537, 21550, 21537), "back again is a move"
     tick(market, OGDC, lp="215.60")
     assert market.history.prices(OGDC)[-1] == 21537, "Market.apply never samples"
+    market.flush(NOW + 5)
+    assert market.history.prices(OGDC)[-1] == 21537, "nor Market.flush"
 
 
 def test_history_is_bounded_and_keeps_the_latest():
@@ -566,6 +570,7 @@ def test_history_samples_a_price_converted_before_the_flush():
     tick(market, OGDC, lp="216.00")
     market.view(OGDC)  # drawn between frames: the pending text is already converted
     market.flush(NOW + 1)
+    market.sample_history()
     assert market.history.prices(OGDC) == (21537, 21600)
 
 
@@ -573,6 +578,7 @@ def test_history_starts_again_when_the_precision_changes():
     market = build_market()
     market.apply({"t": "dk", "e": "PSX", "tk": "OGDC", "pp": "4", "lp": "215.3700"})
     market.flush(NOW + 1)
+    market.sample_history()
     assert market.history.prices(OGDC) == (2153700,)
     assert market.history.pp(OGDC) == 4
 
@@ -586,6 +592,7 @@ def test_history_skips_bad_text_and_forgets_dropped_scrips():
     market.apply({"t": "lo", "e": "NSE", "tk": "777", "sq": "1", "oid": "o", "sd": "B",
                   "ac": "A", "pr": "1.00", "q": "1"})  # fmt: skip
     market.flush(NOW + 3)
+    market.sample_history()
     assert "NSE|777" not in market.history, "order events alone are no last price"
     market.forget(OGDC)
     assert OGDC not in market.history and market.history.prices(OGDC) == ()

@@ -1,10 +1,15 @@
-"""The desk: watchlist | ladder | L2 tape | health, driven by a flush timer.
+"""The desk: watchlists (tabs) | ladder | L2 tape | health, driven by a flush timer.
 
 Data reaches the screen one way only: the feed client merges messages into the
 :class:`~tui.market.store.Market` (same event loop, an async worker); a timer at
 ``refresh_hz`` calls ``market.flush(clock())`` and, inside one ``batch_update``, redraws
 the watchlist rows, the ladder and the tape of the keys that changed.  No Textual message
 is ever posted per feed message.
+
+Edits go the other way through one place: a key (or the command palette) asks a modal
+for what is needed, :meth:`DeskApp.edit` applies it to the
+:class:`~tui.watchlists.Watchlists` model (which validates), saves it atomically and
+brings the subscriptions in line with the union of every list.
 
 Everything the screen depends on is injected (:func:`make_app`): the market, the client,
 the clock, the health source, the time zone of the tape, so tests draw the same screen
@@ -16,27 +21,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import tzinfo
+from functools import partial
 from importlib.resources import files
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
+from tui.market.catalogue import Entry, entries
+from tui.screens import AddScripScreen, ConfirmScreen, HelpScreen, HelpSections, NameScreen
 from tui.theme import DEFAULT_THEME, THEMES, variable_defaults
+from tui.watchlists import Watchlists, WatchlistStore
 from tui.widgets.health import HealthLike, HealthPanel
 from tui.widgets.ladder import Ladder
 from tui.widgets.tape import L2Tape
 from tui.widgets.watchlist import Watchlist
 
 if TYPE_CHECKING:
+    from tui.config import DeskConfig
     from tui.feed.client import FeedClient
     from tui.market.store import Market
 
@@ -44,63 +56,157 @@ if TYPE_CHECKING:
 #: desk.tcss lays the panes out; each pane's own styles are in a file of its own.
 CSS_FILES = [
     str(files("tui.themes") / f"{name}.tcss")
-    for name in ("desk", "watchlist", "ladder", "tape", "health")
+    for name in ("desk", "watchlist", "ladder", "tape", "health", "screens")
 ]
-#: how often the health panel is redrawn and pending scrips are swept, seconds
+#: how often the health panel is redrawn, stale scrips marked and a sorted list re-sorted
 HEALTH_EVERY = 0.5
 #: seconds allowed for the client to stop when the desk quits
 STOP_WITHIN = 3.0
+#: the desk is laid out in three columns from this width, two below it
+WIDE = 140
+#: the panes, in the order of the toggle keys 1-4
+PANES = ("watchlist", "ladder", "tape", "health")
+
+
+@dataclass
+class Settings:
+    """What the desk takes from the user's config (tui/config.py), with its defaults."""
+
+    theme: str = DEFAULT_THEME
+    refresh_hz: float = 20.0
+    stale_after: float = 10.0
+    flash: bool = True
+    columns: Sequence[str] | None = None
+    circuit_near: float = 2.0
+    large_qty: int = 5000
+    keep: int = 2000
+    keys: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, config: DeskConfig) -> Settings:
+        desk, tape = config.desk, config.tape
+        return cls(
+            theme=desk.theme,
+            refresh_hz=desk.refresh_hz,
+            stale_after=desk.stale_after,
+            flash=desk.flash,
+            columns=desk.columns,
+            circuit_near=desk.circuit_near,
+            large_qty=tape.large_qty,
+            keep=tape.keep,
+            keys=dict(config.keys),
+        )
+
+
+def _edit(description: str, key: str, action: str, binding_id: str, show: bool = False) -> Binding:
+    return Binding(key, action, description, id=f"watchlists.{binding_id}", show=show)
 
 
 class DeskApp(App[None]):
     TITLE = "marketdesk"
     CSS_PATH = CSS_FILES  # noqa: RUF012 - Textual's API
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 - Textual's API
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]  # noqa: RUF012 - Textual's API
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="desk.quit"),
-        Binding("a", "toggle_tape_scope", "Tape: all/one", id="desk.tape_scope"),
+        Binding("question_mark", "help", "Help", id="desk.help"),
+        Binding("a", "toggle_tape_scope", "Tape: all/one", id="desk.tape_scope", show=False),
+        Binding("t", "next_theme", "Theme", id="desk.theme", show=False),
+        Binding("z", "maximize_pane", "Maximise", id="desk.maximize"),
+        Binding("1", "toggle_pane('watchlist')", "Watchlist pane", id="desk.pane1", show=False),
+        Binding("2", "toggle_pane('ladder')", "Ladder pane", id="desk.pane2", show=False),
+        Binding("3", "toggle_pane('tape')", "Tape pane", id="desk.pane3", show=False),
+        Binding("4", "toggle_pane('health')", "Health pane", id="desk.pane4", show=False),
+        Binding("right_square_bracket", "switch_list(1)", "Next list", id="desk.next_list", show=False),
+        Binding("left_square_bracket", "switch_list(-1)", "Previous list", id="desk.prev_list", show=False),
+        # editing: active while the watchlist has the focus (check_action)
+        _edit("Add", "plus,insert", "add_scrip", "add", show=True),
+        _edit("Remove", "d,delete", "remove_scrip", "remove", show=True),
+        _edit("Move down", "J,shift+down", "move_scrip(1)", "move_down"),
+        _edit("Move up", "K,shift+up", "move_scrip(-1)", "move_up"),
+        _edit("New list", "N", "new_list", "new"),
+        _edit("Rename list", "R", "rename_list", "rename"),
+        _edit("Delete list", "D", "delete_list", "delete"),
     ]
+    #: actions that edit the list under the cursor: only while the watchlist is focused
+    EDITING: ClassVar[frozenset[str]] = frozenset(
+        {"add_scrip", "remove_scrip", "move_scrip", "new_list", "rename_list", "delete_list"}
+    )
 
     def __init__(
         self,
         market: Market,
         client: FeedClient | None = None,
         *,
-        watch: Sequence[str] | None = None,
+        watchlists: Watchlists | None = None,
+        store: WatchlistStore | None = None,
+        settings: Settings | None = None,
+        notices: Sequence[str] = (),
+        catalogue: Sequence[Entry] = (),
         selected: str | None = None,
         clock: Callable[[], float] = time.monotonic,
-        refresh_hz: float = 20.0,
+        wall: Callable[[], float] = time.time,
         health: Callable[[], HealthLike] | None = None,
-        theme: str = DEFAULT_THEME,
         tz: tzinfo | None = None,
     ) -> None:
         super().__init__()
+        self.settings = settings = settings or Settings()
         for desk_theme in THEMES:
             self.register_theme(desk_theme)
-        self.theme = theme
+        self.theme = settings.theme
         self.market = market
         self.client = client
         self.clock = clock
-        self.refresh_hz = refresh_hz
+        self.wall = wall
+        self.refresh_hz = settings.refresh_hz
         if health is None and client is not None:
             health = lambda: client.health
         self.health_source = health
+        self.store = store
+        self.notices = list(notices)
+        self.catalogue: list[Entry] = list(catalogue)
+        self.names = {entry.key: entry.name for entry in self.catalogue}
+        #: None: the watchlist follows the market's scrips (no list given: tests, tail)
+        self.follow = watchlists is None
+        self.lists = watchlists if watchlists is not None else Watchlists.single("Watchlist", market.scrips)
+        self._subscribed: set[str] = set()
         self._feed: Worker[None] | None = None
         self._feed_stopped = False
         self._health_ticks = 0
+        self._tab_ids: dict[str, str] = {}  # tab id -> list name
+        self._tab_seq = 0
         #: the tape shows every scrip's events (``a``), not only the selected one's
         self.tape_all = False
-        self.watchlist = Watchlist(market, watch, selected=selected, id="watchlist")
+        keys = None if self.follow else self.lists.keys_of(self.lists.active)
+        self.watchlist = Watchlist(
+            market,
+            keys,
+            selected=selected,
+            columns=settings.columns,
+            names=self.names,
+            flash=settings.flash,
+            circuit_near=settings.circuit_near,
+            id="watchlist",
+        )
         self.selected = self.watchlist.selected
+        self.tabs = Tabs(id="lists")
+        self.tabs.can_focus = False  # [ and ] switch lists; tab moves between panes
         self.ladder = Ladder(market, tz=tz, id="ladder")
-        self.tape = L2Tape(market, key=self.selected, tz=tz, id="tape")
+        self.tape = L2Tape(
+            market, key=self.selected, tz=tz, large_qty=settings.large_qty, keep=settings.keep,
+            id="tape",
+        )
         self.health_panel = HealthPanel(id="health")
+        for pane in (self.ladder, self.health_panel):
+            pane.can_focus = True  # so it can be maximised (z)
+        if settings.keys:
+            self.set_keymap(settings.keys)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return variable_defaults(self.current_theme)
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield self.tabs
         with Container(id="desk"):
             yield self.watchlist
             yield self.ladder
@@ -108,14 +214,20 @@ class DeskApp(App[None]):
             yield self.health_panel
         yield Footer()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.health_panel.border_title = "Feed"
+        await self._sync_tabs()
         self._show_selected()
         self.update_health()
         if self.refresh_hz > 0:
             self.set_interval(1.0 / self.refresh_hz, self.flush, name="flush")
             self.set_interval(HEALTH_EVERY, self.update_health, name="health")
         self.watchlist.focus()
+        unknown = sorted(set(self.settings.keys) - self.binding_ids())
+        if unknown:
+            self.notices.append("[keys] names no binding: " + ", ".join(unknown) + " (see ? for ids)")
+        for notice in self.notices:
+            self.notify(notice, title="marketdesk", severity="warning", timeout=20)
         if self.client is not None:
             self._start_feed(self.client)
 
@@ -125,9 +237,21 @@ class DeskApp(App[None]):
 
     def _start_feed(self, client: FeedClient) -> None:
         client.on_event = self._feed_event
-        if self.watchlist.keys:
-            client.subscribe(self.watchlist.keys, depth=True, orders=self._level() == "L2")
+        self._resubscribe()
         self._feed = self.run_worker(client.run(), name="feed", group="feed", exit_on_error=False)
+
+    def _resubscribe(self) -> None:
+        """Subscribe what the lists hold and nothing else (after every edit)."""
+        if self.client is None:
+            return
+        wanted = self.watchlist.keys if self.follow else self.lists.all_keys()
+        new = [key for key in wanted if key not in self._subscribed]
+        gone = [key for key in self._subscribed if key not in set(wanted)]
+        if new:
+            self.client.subscribe(new, depth=True, orders=self._level() == "L2")
+        if gone:
+            self.client.unsubscribe(gone)
+        self._subscribed = set(wanted)
 
     def _feed_event(self, kind: str, text: str) -> None:
         """The client's notable events (reconnects, refusals) as toasts."""
@@ -165,32 +289,47 @@ class DeskApp(App[None]):
     # -- the frame -----------------------------------------------------------------------
     def flush(self) -> set[str]:
         """One frame: take what changed from the market and redraw only that."""
-        changed = self.market.flush(self.clock())
+        now = self.clock()
+        changed = self.market.flush(now)
         tape_moved = self.market.tape.total != self.tape.seq
-        if not changed and not tape_moved:
-            return changed
         with self.batch_update():
+            self.watchlist.tick(now)  # flashes that ended
+            if not changed and not tape_moved:
+                return changed
             if changed:
-                added = self.watchlist.refresh_keys(changed)
+                added = self.watchlist.refresh_keys(changed, now)
+                if added:
+                    self._followed()
                 if self.selected is None and self.watchlist.selected is not None:
                     self.selected = self.watchlist.selected  # the first scrip arrived
                     self._show_selected()
                 elif self.selected in changed:
                     self.ladder.invalidate()
                     self._titles()
-                elif added:
-                    self._titles()  # the count of scrips
             if tape_moved:
                 self.tape.pull()
+                self._titles()
         return changed
+
+    def _followed(self) -> None:
+        """Following the market: scrips that appeared join the (unsaved) list."""
+        for key in self.watchlist.keys:
+            with contextlib.suppress(ValueError):
+                self.lists.add(self.lists.active, key)
+        self._titles()
 
     def update_health(self) -> None:
         self._health_ticks += 1
         if self._health_ticks % 2 == 0:
             self.market.sweep()  # keeps bad-number counts current for scrips off screen
+        now = self.clock()
+        self.market.sample_history()  # the sparklines' next point
         health = self.health_source() if self.health_source is not None else None
-        self.health_panel.show(health, self.market.errors.by_kind, self.clock())
+        self.health_panel.show(health, self.market.errors.by_kind, now, wall=self.wall())
         self.tape.set_note(self._tape_note())
+        with self.batch_update():
+            self.watchlist.mark_stale(now, self.settings.stale_after)
+            self.watchlist.resort()
 
     def _tape_note(self) -> str:
         level = self._level()
@@ -219,9 +358,9 @@ class DeskApp(App[None]):
         symbol = self.ladder.symbol()
         count = len(self.watchlist.keys)
         titles: list[tuple[Widget, str, str]] = [
-            (self.watchlist, "Watchlist", f"{count} scrip" + ("s" if count != 1 else "")),
+            (self.watchlist, self.lists.active, f"{count} scrip" + ("s" if count != 1 else "")),
             (self.ladder, f"Ladder · {symbol}" if symbol else "Ladder", self.selected or ""),
-            (self.tape, "L2 tape · " + ("all scrips" if self.tape_all else symbol), ""),
+            (self.tape, "L2 tape · " + ("all scrips" if self.tape_all else symbol), self.tape.status()),
         ]
         for widget, title, subtitle in titles:
             if widget.border_title != title:
@@ -233,36 +372,344 @@ class DeskApp(App[None]):
         self.tape_all = not self.tape_all
         self._show_selected()
 
+    def jump_to(self, key: str) -> None:
+        """Show ``key``: switch to a list that holds it if the current one does not."""
+        if key not in self.watchlist.keys:
+            holder = next((n for n in self.lists.names() if key in self.lists.keys_of(n)), None)
+            if holder is None:
+                return
+            self._switch_to(holder)
+        self.watchlist.move_cursor(self.watchlist.keys.index(key))
+        self.watchlist.select(key)
+        self.selected = key  # at once, not when Selected arrives: the caller may read it
+        self._show_selected()
+        self.watchlist.focus()
+
+    # -- watchlists: tabs --------------------------------------------------------------------
+    async def _sync_tabs(self) -> None:
+        """The tab bar shows the lists in order, the active one highlighted."""
+        names = self.lists.names()
+        if [self._tab_ids[tab.id or ""] for tab in self.tabs.query(Tab)] != names:
+            await self.tabs.clear()
+            self._tab_ids.clear()
+            for name in names:
+                self._tab_seq += 1
+                tab_id = f"list-{self._tab_seq}"
+                self._tab_ids[tab_id] = name
+                await self.tabs.add_tab(Tab(name, id=tab_id))
+        active = next(i for i, n in self._tab_ids.items() if n == self.lists.active)
+        if self.tabs.active != active:
+            self.tabs.active = active
+
+    @on(Tabs.TabActivated, "#lists")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id != self.tabs.active:
+            return  # a message from before the bar was rebuilt: the bar has moved on
+        name = self._tab_ids.get(event.tab.id or "")
+        if name is not None and name != self.lists.active:
+            self._switch_to(name)
+
+    def _switch_to(self, name: str) -> None:
+        self.lists.set_active(name)
+        self._save()
+        self.watchlist.set_keys(self.lists.keys_of(name))
+        tab_id = next(i for i, n in self._tab_ids.items() if n == name)
+        if self.tabs.active != tab_id:
+            self.tabs.active = tab_id
+        self._titles()
+
+    def action_switch_list(self, step: int) -> None:
+        names = self.lists.names()
+        at = names.index(self.lists.active)
+        self._switch_to(names[(at + step) % len(names)])
+
+    # -- watchlists: editing -------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.EDITING:
+            return self.focused is self.watchlist and not self.follow
+        if action == "switch_list":
+            return len(self.lists.names()) > 1
+        return True
+
+    async def edit(self, change: Callable[[], object], *, toast: str = "") -> bool:
+        """Apply one edit to the lists model; refused edits are explained, nothing else moves."""
+        try:
+            change()
+        except ValueError as exc:
+            self.notify(str(exc), title="watchlist", severity="warning")
+            return False
+        self._save()
+        await self._sync_tabs()
+        self.watchlist.set_keys(self.lists.keys_of(self.lists.active))
+        self._resubscribe()
+        self._titles()
+        self.refresh_bindings()
+        if toast:
+            self.notify(toast, title="watchlist", timeout=3)
+        return True
+
+    def _save(self) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.save(self.lists)
+        except OSError as exc:
+            self.notify(f"could not save the watchlists: {exc}", severity="error", timeout=20)
+
+    def _symbol(self, key: str) -> str:
+        scrip = self.market.view(key)
+        return scrip.symbol if scrip is not None else key
+
+    def action_add_scrip(self) -> None:
+        name = self.lists.active
+        pool = self.catalogue + [
+            Entry(key, self._symbol(key), "") for key in self.market.scrips if key not in self.names
+        ]
+
+        async def added(key: str | None) -> None:
+            if key and await self.edit(partial(self.lists.add, name, key), toast=f"added {key} to {name}"):
+                self.jump_to(key)
+
+        self.push_screen(AddScripScreen(name, pool, self.lists.keys_of(name)), added)
+
+    async def action_remove_scrip(self) -> None:
+        key, name = self.watchlist.cursor_key, self.lists.active
+        if key is not None:
+            await self.edit(partial(self.lists.remove, name, key), toast=f"removed {self._symbol(key)} from {name}")
+
+    async def action_move_scrip(self, step: int) -> None:
+        key = self.watchlist.cursor_key
+        if key is None:
+            return
+        if self.watchlist.sort_column is not None:
+            self.notify("the list is sorted: press s until sorting is off to move scrips", severity="warning")
+            return
+        if await self.edit(partial(self.lists.move, self.lists.active, key, step)):
+            self.watchlist.move_cursor(self.watchlist.keys.index(key))
+
+    def _check_name(self, current: str | None) -> Callable[[str], str | None]:
+        def check(name: str) -> str | None:
+            try:
+                self.lists.check_name(name, current)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        return check
+
+    def action_new_list(self) -> None:
+        async def named(name: str | None) -> None:
+            if name and await self.edit(partial(self.lists.create, name), toast=f"new list {name}"):
+                self._switch_to(name)
+
+        self.push_screen(NameScreen("New watchlist", "", self._check_name(None)), named)
+
+    def action_rename_list(self) -> None:
+        old = self.lists.active
+
+        async def named(name: str | None) -> None:
+            if name and name != old:
+                await self.edit(partial(self.lists.rename, old, name), toast=f"renamed {old} to {name}")
+
+        self.push_screen(NameScreen(f"Rename {old}", old, self._check_name(old)), named)
+
+    def action_delete_list(self) -> None:
+        name = self.lists.active
+        count = len(self.lists.keys_of(name))
+        if len(self.lists.names()) == 1:
+            self.notify("the last watchlist cannot be deleted", title="watchlist", severity="warning")
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self.edit(partial(self.lists.delete, name), toast=f"deleted {name}")
+
+        question = f"Delete the watchlist {name} ({count} scrip{'s' if count != 1 else ''})?"
+        self.push_screen(ConfirmScreen(question), answered)
+
+    # -- panes ---------------------------------------------------------------------------
+    def _pane(self, name: str) -> Widget:
+        return {"watchlist": self.watchlist, "ladder": self.ladder, "tape": self.tape,
+                "health": self.health_panel}[name]  # fmt: skip
+
+    def action_toggle_pane(self, name: str) -> None:
+        pane = self._pane(name)
+        shown = [p for p in PANES if self._pane(p).display]
+        if pane.display and len(shown) == 1:
+            self.notify("the last pane stays on screen", severity="warning", timeout=3)
+            return
+        pane.display = not pane.display
+        self.arrange()
+        if not pane.display and self.focused is None:
+            self.screen.focus_next()
+
+    def arrange(self) -> None:
+        """Lay the shown panes out: three columns when wide, two when narrow (themes/desk.tcss
+        arranges all four; hiding a pane re-flows the grid here)."""
+        desk = self.query_one("#desk")
+        panes = [self._pane(p) for p in PANES]
+        if all(p.display for p in panes):
+            for widget in (desk, *panes):
+                widget.set_styles("")  # back to the stylesheet
+                for rule in ("grid_size_columns", "grid_size_rows", "grid_columns", "grid_rows",
+                             "row_span"):  # fmt: skip
+                    widget.styles.clear_rule(rule)
+            return
+        w, ladder, tape, health = panes
+        wide = self.size.width >= WIDE
+        groups = [[w], [ladder, health], [tape]] if wide else [[w, tape], [ladder, health]]
+        widths = ["1fr", "42", "51"] if wide else ["1fr", "44"]
+        shown = [([p for p in g if p.display], width) for g, width in zip(groups, widths, strict=False)]
+        shown = [(g, width) for g, width in shown if g]
+        rows = max(len(g) for g, _ in shown)
+        for group, _ in shown:
+            for pane in group:
+                pane.styles.row_span = rows if len(group) == 1 else 1
+        desk.styles.grid_size_columns = len(shown)
+        desk.styles.grid_size_rows = rows
+        desk.styles.grid_columns = " ".join(w for _, w in shown) if len(shown) > 1 else "1fr"
+        desk.styles.grid_rows = ("1fr 14" if wide else "13 1fr") if rows == 2 else "1fr"
+
+    def on_resize(self) -> None:
+        if not all(self._pane(p).display for p in PANES):
+            self.arrange()
+
+    def action_maximize_pane(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            return
+        focused = self.focused
+        if focused is None or focused not in (self.watchlist, self.ladder, self.tape, self.health_panel):
+            focused = self.watchlist
+        self.screen.maximize(focused, container=False)
+
+    # -- themes, help, palette -----------------------------------------------------------
+    def action_next_theme(self) -> None:
+        names = [theme.name for theme in THEMES]
+        at = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(at + 1) % len(names)]
+        self.notify(f"theme {self.theme}", timeout=2)
+
+    def binding_ids(self) -> set[str]:
+        return {b.id for b in self._all_bindings() if b.id}
+
+    def _all_bindings(self) -> Iterable[Binding]:
+        for owner in (DeskApp, Watchlist, L2Tape):
+            for binding in owner.BINDINGS:
+                if isinstance(binding, Binding):
+                    yield binding
+
+    def help_sections(self) -> HelpSections:
+        """Every binding with the keys in force (the user's remaps applied)."""
+
+        def rows(owner: type, only: Callable[[Binding], bool] = lambda b: True) -> list[tuple[str, str]]:
+            out = []
+            for b in owner.BINDINGS:
+                if isinstance(b, Binding) and only(b):
+                    keys = self.settings.keys.get(b.id or "", b.key)
+                    shown = ", ".join(self.get_key_display(Binding(k.strip(), "")) for k in keys.split(","))
+                    out.append((shown, b.description))
+            return out
+
+        desk_rows = rows(DeskApp, lambda b: not (b.id or "").startswith("watchlists."))
+        desk_rows += [("tab, shift+tab", "Next / previous pane"), ("ctrl+p", "Command palette")]
+        return [
+            ("Desk", desk_rows),
+            ("Watchlist", rows(Watchlist)),
+            ("Watchlists (editing)", rows(DeskApp, lambda b: (b.id or "").startswith("watchlists."))),
+            ("L2 tape", rows(L2Tape)),
+        ]
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.help_sections()))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        editing = not self.follow
+        if editing:
+            yield SystemCommand("Add scrip", "Search the instruments and add one to this list",
+                                self._editing(self.action_add_scrip))  # fmt: skip
+            yield SystemCommand("New watchlist", "Create an empty watchlist", self._editing(self.action_new_list))
+            yield SystemCommand("Rename watchlist", f"Rename {self.lists.active}", self._editing(self.action_rename_list))
+            yield SystemCommand("Delete watchlist", f"Delete {self.lists.active}", self._editing(self.action_delete_list))
+        for name in self.lists.names():
+            yield SystemCommand(f"Watchlist: {name}", "Switch to this watchlist", partial(self._switch_to, name))
+        for theme in THEMES:
+            yield SystemCommand(f"Desk theme: {theme.name}", "Switch the colour theme",
+                                partial(setattr, self, "theme", theme.name))  # fmt: skip
+        for pane in PANES:
+            yield SystemCommand(f"Toggle pane: {pane}", f"Show or hide the {pane}", partial(self.action_toggle_pane, pane))
+        yield SystemCommand("Maximise pane", "Maximise the focused pane (z)", self.action_maximize_pane)
+        yield SystemCommand("Tape: all scrips / selected", "Which scrips the L2 tape shows", self.action_toggle_tape_scope)
+        seen: set[str] = set()
+        for name in self.lists.names():
+            for key in self.lists.keys_of(name):
+                if key not in seen:
+                    seen.add(key)
+                    label = f"{self._symbol(key)} {self.names.get(key, '')}".strip()
+                    yield SystemCommand(f"Jump to {label}", f"{key} in {name}", partial(self.jump_to, key))
+
+    def _editing(self, action: Callable[[], object]) -> Callable[[], object]:
+        """A palette command that edits the list: run it with the watchlist focused."""
+
+        def run() -> object:
+            self.watchlist.focus()
+            return action()
+
+        return run
+
 
 def make_app(
     market: Market,
     client: FeedClient | None = None,
     *,
     watch: Sequence[str] | None = None,
+    watchlists: Watchlists | None = None,
+    store: WatchlistStore | None = None,
+    config: DeskConfig | None = None,
+    notices: Sequence[str] = (),
+    catalogue: Iterable[object] = (),
     selected: str | None = None,
     clock: Callable[[], float] = time.monotonic,
-    refresh_hz: float = 20.0,
+    wall: Callable[[], float] = time.time,
+    refresh_hz: float | None = None,
     health: Callable[[], HealthLike] | None = None,
-    theme: str = DEFAULT_THEME,
+    theme: str | None = None,
     tz: tzinfo | None = None,
 ) -> DeskApp:
-    """The desk over ``market``; with ``client``, also runs the feed and subscribes ``watch``.
+    """The desk over ``market``; with ``client``, also runs the feed and subscribes the lists.
 
-    ``watch``: the watchlist's keys (default: every scrip in the market, and any that appear).
+    ``watchlists``: the named lists (tabs), saved through ``store`` after each edit (None:
+    not saved).  ``watch``: a single unsaved list of these keys instead.  Neither: the
+    watchlist follows every scrip the market receives (no editing).
+    ``config``: the user's settings (tui/config.py); ``refresh_hz`` and ``theme`` override it.
+    ``notices``: messages to show as toasts at start (a watchlists file kept aside, ...).
+    ``catalogue``: what the add-scrip modal searches: items with ``key``, ``symbol``, ``name``.
     ``selected``: the scrip of the ladder and tape (default: the first).
-    ``clock``: the monotonic clock handed to ``Market.flush`` and the health panel.
-    ``refresh_hz``: frames a second; 0 draws only when :meth:`DeskApp.flush` is called.
-    ``health``: the source of the health panel's figures (default: ``client.health``).
-    ``tz``: the time zone of the tape's times (default: local).
+    ``clock``: the monotonic clock handed to ``Market.flush`` and the health panel; ``wall``
+    the wall clock (uptime).  ``refresh_hz``: frames a second; 0 draws only when
+    :meth:`DeskApp.flush` is called.  ``health``: the source of the health panel's figures
+    (default: ``client.health``).  ``tz``: the time zone of the tape's times (default: local).
     """
+    settings = Settings.of(config) if config is not None else Settings()
+    if refresh_hz is not None:
+        settings.refresh_hz = refresh_hz
+    if theme is not None:
+        settings.theme = theme
+    if watch is not None and watchlists is None:
+        watchlists = Watchlists.single("Watch", watch)
     return DeskApp(
         market,
         client,
-        watch=watch,
+        watchlists=watchlists,
+        store=store,
+        settings=settings,
+        notices=notices,
+        catalogue=entries(catalogue),  # type: ignore[arg-type]
         selected=selected,
         clock=clock,
-        refresh_hz=refresh_hz,
+        wall=wall,
         health=health,
-        theme=theme,
         tz=tz,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -49,14 +50,13 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(result)
 
 
-def _section(title: str, rows: Iterable[tuple[str, str]]) -> Table:
+def _section(title: str, rows: Iterable[tuple[str, str]]) -> Group:
     table = Table.grid(padding=(0, 2))
     table.add_column(width=16, style="bold")
     table.add_column()
-    table.add_row(Text(title, style="bold underline"), "")
     for keys, description in rows:
         table.add_row(keys, description)
-    return table
+    return Group(Text(title, style="bold underline"), table)
 
 
 class AddScripScreen(ModalScreen[str | None]):
@@ -78,7 +78,7 @@ class AddScripScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="add-box", classes="dialog") as box:
             box.border_title = f"Add a scrip to {self.watchlist}"
-            box.border_subtitle = "enter adds · esc cancels"
+            box.border_subtitle = "✓ already listed · enter adds · esc cancels"
             yield Input(placeholder="symbol, name or EXCH|TOKEN", id="add-query")
             yield OptionList(id="add-matches")
             yield Label("", id="add-hint")
@@ -135,12 +135,17 @@ class AddScripScreen(ModalScreen[str | None]):
 
 
 def _option_text(entry: Entry, present: bool) -> Text:
-    text = Text.assemble(
-        (f"{entry.symbol:<14}", "bold"), " ", (f"{entry.key:<12}", "dim"), " ", entry.name
+    """``✓ SYMBOL  EXCH|TOKEN  Name`` (the tick: already in this list)."""
+    return Text.assemble(
+        ("✓ " if present else "  ", "bold"),
+        (f"{entry.symbol:<14}", "bold"),
+        " ",
+        (f"{entry.key:<12}", "dim"),
+        " ",
+        entry.name,
+        no_wrap=True,
+        overflow="ellipsis",
     )
-    if present:
-        text.append("  · in this list", style="italic dim")
-    return text
 
 
 def _as_key(query: str) -> str | None:

@@ -1,18 +1,16 @@
 """Recent last prices per scrip: the watchlist's sparklines, later the surveillance rules.
 
-Sampled once a frame by :meth:`Market.flush` for the keys that received messages, never
-per message: the hot path (``Market.apply``) stays a ``dict.update``.  A frame adds a
-sample only when the scrip's last price moved since the previous sample, so a series is
-the last ``size`` moves, oldest first.
+Sampled by :meth:`Market.sample_history` on a slow timer (the desk: twice a second) for
+the keys flushed since the previous sample, never per message or per frame: the hot path
+(``Market.apply``) stays a ``dict.update`` and a frame stays a set copy.  A sample is taken
+only when the scrip's last price moved since the previous one, so a series is the last
+``size`` moves seen at that pace, oldest first.
 
-Sampling is the flush's one loop per dirty scrip, on screen or not, and a busy frame has
-hundreds: it costs ~0.25 µs a scrip (``bench/ingest.py``, 1,000 messages a frame: about
-12% of the merge's throughput; converting each last price there as well cost ~18%).  So a
-sample is the last price's wire text,
-taken from the pending delta (or, if something already read the scrip this frame, from the
-text it converted); it is converted to integer units at the scrip's precision when the
-series is read, and only the samples not read before.  Text that does not convert is
-dropped then (``materialize`` counts it when the scrip is read).
+A sample is the last price's wire text, taken from the pending delta (or, if something
+already read the scrip, from the text it converted); it is converted to integer units at
+the scrip's precision when the series is read, and only the samples not read before.
+Text that does not convert is dropped then (``materialize`` counts it when the scrip is
+read).
 
 A delta that carries a precision (a ``tk``/``dk`` snapshot, rare) is materialized first so
 the scrip's own rules settle the precision; a series whose precision changes starts again

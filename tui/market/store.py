@@ -30,8 +30,10 @@ class Market:
         self.dirty: set[str] = set()
         #: clock time of the last frame in which each scrip received a message
         self.updated: dict[str, float] = {}
-        #: recent last prices by key, sampled once a frame in :meth:`flush` (sparklines, rules)
+        #: recent last prices by key, sampled by :meth:`sample_history` (sparklines, rules)
         self.history = PriceHistory()
+        #: keys flushed since the last :meth:`sample_history`
+        self.unsampled: set[str] = set()
         #: scrips whose L2 sequence jumped: the client resubscribes them for a fresh ``lk``
         self.resync: set[str] = set()
         #: merge one market message (``FrameReader`` checked ``t``); never raises
@@ -82,16 +84,22 @@ class Market:
             self.resync.add(key)
 
     def flush(self, now: float) -> set[str]:
-        """The keys that received messages since the last call; ``updated[key] = now``.
-
-        Also samples the moved last prices of those keys into :attr:`history`: their wire
-        text, unconverted; only a snapshot (it sets the precision) is converted here.
-        """
+        """The keys that received messages since the last call; ``updated[key] = now``."""
         dirty = self.dirty.copy()  # the set itself is bound into the hot path: copy, clear
         self.dirty.clear()
         self.updated.update(dict.fromkeys(dirty, now))  # in C: no loop per key
-        self.history.sample(self.scrips, dirty, self.errors)
+        self.unsampled |= dirty  # in C too
         return dirty
+
+    def sample_history(self) -> int:
+        """Take the moved last prices of the keys flushed since the last call into
+        :attr:`history`; how many moved.  Called on a slow timer (the desk: twice a
+        second), not every frame: a loop per scrip in every frame cost the merge ~10% of its
+        throughput (``bench/ingest.py``), and a sparkline of a few seconds reads better
+        than one of a few frames."""
+        taken = self.history.sample(self.scrips, self.unsampled, self.errors)
+        self.unsampled.clear()
+        return taken
 
     def view(self, key: str) -> Scrip | None:
         """The scrip with every received field converted (None if never seen)."""
@@ -115,5 +123,6 @@ class Market:
         self.books.pop(key, None)
         self.updated.pop(key, None)
         self.history.forget(key)
+        self.unsampled.discard(key)
         self.dirty.discard(key)
         self.resync.discard(key)

@@ -47,7 +47,7 @@ MARK: Final = "▸"
 STALE_MARK: Final = "◌"
 #: cells before the first column: the selection mark, the stale mark, a space
 LEAD: Final = 3
-SPARK_CELLS: Final = 10
+SPARK_CELLS: Final = 8
 UP_ARROW: Final = "▲"
 DOWN_ARROW: Final = "▼"
 
@@ -57,18 +57,18 @@ _SPECS: Final[dict[str, tuple[str, int, Literal["left", "right"], int, int]]] = 
     "symbol": ("SYMBOL", 10, "left", 0, 16),
     "name": ("NAME", 14, "left", 9, 24),
     "last": ("LAST", 8, "right", 0, 24),
-    "chg": ("CHG", 6, "right", 1, 24),
+    "chg": ("CHG", 6, "right", 5, 24),
     "chg%": ("CHG%", 6, "right", 0, 24),
-    "vol": ("VOLUME", 9, "right", 5, 24),
-    "bid": ("BID", 8, "right", 3, 24),
-    "ask": ("ASK", 8, "right", 3, 24),
+    "vol": ("VOLUME", 9, "right", 6, 24),
+    "bid": ("BID", 8, "right", 2, 24),
+    "ask": ("ASK", 8, "right", 2, 24),
     "bidq": ("BID QTY", 7, "right", 7, 24),
     "askq": ("ASK QTY", 7, "right", 7, 24),
     "spread": ("SPRD", 4, "right", 6, 24),
     "high": ("HIGH", 8, "right", 8, 24),
     "low": ("LOW", 8, "right", 8, 24),
     "spark": ("TREND", SPARK_CELLS, "right", 4, SPARK_CELLS),
-    "ckt": ("CKT", 5, "right", 2, 8),
+    "ckt": ("CKT", 5, "right", 3, 8),
     "exch": ("EXCH", 4, "left", 10, 8),
 }
 #: columns that make sense only together: a narrow pane drops both or neither
