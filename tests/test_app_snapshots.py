@@ -38,7 +38,7 @@ def desk(health: FixedHealth | None = None, **kwargs: object) -> DeskApp:
         watchlists=lists,
         catalogue=CATALOGUE,
         selected=kwargs.pop("selected", RELIANCE),  # type: ignore[arg-type]
-        clock=lambda: NOW,
+        clock=kwargs.pop("clock", lambda: NOW),  # type: ignore[arg-type]
         wall=lambda: WALL,
         health=lambda: figures,
         refresh_hz=0,
@@ -66,9 +66,17 @@ def test_the_add_scrip_modal_searching(snap_compare):
 
 def test_a_stale_scrip(snap_compare):
     market = build_market()
-    market.updated[OGDC] = NOW - 120  # nothing for two minutes
-    app = desk(market=market, selected=OGDC)
-    assert snap_compare(app, terminal_size=(120, 36))
+    now = [NOW]
+    app = desk(market=market, selected=OGDC, clock=lambda: now[0])
+
+    async def later(pilot: object) -> None:
+        now[0] = NOW + 30  # 30 s on, every scrip but OGDC has ticked
+        for key in KEYS:
+            if key != OGDC:
+                market.updated[key] = now[0]
+        app.update_health()
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=later)
 
 
 def test_a_disconnected_l1_feed_after_moving_the_selection(snap_compare):

@@ -288,3 +288,12 @@ async def test_key_remaps_from_the_config_apply(tmp_path):
         assert app.watchlist.cursor == 1
         await pilot.press("j")
         assert app.watchlist.cursor == 1, "the remap replaces the default keys"
+
+
+async def test_unknown_columns_in_the_config_are_reported_and_the_default_shown(tmp_path):
+    config = parse_config('[desk]\ncolumns = ["symbol", "colour"]\n', "test")
+    app = desk(tmp_path / "watchlists.toml", config=config)
+    async with app.run_test(size=(120, 36)):
+        messages = [n.message for n in app._notifications]
+        assert any("columns" in m and "'colour'" in m for m in messages), messages
+        assert app.watchlist.render_line(0).text.split()[:2] == ["SYMBOL", "LAST"]

@@ -17,23 +17,44 @@ sys.path.insert(0, str(ROOT))
 from tui.app import make_app
 from tui.feed.health import Health
 from tui.market.store import Market
+from tui.sim.instruments import INSTRUMENTS
 from tui.sim.market import SimMarket
+from tui.watchlists import Watchlists
 
 FT0 = 1750651200.0  # 2025-06-23 04:00 UTC: PSX and NSE are both trading
-SIZES = {"desk": (160, 48), "desk-80x24": (80, 24)}
+#: name: (terminal size, theme, keys pressed before the picture)
+SHOTS: dict[str, tuple[tuple[int, int], str, tuple[str, ...]]] = {
+    "desk": ((160, 48), "marketdesk-dark", ()),
+    "desk-light": ((160, 48), "marketdesk-light", ()),
+    "desk-colour-blind": ((160, 48), "marketdesk-cb", ()),
+    "desk-80x24": ((80, 24), "marketdesk-dark", ()),
+    "help": ((120, 36), "marketdesk-dark", ("question_mark",)),
+    "add-scrip": ((120, 36), "marketdesk-dark", ("plus", "b", "a", "n", "k")),
+}
 
 
 def filled_market(seed: int = 7, steps: int = 4000) -> Market:
+    """The simulator's market after ``steps`` steps, with a sparkline's worth of history."""
     sim = SimMarket(seed)
     market = Market()
     for msg in sim.snapshot_messages(depth=True, orders=True):
         market.apply(msg)
-    for step in sim.run(steps, FT0, dt=0.01):
+    for n, step in enumerate(sim.run(steps, FT0, dt=0.01)):
         for msg in step.l2:
             market.apply(msg)
         if step.df is not None:
             market.apply(step.df)
+        if n % 200 == 0:
+            market.flush(float(n))
+            market.sample_history()
     return market
+
+
+def watchlists() -> Watchlists:
+    stocks = [i.key for i in INSTRUMENTS if not i.index]
+    main = [i.key for i in INSTRUMENTS if i.index] + stocks[:16]
+    banks = [i.key for i in INSTRUMENTS if "Bank" in i.name and not i.index]
+    return Watchlists([("Main", main), ("Banks", banks), ("All", stocks)], active="Main")
 
 
 def health(market: Market) -> Health:
@@ -45,14 +66,19 @@ def health(market: Market) -> Health:
     )
 
 
-async def shoot(name: str, size: tuple[int, int], out: Path) -> Path:
+async def shoot(name: str, size: tuple[int, int], theme: str, keys: tuple[str, ...], out: Path) -> Path:
     market = filled_market()
     figures = health(market)
-    app = make_app(market, selected="PSX|OGDC", clock=lambda: 100.0, refresh_hz=0,
-                   health=lambda: figures, tz=UTC)
+    app = make_app(market, watchlists=watchlists(), catalogue=INSTRUMENTS, selected="PSX|OGDC",
+                   clock=lambda: 100.0, wall=lambda: FT0, refresh_hz=0, health=lambda: figures,
+                   theme=theme, tz=UTC)
     async with app.run_test(size=size) as pilot:
         app.flush()
+        app.update_health()
         await pilot.pause()
+        if keys:
+            await pilot.press(*keys)
+            await pilot.pause()
         path = out / f"{name}.svg"
         app.save_screenshot(filename=path.name, path=str(out))
     return path
@@ -61,8 +87,8 @@ async def shoot(name: str, size: tuple[int, int], out: Path) -> Path:
 def main() -> int:
     out = ROOT / "screenshots"
     out.mkdir(exist_ok=True)
-    for name, size in SIZES.items():
-        print(asyncio.run(shoot(name, size, out)))
+    for name, (size, theme, keys) in SHOTS.items():
+        print(asyncio.run(shoot(name, size, theme, keys, out)))
     return 0
 
 

@@ -177,16 +177,21 @@ class DeskApp(App[None]):
         #: the tape shows every scrip's events (``a``), not only the selected one's
         self.tape_all = False
         keys = None if self.follow else self.lists.keys_of(self.lists.active)
-        self.watchlist = Watchlist(
+        make_watchlist = partial(
+            Watchlist,
             market,
             keys,
             selected=selected,
-            columns=settings.columns,
             names=self.names,
             flash=settings.flash,
             circuit_near=settings.circuit_near,
             id="watchlist",
         )
+        try:
+            self.watchlist = make_watchlist(columns=settings.columns)
+        except ValueError as exc:  # the config's [desk] columns: say so, use the default
+            self.notices.append(f"config [desk] columns: {exc}; showing the default columns")
+            self.watchlist = make_watchlist(columns=None)
         self.selected = self.watchlist.selected
         self.tabs = Tabs(id="lists")
         self.tabs.can_focus = False  # [ and ] switch lists; tab moves between panes
