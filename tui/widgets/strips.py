@@ -115,11 +115,28 @@ class LineStyles:
         style = self._styles.get(name)
         if style is None:
             style = self.base
-            if name:
-                for part in name.split():
-                    style = style + self.widget.get_component_rich_style(part, partial=True)
+            for part in name.split():
+                style = style + self._cell(part)
             self._styles[name] = style
         return style
+
+    def _cell(self, part: str) -> Style:
+        """A component's partial style with its colours blended like a full style's.
+
+        A partial style takes a translucent colour at full strength (Textual drops the
+        alpha): ``$text-muted`` would be drawn white and ``$up 25%`` a block of full colour.
+        The full style has them blended with the widget's background, so its colours are
+        used for the colours the component sets.
+        """
+        widget = self.widget
+        partial = widget.get_component_rich_style(part, partial=True)
+        if partial.color is None and partial.bgcolor is None:
+            return partial
+        full = widget.get_component_rich_style(part)
+        return partial + Style(
+            color=full.color if partial.color is not None else None,
+            bgcolor=full.bgcolor if partial.bgcolor is not None else None,
+        )
 
     def strip(self, cells: Iterable[Cell], width: int) -> Strip:
         segments = [Segment(text, self(name)) for text, name in cells if text]

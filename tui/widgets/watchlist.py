@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Final, Literal
 
-from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
@@ -214,31 +213,6 @@ def _scaled(units: int | None, pp: int) -> int | None:
 
 
 # -- the widget --------------------------------------------------------------------------
-
-
-class _RowStyles(LineStyles):
-    """Line styles whose cell colours are blended like the whole-line ones.
-
-    A partial component style takes a translucent colour at full strength (Textual drops
-    the alpha): ``$text-muted`` would be drawn white and a flash (``$up 25%``) a block of
-    full colour.  The full style has them blended with the pane, so its colours are used.
-    """
-
-    def __call__(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self.base
-            for part in name.split():
-                partial = self.widget.get_component_rich_style(part, partial=True)
-                if partial.color is not None or partial.bgcolor is not None:
-                    full = self.widget.get_component_rich_style(part)
-                    partial += Style(
-                        color=full.color if partial.color is not None else None,
-                        bgcolor=full.bgcolor if partial.bgcolor is not None else None,
-                    )
-                style = style + partial
-            self._styles[name] = style
-        return style
 
 
 class Watchlist(TableCaches, ScrollView, can_focus=True):
@@ -610,7 +584,7 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
             self._layout(width)
         if y == 0:
             if self._header is None:
-                self._header = _RowStyles(self, "watchlist--header").strip(
+                self._header = LineStyles(self, "watchlist--header").strip(
                     self._header_line(), width
                 )
             return self._header
@@ -625,10 +599,10 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         cells = self._cells_for(key)  # may widen a column: a new layout
         line = self._line(key, cells)
         if row == self.cursor:
-            return _RowStyles(self, "watchlist--cursor").strip(line, width)
+            return LineStyles(self, "watchlist--cursor").strip(line, width)
         styles = self._styles
         if styles is None:
-            styles = self._styles = _RowStyles(self)
+            styles = self._styles = LineStyles(self)
         strip = self._strips[key] = styles.strip(line, width)
         return strip
 
