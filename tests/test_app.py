@@ -321,3 +321,25 @@ def test_the_css_is_found_through_the_package():
         css = re.sub(r"/\*.*?\*/", "", path.read_text(), flags=re.DOTALL)
         values = re.findall(r"[\w-]+\s*:\s*([^;{}]+);", css)
         assert values and not [v for v in values if "#" in v], f"{path.name}: theme variables, never hex"
+
+
+async def test_new_bad_frames_arrive_as_one_toast_a_while():
+    market = build_market()
+    now = [NOW]
+    app = make_app(market, clock=lambda: now[0], refresh_hz=0, health=lambda: FixedHealth(), tz=UTC)
+    seen: list[str] = []
+    async with app.run_test(size=(120, 36)):
+        app.notify = lambda message, **kw: seen.append(message)  # type: ignore[method-assign]
+        app.update_health()
+        assert seen == [], "the market's errors from before the desk started are not toasted"
+        market.errors.add("not-json", "x")
+        market.errors.add("not-json", "y")
+        app.update_health()
+        assert seen == ["2 bad frames ignored (bad-number, not-json); good state kept"]
+        market.errors.add("unknown-type", "z")
+        now[0] += 1
+        app.update_health()
+        assert len(seen) == 1, "at most one toast every ten seconds"
+        now[0] += 10
+        app.update_health()
+        assert seen[-1].startswith("1 bad frame ignored")

@@ -60,6 +60,8 @@ CSS_FILES = [
 ]
 #: how often the health panel is redrawn, stale scrips marked and a sorted list re-sorted
 HEALTH_EVERY = 0.5
+#: at most one toast about new bad frames in this many seconds (the health pane counts them all)
+ERRORS_EVERY = 10.0
 #: seconds allowed for the client to stop when the desk quits
 STOP_WITHIN = 3.0
 #: the desk is laid out in three columns from this width, two below it
@@ -172,6 +174,9 @@ class DeskApp(App[None]):
         self._feed: Worker[None] | None = None
         self._feed_stopped = False
         self._health_ticks = 0
+        #: bad frames already announced (a toast when the count moves, at most every ERRORS_EVERY s)
+        self._errors_told = sum(market.errors.by_kind.values())  # the desk's own only
+        self._errors_told_at = -ERRORS_EVERY
         self._tab_ids: dict[str, str] = {}  # tab id -> list name
         self._tab_seq = 0
         #: the tape shows every scrip's events (``a``), not only the selected one's
@@ -330,11 +335,24 @@ class DeskApp(App[None]):
         now = self.clock()
         self.market.sample_history()  # the sparklines' next point
         health = self.health_source() if self.health_source is not None else None
-        self.health_panel.show(health, self.market.errors.by_kind, now, wall=self.wall())
+        errors = self.market.errors.by_kind
+        self.health_panel.show(health, errors, now, wall=self.wall())
+        self._tell_errors(errors, now)
         self.tape.set_note(self._tape_note())
         with self.batch_update():
             self.watchlist.mark_stale(now, self.settings.stale_after)
             self.watchlist.resort()
+
+    def _tell_errors(self, errors: dict[str, int], now: float) -> None:
+        """New bad frames as a toast: which kinds, how many; never more than one a while."""
+        total = sum(errors.values())
+        if total <= self._errors_told or now - self._errors_told_at < ERRORS_EVERY:
+            return
+        new = total - self._errors_told
+        kinds = ", ".join(kind for kind, n in sorted(errors.items()) if n)
+        self._errors_told, self._errors_told_at = total, now
+        self.notify(f"{new} bad frame{'s' if new != 1 else ''} ignored ({kinds}); "
+                    "good state kept", title="feed", severity="warning")  # fmt: skip
 
     def _tape_note(self) -> str:
         level = self._level()
