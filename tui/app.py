@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import partial
 from importlib.resources import files
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -38,13 +39,18 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
+from tui.market.alerts import SEVERITIES, Alert, AlertBook, AlertLog
 from tui.market.catalogue import Entry, entries
+from tui.market.rules import RuleEngine, Thresholds
 from tui.screens import AddScripScreen, ConfirmScreen, HelpScreen, HelpSections, NameScreen
+from tui.surveillance import SurveillanceScreen
 from tui.theme import DEFAULT_THEME, THEMES, variable_defaults
 from tui.watchlists import Watchlists, WatchlistStore
+from tui.widgets.alerts import AlertList
 from tui.widgets.health import HealthLike, HealthPanel
 from tui.widgets.ladder import Ladder
 from tui.widgets.tape import L2Tape
+from tui.widgets.tiles import Tiles
 from tui.widgets.watchlist import Watchlist
 
 if TYPE_CHECKING:
@@ -56,10 +62,12 @@ if TYPE_CHECKING:
 #: desk.tcss lays the panes out; each pane's own styles are in a file of its own.
 CSS_FILES = [
     str(files("tui.themes") / f"{name}.tcss")
-    for name in ("desk", "watchlist", "ladder", "tape", "health", "screens")
+    for name in ("desk", "watchlist", "ladder", "tape", "health", "screens", "surveillance")
 ]
 #: how often the health panel is redrawn, stale scrips marked and a sorted list re-sorted
 HEALTH_EVERY = 0.5
+#: how often the rule engine looks at the scrips that changed (seconds)
+RULES_EVERY = 0.25
 #: at most one toast about new bad frames in this many seconds (the health pane counts them all)
 ERRORS_EVERY = 10.0
 #: seconds allowed for the client to stop when the desk quits
@@ -83,6 +91,9 @@ class Settings:
     large_qty: int = 5000
     keep: int = 2000
     keys: dict[str, str] = field(default_factory=dict)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    alert_log: Path | None = None
+    bell: bool = True
 
     @classmethod
     def of(cls, config: DeskConfig) -> Settings:
@@ -97,6 +108,9 @@ class Settings:
             large_qty=tape.large_qty,
             keep=tape.keep,
             keys=dict(config.keys),
+            thresholds=config.surveillance.thresholds(),
+            alert_log=config.surveillance.alert_log_path(),
+            bell=config.surveillance.bell,
         )
 
 
@@ -106,7 +120,7 @@ def _edit(description: str, key: str, action: str, binding_id: str, show: bool =
 
 class DeskApp(App[None]):
     TITLE = "marketdesk"
-    CSS_PATH = CSS_FILES  # noqa: RUF012 - Textual's API
+    CSS_PATH = CSS_FILES
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]  # noqa: RUF012 - Textual's API
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="desk.quit"),
@@ -114,6 +128,7 @@ class DeskApp(App[None]):
         Binding("a", "toggle_tape_scope", "Tape: all/one", id="desk.tape_scope", show=False),
         Binding("t", "next_theme", "Theme", id="desk.theme", show=False),
         Binding("z", "maximize_pane", "Maximise", id="desk.maximize"),
+        Binding("v", "surveillance", "Surveillance", id="desk.surveillance"),
         Binding("1", "toggle_pane('watchlist')", "Watchlist pane", id="desk.pane1", show=False),
         Binding("2", "toggle_pane('ladder')", "Ladder pane", id="desk.pane2", show=False),
         Binding("3", "toggle_pane('tape')", "Tape pane", id="desk.pane3", show=False),
@@ -132,6 +147,10 @@ class DeskApp(App[None]):
     #: actions that edit the list under the cursor: only while the watchlist is focused
     EDITING: ClassVar[frozenset[str]] = frozenset(
         {"add_scrip", "remove_scrip", "move_scrip", "new_list", "rename_list", "delete_list"}
+    )
+    #: actions that work on any screen; the others belong to the desk screen
+    EVERYWHERE: ClassVar[frozenset[str]] = frozenset(
+        {"quit", "help", "next_theme", "command_palette", "surveillance"}
     )
 
     def __init__(
@@ -181,6 +200,13 @@ class DeskApp(App[None]):
         self._tab_seq = 0
         #: the tape shows every scrip's events (``a``), not only the selected one's
         self.tape_all = False
+        # -- surveillance: the rules run on every scrip, whichever screen is shown
+        self.alerts = AlertBook()
+        self.engine = RuleEngine(market, settings.thresholds, wall=wall)
+        self.alert_log = AlertLog(settings.alert_log) if settings.alert_log else None
+        self._unchecked: set[str] = set()
+        self._rules_at = -RULES_EVERY
+        self.tz = tz
         keys = None if self.follow else self.lists.keys_of(self.lists.active)
         make_watchlist = partial(
             Watchlist,
@@ -302,6 +328,13 @@ class DeskApp(App[None]):
         now = self.clock()
         changed = self.market.flush(now)
         tape_moved = self.market.tape.total != self.tape.seq
+        self._unchecked |= changed
+        added = self._run_rules(now)
+        if isinstance(self.screen, SurveillanceScreen):
+            with self.batch_update():
+                self.screen.refresh_keys(changed)
+                if added:
+                    self.screen.add_alerts(added)
         with self.batch_update():
             self.watchlist.tick(now)  # flashes that ended
             if not changed and not tape_moved:
@@ -320,6 +353,50 @@ class DeskApp(App[None]):
                 self.tape.pull()
                 self._titles()
         return changed
+
+    def _run_rules(self, now: float) -> list[Alert]:
+        """The rule engine over the scrips that changed since it last ran (a few times a
+        second); new alerts go to the book, the log, the bell and the title."""
+        if now - self._rules_at < RULES_EVERY:
+            return []
+        self._rules_at = now
+        keys, self._unchecked = self._unchecked, set()
+        added = self.alerts.add(self.engine.evaluate(keys, now))
+        if not added:
+            return added
+        if self.alert_log is not None:
+            errors = self.alert_log.errors
+            self.alert_log.write(added)
+            if self.alert_log.errors > errors:
+                self.notify(f"alert log: {self.alert_log.last_error}", severity="error", timeout=20)
+        if self.settings.bell and any(a.severity == SEVERITIES[-1] for a in added):
+            self.bell()
+        self._alert_title()
+        return added
+
+    def _alert_title(self) -> None:
+        unacked = len(self.alerts.alerts(unacked_only=True))
+        self.sub_title = f"{unacked} alert{'s' if unacked != 1 else ''} · v to look" if unacked else ""
+
+    def action_surveillance(self) -> None:
+        """Show the surveillance screen (or go back to the desk from it)."""
+        if isinstance(self.screen, SurveillanceScreen):
+            self.screen.dismiss(None)
+            return
+        keys = self.watchlist.keys if self.follow else self.lists.all_keys()
+
+        def back(key: str | None) -> None:
+            self._alert_title()
+            if key:
+                self.jump_to(key)
+
+        self.push_screen(
+            SurveillanceScreen(
+                self.market, self.alerts, list(keys), clock=self.clock, tz=self.tz,
+                stale_after=self.settings.stale_after, circuit_near=self.settings.circuit_near,
+            ),
+            back,
+        )
 
     def _followed(self) -> None:
         """Following the market: scrips that appeared join the (unsaved) list."""
@@ -448,6 +525,8 @@ class DeskApp(App[None]):
 
     # -- watchlists: editing -------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in self.EVERYWHERE and self.screen is not self.screen_stack[0]:
+            return False  # the desk's keys do not act behind another screen
         if action in self.EDITING:
             return self.focused is self.watchlist and not self.follow
         if action == "switch_list":
@@ -617,7 +696,7 @@ class DeskApp(App[None]):
         return {b.id for b in self._all_bindings() if b.id}
 
     def _all_bindings(self) -> Iterable[Binding]:
-        for owner in (DeskApp, Watchlist, L2Tape):
+        for owner in (DeskApp, Watchlist, L2Tape, SurveillanceScreen, Tiles, AlertList):
             for binding in owner.BINDINGS:
                 if isinstance(binding, Binding):
                     yield binding
@@ -641,6 +720,8 @@ class DeskApp(App[None]):
             ("Watchlist", rows(Watchlist)),
             ("Watchlists (editing)", rows(DeskApp, lambda b: (b.id or "").startswith("watchlists."))),
             ("L2 tape", rows(L2Tape)),
+            ("Surveillance (v)", rows(SurveillanceScreen) + rows(Tiles)),
+            ("Alerts", rows(AlertList)),
         ]
 
     def action_help(self) -> None:
@@ -664,6 +745,7 @@ class DeskApp(App[None]):
         for pane in PANES:
             yield SystemCommand(f"Toggle pane: {pane}", f"Show or hide the {pane}", partial(self.action_toggle_pane, pane))
         yield SystemCommand("Maximise pane", "Maximise the focused pane (z)", self.action_maximize_pane)
+        yield SystemCommand("Surveillance", "Tiles of every scrip and the alerts (v)", self.action_surveillance)
         yield SystemCommand("Tape: all scrips / selected", "Which scrips the L2 tape shows", self.action_toggle_tape_scope)
         seen: set[str] = set()
         for name in self.lists.names():
