@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from tui.sim import cli as sim_cli
 
+    sim_cli.add_scenario_option(parser)  # --scenario NAME[:KEY], for the built-in simulator
     sim = sub.add_parser("sim", help="run the exchange simulator", description="Run the exchange simulator.")
     sim_cli.add_arguments(sim)
 

@@ -1,4 +1,4 @@
-"""The desk's configuration file (TOML): the feed, the desk, the tape and key remaps.
+"""The desk's configuration file (TOML): the feed, the desk, the tape, surveillance, key remaps.
 
 Every table is a msgspec Struct that forbids unknown fields, so a typo in a hand-edited file
 is named (``unknown key 'refesh_hz' in [desk] (did you mean 'refresh_hz'?)``) instead of
@@ -29,6 +29,7 @@ import tomli_w
 from platformdirs import user_config_dir
 
 from tui.feed.config import AUTH_MODES, TOKEN_PARAMS
+from tui.market.rules import Thresholds
 
 APP_NAME: Final = "marketdesk"
 #: names the config directory instead of the platform's (tests and CI set it)
@@ -104,12 +105,32 @@ class TapeSettings(_Table, frozen=True):
     keep: Annotated[int, msgspec.Meta(ge=10, le=100_000)] = 2000
 
 
+class SurveillanceSettings(Thresholds, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[surveillance]``: every threshold of the rules (:class:`~tui.market.rules.Thresholds`,
+    docs/SURVEILLANCE.md), the alert log and the bell.
+
+    ``alert_log``: a file alerts are appended to as JSON lines (None: no log); a relative
+    path is taken from the config file's directory, ``~`` is expanded.
+    """
+
+    alert_log: Annotated[str, msgspec.Meta(min_length=1)] | None = None
+    bell: bool = True
+
+    def thresholds(self) -> Thresholds:
+        """The rule engine's part of the table."""
+        return Thresholds(**{name: getattr(self, name) for name in Thresholds.__struct_fields__})
+
+    def alert_log_path(self) -> Path | None:
+        return Path(self.alert_log).expanduser() if self.alert_log else None
+
+
 class DeskConfig(_Table, frozen=True):
     """The whole file.  ``keys`` maps binding ids to key strings (``App.set_keymap``)."""
 
     feed: FeedSettings = msgspec.field(default_factory=FeedSettings)
     desk: DeskSettings = msgspec.field(default_factory=DeskSettings)
     tape: TapeSettings = msgspec.field(default_factory=TapeSettings)
+    surveillance: SurveillanceSettings = msgspec.field(default_factory=SurveillanceSettings)
     keys: dict[str, str] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -212,6 +233,11 @@ def parse_config(text: str, source: str | Path = CONFIG_FILE) -> DeskConfig:
         resolved = source.parent / Path(token_file).expanduser()
         feed = msgspec.structs.replace(cfg.feed, token_file=str(resolved))
         cfg = msgspec.structs.replace(cfg, feed=feed)
+    alert_log = cfg.surveillance.alert_log
+    if alert_log and isinstance(source, Path):
+        resolved = source.parent / Path(alert_log).expanduser()
+        surveillance = msgspec.structs.replace(cfg.surveillance, alert_log=str(resolved))
+        cfg = msgspec.structs.replace(cfg, surveillance=surveillance)
     return cfg
 
 
@@ -380,6 +406,7 @@ _UNSET: Final = {
     "token_env": "no token from the environment",
     "token_file": "no token file",
     "columns": "the watchlist's default columns",
+    "alert_log": "alerts are not written to a file",
 }
 
 

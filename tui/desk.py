@@ -70,7 +70,7 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
     if url is None:
         from tui.embedded import EmbeddedSim
 
-        sim = EmbeddedSim(seed=args.seed, rate=args.rate)
+        sim = EmbeddedSim(seed=args.seed, rate=args.rate, scenarios=args.scenario or ())
         try:
             url = sim.start()
         except RuntimeError as exc:

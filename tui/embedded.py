@@ -3,23 +3,34 @@
 ``marketdesk`` with no feed configured uses it: the desk then connects through the same
 WebSocket client a real feed uses.  The simulator gets its own event loop so that its
 pacing never waits on the UI's; the token is made fresh for the run and never shown.
+``scenarios`` (``--scenario NAME[:KEY]``) are injected on that loop by a
+:class:`~tui.sim.cli.ScenarioSchedule`, so the surveillance rules are seen firing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import threading
+from collections.abc import Sequence
 from typing import Any
 
+from tui.sim.cli import Entry, ScenarioSchedule, run_schedule
 from tui.sim.server import Faults, SimConfig, SimServer
 
 
 class EmbeddedSim:
-    def __init__(self, *, seed: int = 1, rate: float = 2000.0, level: str = "L2", **faults: Any):
+    def __init__(
+        self, *, seed: int = 1, rate: float = 2000.0, level: str = "L2",
+        scenarios: Sequence[Entry] = (), **faults: Any,
+    ):
         self.token = secrets.token_urlsafe(24)
         self.seed, self.rate, self.level = seed, rate, level
         self.faults = faults
+        self.scenarios = list(scenarios)
+        #: the running schedule (None without scenarios, or before start)
+        self.schedule: ScenarioSchedule | None = None
         self.endpoint = ""
         self.instruments: list[Any] = []
         self._ready = threading.Event()
@@ -59,5 +70,13 @@ class EmbeddedSim:
         async with SimServer(config) as sim:
             self.endpoint = sim.endpoint(self.level)
             self.instruments = list(sim.instruments)
+            task = None
+            if self.scenarios:
+                self.schedule = ScenarioSchedule(sim.market, self.scenarios)
+                task = asyncio.create_task(run_schedule(self.schedule), name="sim-scenarios")
             self._ready.set()
             await self._stop.wait()
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

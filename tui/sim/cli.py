@@ -3,6 +3,11 @@
 ``add_arguments(parser)`` adds the options to any parser (``tui/cli.py`` wires the
 subcommand); ``run(args)`` serves; ``main(argv)`` is the stand-alone entry point
 (``python -m tui.sim``).  It prints the endpoints and never a token.
+
+``--scenario NAME[:KEY]`` (repeatable; ``all`` for every one) makes the market show the
+patterns the surveillance rules look for: :class:`ScenarioSchedule` injects them in turn,
+one every few seconds, round after round, so each rule is seen firing
+(docs/SURVEILLANCE.md).  The desk's built-in simulator takes the same option.
 """
 
 from __future__ import annotations
@@ -12,13 +17,180 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
 
+from tui.sim import scenarios as sc
 from tui.sim.config import PATHS, Faults, SimConfig
+from tui.sim.instruments import INSTRUMENTS
 from tui.sim.server import SimServer
 
+if TYPE_CHECKING:
+    from tui.sim.market import SimMarket
+
 DEFAULT_TOKEN: Final = "demo-token"
+#: Each scenario's name and the rules it is there to show, in the order ``all`` runs them:
+#: those whose rules need no baseline first, so a fresh desk sees something at once.
+SCENARIOS: Final[dict[str, tuple[str, ...]]] = {
+    "circuit": ("circuit", "locked"),
+    "price-jump": ("jump",),
+    "large-order": ("l2-large",),
+    "add-cancel": ("l2-churn",),
+    "imbalance": ("imbalance",),
+    "spread": ("spread",),
+    "volume": ("volume", "print"),
+    "stale": ("stale",),
+}
+#: Seconds from the start to the first scenario, and between two.
+SCENARIO_FIRST: Final = 10.0
+SCENARIO_EVERY: Final = 8.0
+#: Scenarios pick their scrip among this many stocks (the simulator's "Main" list has 12).
+SCENARIO_POOL: Final = 12
+#: A price move, in percent of the price, for ``price-jump`` (the rule's default is 1%).
+JUMP_PCT: Final = 2.5
+
+Entry = tuple[str, str | None]
+
+
+def scenario_arg(text: str) -> Entry:
+    """``NAME[:KEY]`` as ``(name, key or None)``: an argparse type (a usage error names the
+    known scenarios, or says the scrip is unknown)."""
+    name, _, key = text.strip().partition(":")
+    name = name.strip().lower()
+    if name != "all" and name not in SCENARIOS:
+        known = ", ".join([*SCENARIOS, "all"])
+        raise argparse.ArgumentTypeError(f"unknown scenario {name!r}; one of: {known}")
+    key = key.strip()
+    if key:
+        inst = next((i for i in INSTRUMENTS if i.key.lower() == key.lower()), None)
+        if inst is None or inst.index:
+            raise argparse.ArgumentTypeError(
+                f"{key!r} is not a stock of the simulator (EXCH|TOKEN, e.g. PSX|OGDC)"
+            )
+        key = inst.key
+    return name, key or None
+
+
+def expand(entries: Sequence[Entry]) -> list[Entry]:
+    """``all`` as every scenario in :data:`SCENARIOS` order; duplicates dropped."""
+    out: list[Entry] = []
+    for name, key in entries:
+        for one in SCENARIOS if name == "all" else (name,):
+            if (one, key) not in out:
+                out.append((one, key))
+    return out
+
+
+@dataclass
+class ScenarioSchedule:
+    """Injects ``entries`` into ``market`` in turn: the first ``first`` seconds after
+    ``start``, then one every ``every`` seconds, round after round.
+
+    An entry without a scrip takes one of the first :data:`SCENARIO_POOL` stocks, a
+    different one each round.  A scrip still running the scenario it got last is left
+    alone that slot (two scenarios retuning one scrip would restore each other's
+    settings).  A price moved by ``price-jump`` or ``circuit`` is sent back where it was
+    once that scenario is over, so the market stays near its own levels however long it
+    runs.  No clock of its own: :meth:`due` is told the time (tests drive it;
+    :func:`run_schedule` runs it).
+    """
+
+    market: SimMarket
+    entries: list[Entry]
+    start: float = 0.0
+    first: float = SCENARIO_FIRST
+    every: float = SCENARIO_EVERY
+    #: what was injected, as ``(time, name, key)`` (the last few hundred)
+    log: list[tuple[float, str, str]] = field(default_factory=list)
+    _slot: int = 0
+    _busy: dict[str, sc.Scenario] = field(default_factory=dict)
+    _returns: list[tuple[str, float, sc.Scenario]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.entries = expand(self.entries)
+        stocks = [s.key for s in self.market.instruments if not s.index]
+        self.pool = stocks[:SCENARIO_POOL] or stocks
+
+    def next_at(self) -> float:
+        return self.start + self.first + self._slot * self.every
+
+    def due(self, now: float) -> list[tuple[str, str]]:
+        """Inject what is due at ``now``; the ``(name, key)`` of each injected."""
+        done: list[tuple[str, str]] = []
+        while self.entries and self.pool and now >= self.next_at():
+            self._return_prices(now)
+            n = len(self.entries)
+            name, key = self.entries[self._slot % n]
+            rnd = self._slot // n
+            self._slot += 1
+            if key is None:
+                key = self.pool[(list(SCENARIOS).index(name) + rnd) % len(self.pool)]
+            if _running(self._busy.get(key)):
+                continue
+            scenario = make_scenario(name, key, self.market, rnd)
+            if name in ("price-jump", "circuit"):
+                self._returns.append((key, self.market.scrips[key].fair, scenario))
+            self._put(key, scenario, now, name)
+            done.append((name, key))
+        return done
+
+    def _put(self, key: str, scenario: sc.Scenario, now: float, name: str) -> None:
+        self.market.inject(scenario)
+        self._busy[key] = scenario
+        self.log.append((now, name, key))
+        del self.log[:-500]
+
+    def _return_prices(self, now: float) -> None:
+        """Send prices moved by a finished scenario back where they were."""
+        waiting = []
+        for key, home, scenario in self._returns:
+            if _running(scenario):
+                waiting.append((key, home, scenario))
+                continue
+            scrip = self.market.scrips[key]
+            ticks = round((home - scrip.fair) / scrip.tick)
+            if ticks:
+                self._put(key, sc.PriceJump(key, ticks=ticks), now, "return")
+        self._returns = waiting
+
+
+def _running(scenario: sc.Scenario | None) -> bool:
+    """Whether a scenario is still to start or going (one-shot ones never hold a scrip)."""
+    if scenario is None:
+        return False
+    left = getattr(scenario, "steps", None)
+    if left is None:
+        left = getattr(scenario, "count", 0)
+    return isinstance(left, int) and left > 0
+
+
+def make_scenario(name: str, key: str, market: SimMarket, rnd: int = 0) -> sc.Scenario:
+    """The scenario ``name`` on ``key``, sized so that its rule fires at the default
+    thresholds (docs/SURVEILLANCE.md); ``rnd`` alternates directions round by round."""
+    scrip = market.scrips[key]
+    makers: dict[str, Callable[[], sc.Scenario]] = {
+        "price-jump": lambda: sc.PriceJump(
+            key, ticks=(1 if rnd % 2 == 0 else -1) * max(1, round(scrip.fair * JUMP_PCT / 100 / scrip.tick))
+        ),
+        "circuit": lambda: sc.CircuitApproach(key, upper=rnd % 2 == 0, ticks_away=0, lock=True, steps=1500),
+        "spread": lambda: sc.SpreadBlowout(key, levels=6, steps=600),
+        "volume": lambda: sc.VolumeSpike(key, factor=10.0, steps=3000, block=100.0),
+        "imbalance": lambda: sc.Imbalance(key, side="B" if rnd % 2 == 0 else "S", steps=1500),
+        "stale": lambda: sc.Stale(key, seconds=30.0),
+        "large-order": lambda: sc.LargeOrder(key, side="B" if rnd % 2 == 0 else "S", multiple=150.0),
+        "add-cancel": lambda: sc.RapidAddCancel(key, count=40),
+    }
+    return makers[name]()
+
+
+async def run_schedule(schedule: ScenarioSchedule, tick: float = 0.25) -> None:
+    """Drive ``schedule`` on the running loop's clock until cancelled."""
+    loop = asyncio.get_running_loop()
+    schedule.start = loop.time()
+    while True:
+        schedule.due(loop.time())
+        await asyncio.sleep(max(tick, min(schedule.next_at() - loop.time(), 1.0)))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +204,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"accepted token, repeatable (default {DEFAULT_TOKEN!r})")
     parser.add_argument("--token-env", action="append", default=None, metavar="VAR",
                         help="read an accepted token from this environment variable")
+    add_scenario_option(parser)
+    parser.add_argument("--scenario-every", type=float, default=SCENARIO_EVERY, metavar="S",
+                        help=f"seconds between two scenarios (default {SCENARIO_EVERY:g})")
     faults = parser.add_argument_group("fault injection")
     faults.add_argument("--drop-every", type=float, default=None, metavar="S",
                         help="abort every connection every S seconds")
@@ -45,6 +220,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="send a bad frame after this fraction of messages")
     faults.add_argument("--kick-every", type=float, default=None, metavar="S",
                         help="session-limit kick (close 4029) every S seconds")
+
+
+def add_scenario_option(parser: argparse.ArgumentParser) -> None:
+    """``--scenario NAME[:KEY]``, shared with the desk's own command line."""
+    parser.add_argument(
+        "--scenario", action="append", type=scenario_arg, default=None, metavar="NAME[:KEY]",
+        help="show a surveillance pattern, repeatedly: " + ", ".join(SCENARIOS)
+        + f", or all (each in turn, one every {SCENARIO_EVERY:g} s); KEY picks the scrip, "
+        "e.g. spread:PSX|OGDC (repeatable)",
+    )
 
 
 def config_from(args: argparse.Namespace) -> SimConfig:
@@ -63,6 +248,8 @@ def config_from(args: argparse.Namespace) -> SimConfig:
     for name in ("rate", "garbage_ratio", "stall_seconds"):
         if getattr(args, name) < 0:
             raise ValueError(f"--{name.replace('_', '-')} must not be negative")
+    if not getattr(args, "scenario_every", SCENARIO_EVERY) > 0:
+        raise ValueError("--scenario-every must be more than 0 seconds")
     faults = Faults(
         drop_every=args.drop_every, stall_every=args.stall_every,
         stall_seconds=args.stall_seconds, garbage_ratio=args.garbage_ratio,
@@ -88,6 +275,13 @@ def describe(sim: SimServer) -> str:
     return "\n".join(lines)
 
 
+def describe_schedule(schedule: ScenarioSchedule) -> str:
+    """One line: which scenarios, where, how often."""
+    names = [f"{name}:{key}" if key else name for name, key in schedule.entries]
+    return (f"  scenarios: {', '.join(names)}; the first after {schedule.first:g} s, then one "
+            f"every {schedule.every:g} s, repeating")
+
+
 async def run(args: argparse.Namespace) -> int:
     """Serve until cancelled (Ctrl-C).  Returns the exit status."""
     try:
@@ -95,10 +289,21 @@ async def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"marketdesk sim: {exc}", file=sys.stderr)
         return 2
+    entries = getattr(args, "scenario", None) or []
+    every = getattr(args, "scenario_every", SCENARIO_EVERY)
     try:
         async with SimServer(config) as sim:
             print(describe(sim), flush=True)
-            await sim.serve_forever()
+            if not entries:
+                await sim.serve_forever()
+                return 0
+            schedule = ScenarioSchedule(sim.market, entries, every=every)
+            print(describe_schedule(schedule), flush=True)
+            task = asyncio.create_task(run_schedule(schedule), name="sim-scenarios")
+            try:
+                await sim.serve_forever()
+            finally:
+                task.cancel()
     except OSError as exc:
         print(f"marketdesk sim: cannot listen on {config.host}:{config.port}: {exc.strerror}",
               file=sys.stderr)

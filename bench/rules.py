@@ -1,0 +1,230 @@
+"""The surveillance rule engine's cost: the bare merge against merge + rules, in one run.
+
+Both sides get the same messages, decoded once beforehand (``FrameReader.read``, what the
+client's hot path hands ``Market.apply``), and run in alternating rounds in one process so
+the machine's swings hit both alike; medians are reported.
+
+- bare merge: ``Market.apply`` per message and ``Market.flush`` per frame;
+- merge + rules: the same, plus ``RuleEngine.evaluate(keys, now)`` per frame with every
+  rule at its default threshold (it views every scrip that changed, reads the L2 tape
+  and checks staleness), as the desk calls it.
+
+A frame is every 1,000 messages, as in ``bench/ingest.py``: a 20,000 msgs/s feed drawn at
+20 frames a second, with the clocks moving 50 ms a frame.  Two streams:
+
+- ``ingest``: ``bench/ingest.py``'s generator (imported, not copied): 1M touchline and
+  depth deltas over 500 scrips after one ``dk`` each.  No L2: the tape rules idle.
+- ``sim``: the simulator's own stream (``SimMarket``, seeded) over 500 stocks (the
+  built-in ones and copies of them under new keys): ``df`` deltas with the L2 order
+  events (``lo``/``lt``) that cause them, after a ``dk`` and an ``lk`` each: every rule
+  has work.
+
+``--false-positives MINUTES`` instead runs the simulator at the desk's pace (2,000 events
+a second, 20 frames a second) with no scenario, for each ``--seeds``, and counts the
+alerts the default thresholds raise: the figures in docs/SURVEILLANCE.md.
+
+Run: ``.venv/bin/python bench/rules.py [--messages 1000000] [--scrips 500] [--rounds 3]``
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# bench/socket.py would shadow the standard library's socket for any script run from here
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+import argparse
+import dataclasses
+import gc
+import importlib.util
+import json
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tui.feed.frames import DecodeErrors, FrameReader
+from tui.market.rules import RuleEngine
+from tui.market.store import Market
+
+FT0 = 1750652516  # the generator's first feed time
+FRAME_SECONDS = 0.05  # 1,000 messages a frame of a 20,000 msgs/s feed
+
+
+def _ingest() -> Any:
+    """``bench/ingest.py`` as a module (its folder is kept off ``sys.path``)."""
+    spec = importlib.util.spec_from_file_location("bench_ingest", Path(_HERE) / "ingest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def decode(frames: list[bytes]) -> list[dict[str, Any]]:
+    reader = FrameReader(DecodeErrors())
+    out = []
+    for frame in frames:
+        msg = reader.read(frame)
+        assert msg is not None
+        out.append(msg)
+    return out
+
+
+def ingest_stream(n: int, scrips: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    snaps, deltas = _ingest().generate(n, scrips)
+    return decode(snaps), decode(deltas)
+
+
+def sim_stream(n: int, scrips: int, seed: int = 7) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The simulator's messages over ``scrips`` stocks: snapshots, then ``n`` messages."""
+    from tui.sim.instruments import INSTRUMENTS
+    from tui.sim.market import SimMarket
+
+    stocks = [i for i in INSTRUMENTS if not i.index]
+    pool = [
+        dataclasses.replace(base, token=f"{base.token}{k}" if k else base.token)
+        for k in range(-(-scrips // len(stocks)))
+        for base in stocks
+    ][:scrips]
+    sim = SimMarket(seed, pool, start=float(FT0))
+    snaps = sim.snapshot_messages(orders=True)
+    out: list[dict[str, Any]] = []
+    now, dt = float(FT0), 1.0 / 20_000
+    while len(out) < n:
+        st = sim.step(now)
+        out += st.l2
+        if st.df is not None:
+            out.append(st.df)
+        now += dt
+    return snaps, out[:n]
+
+
+def run(snaps: list[dict[str, Any]], deltas: list[dict[str, Any]], rules: bool) -> tuple[float, int]:
+    """Seconds to merge everything (and evaluate the rules each frame); alerts raised."""
+    market = Market(DecodeErrors())
+    clock = [0.0]
+    engine = RuleEngine(market, wall=lambda: FT0 + clock[0]) if rules else None
+    apply, flush = market.apply, market.flush
+    alerts = 0
+    gc.collect()
+    start = time.perf_counter()
+    for msg in snaps:
+        apply(msg)
+    countdown = 1000
+    now = 0.0
+    for msg in deltas:
+        apply(msg)
+        countdown -= 1
+        if not countdown:
+            countdown = 1000
+            now += FRAME_SECONDS
+            clock[0] = now
+            keys = flush(now)
+            if engine is not None:
+                alerts += len(engine.evaluate(keys, now))
+    keys = flush(now + FRAME_SECONDS)
+    if engine is not None:
+        alerts += len(engine.evaluate(keys, now + FRAME_SECONDS))
+        assert engine.errors == 0, engine.last_error
+    return time.perf_counter() - start, alerts
+
+
+def compare(name: str, snaps: list[dict[str, Any]], deltas: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
+    bare, ruled, alerts = [], [], 0
+    total = len(snaps) + len(deltas)
+    for _ in range(rounds):
+        bare.append(run(snaps, deltas, rules=False)[0])
+        seconds, alerts = run(snaps, deltas, rules=True)
+        ruled.append(seconds)
+    b, r = statistics.median(bare), statistics.median(ruled)
+    return {
+        "stream": name, "messages": total, "rounds": rounds,
+        "bare_msgs_per_s": round(total / b), "rules_msgs_per_s": round(total / r),
+        "rules_us_per_msg": round((r - b) / total * 1e6, 3),
+        "rules_cost_ratio": round(r / b, 2), "alerts": alerts,
+    }
+
+
+def false_positives(minutes: float, seeds: list[int]) -> dict[str, Any]:
+    """Alerts the default thresholds raise on the simulator with no scenario."""
+    from tui.sim.market import SimMarket
+
+    counts: Counter[str] = Counter()
+    runs = []
+    for seed in seeds:
+        now = float(FT0)
+        sim = SimMarket(seed, start=now)
+        market = Market()
+        for msg in sim.snapshot_messages(orders=True):
+            market.apply(msg)
+        clock = [now]
+        engine = RuleEngine(market, wall=lambda clock=clock: clock[0])
+        step, apply, dt = sim.step, market.apply, 1.0 / 2000
+        found: Counter[str] = Counter()
+        for _ in range(round(minutes * 60 * 20)):
+            for _ in range(100):
+                st = step(now)
+                for msg in st.l2:
+                    apply(msg)
+                if st.df is not None:
+                    apply(st.df)
+                now += dt
+            clock[0] = now
+            found.update(a.rule for a in engine.evaluate(market.flush(now), now))
+        counts += found
+        runs.append({"seed": seed, "alerts": sum(found.values()), "by_rule": dict(found)})
+    return {"minutes_each": minutes, "scrips": 54, "events_per_s": 2000, "runs": runs,
+            "total": sum(counts.values()), "by_rule": dict(counts)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--messages", type=int, default=1_000_000)
+    ap.add_argument("--scrips", type=int, default=500)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--stream", choices=("ingest", "sim", "both"), default="both")
+    ap.add_argument("--false-positives", type=float, default=None, metavar="MINUTES",
+                    help="count the alerts of a quiet simulated session instead")
+    ap.add_argument("--seeds", default="1,2,3", help="simulator seeds for --false-positives")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    args = ap.parse_args(argv)
+    if args.false_positives is not None:
+        seeds = [int(s) for s in args.seeds.split(",")]
+        result = false_positives(args.false_positives, seeds)
+        if args.json:
+            print(json.dumps(result))
+            return 0
+        print(f"quiet simulator, {result['scrips']} scrips at {result['events_per_s']:,} "
+              f"events/s, {args.false_positives:g} simulated minutes per seed")
+        for r in result["runs"]:
+            print(f"  seed {r['seed']}: {r['alerts']} alerts {r['by_rule']}")
+        print(f"  total: {result['total']} {result['by_rule']}")
+        return 0
+    results = []
+    streams = ("ingest", "sim") if args.stream == "both" else (args.stream,)
+    for name in streams:
+        make = ingest_stream if name == "ingest" else sim_stream
+        snaps, deltas = make(args.messages, args.scrips)
+        results.append(compare(name, snaps, deltas, args.rounds))
+        del snaps, deltas
+    if args.json:
+        print(json.dumps(results))
+        return 0
+    for r in results:
+        print(f"{r['stream']}: {r['messages']:,} messages on {args.scrips} scrips, "
+              f"a frame every 1,000, {r['rounds']} alternating rounds")
+        print(f"  bare merge (apply + flush)          {r['bare_msgs_per_s']:>12,} msgs/s")
+        print(f"  merge + RuleEngine.evaluate         {r['rules_msgs_per_s']:>12,} msgs/s")
+        print(f"  the rules cost {r['rules_us_per_msg']:.2f} µs a message, "
+              f"{r['rules_cost_ratio']:.2f}x the bare merge's time; {r['alerts']} alerts")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
