@@ -30,7 +30,7 @@ What is measured, and how:
   shared machine took it: above 5% the run is flagged as unreliable.
 
 Also reported: the garbage collector's pauses over the window (full collections of a heap
-full of cached strips are the longest stalls), and ``--gc-freeze`` tries ``gc.freeze()``
+full of cached strips are the longest stalls), and ``--no-gc-freeze`` measures without ``DeskApp.settle_gc()`` (``gc.freeze()``)
 once the desk is up, an experiment for what the app could do.
 
 The baseline, measured first in the same run against the same simulator: the same client
@@ -377,9 +377,8 @@ async def run_desk(url: str, sim_pid: int, args: argparse.Namespace) -> dict[str
             await asyncio.sleep(0.1)
         if len(market.scrips) < len(keys):
             raise RuntimeError(f"only {len(market.scrips)} of {len(keys)} scrips arrived")
-        if args.gc_freeze:  # an experiment: what the app could do once it is up
-            gc.collect()
-            gc.freeze()
+        if not args.no_gc_freeze:  # what run_desk does a few seconds after start
+            app.settle_gc()
         await asyncio.sleep(args.warmup)
         gc.callbacks.append(watch_gc(probe))
         messages0, cpu0, sim0 = client.health.messages, cpu(), proc_cpu(sim_pid)
@@ -532,8 +531,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-encode", action="store_true",
                     help="do not encode frames to escape sequences (headless skips it)")
-    ap.add_argument("--gc-freeze", action="store_true",
-                    help="experiment: gc.freeze() once the desk is up (not what the app does)")
+    ap.add_argument("--no-gc-freeze", action="store_true",
+                    help="skip DeskApp.settle_gc() (gc.freeze once the desk is up, as run_desk does)")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="print the top N functions by own time (cProfile; slows the desk)")
     ap.add_argument("--strict", action="store_true", help="exit 1 if a goal is missed")

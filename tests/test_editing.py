@@ -143,7 +143,7 @@ async def test_a_sorted_list_refuses_a_manual_move(tmp_path):
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("s")  # sorted by the first column
         assert app.watchlist.sort_column is not None
-        before = list(list(app.lists.keys_of("Main")))
+        before = list(app.lists.keys_of("Main"))
         await pilot.press("J")
         assert list(app.lists.keys_of("Main")) == before
 

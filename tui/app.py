@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -194,6 +195,8 @@ class DeskApp(App[None]):
         self._feed_stopped = False
         self._health_ticks = 0
         #: bad frames already announced (a toast when the count moves, at most every ERRORS_EVERY s)
+        #: seconds after mount to call :meth:`settle_gc` (None: never; run_desk sets it)
+        self.settle_gc_after: float | None = None
         self._errors_told = sum(market.errors.by_kind.values())  # the desk's own only
         self._errors_told_at = -ERRORS_EVERY
         self._tab_ids: dict[str, str] = {}  # tab id -> list name
@@ -237,6 +240,16 @@ class DeskApp(App[None]):
         if settings.keys:
             self.set_keymap(settings.keys)
 
+    def settle_gc(self) -> None:
+        """Move everything alive now out of the garbage collector's sight (``gc.freeze``).
+
+        The desk holds hundreds of thousands of long-lived objects (widgets, cached strips,
+        the market); every full collection walked them all and stopped the desk for
+        50-90 ms, so a key press could wait that long (bench/desk.py).  Called once the
+        desk is up and the first data is in (``run_desk``: after a few seconds)."""
+        gc.collect()
+        gc.freeze()
+
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return variable_defaults(self.current_theme)
 
@@ -255,6 +268,8 @@ class DeskApp(App[None]):
         await self._sync_tabs()
         self._show_selected()
         self.update_health()
+        if self.settle_gc_after is not None:
+            self.set_timer(self.settle_gc_after, self.settle_gc, name="settle-gc")
         if self.refresh_hz > 0:
             self.set_interval(1.0 / self.refresh_hz, self.flush, name="flush")
             self.set_interval(HEALTH_EVERY, self.update_health, name="health")
@@ -330,11 +345,12 @@ class DeskApp(App[None]):
         tape_moved = self.market.tape.total != self.tape.seq
         self._unchecked |= changed
         added = self._run_rules(now)
-        if isinstance(self.screen, SurveillanceScreen):
+        top = self.screen_stack[-1] if self.screen_stack else None  # none while closing
+        if isinstance(top, SurveillanceScreen):
             with self.batch_update():
-                self.screen.refresh_keys(changed)
+                top.refresh_keys(changed)
                 if added:
-                    self.screen.add_alerts(added)
+                    top.add_alerts(added)
         with self.batch_update():
             self.watchlist.tick(now)  # flashes that ended
             if not changed and not tape_moved:
@@ -525,7 +541,7 @@ class DeskApp(App[None]):
 
     # -- watchlists: editing -------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action not in self.EVERYWHERE and self.screen is not self.screen_stack[0]:
+        if action not in self.EVERYWHERE and len(self.screen_stack) > 1:
             return False  # the desk's keys do not act behind another screen
         if action in self.EDITING:
             return self.focused is self.watchlist and not self.follow

@@ -23,6 +23,8 @@ from tui.watchlists import Watchlists, WatchlistStore, default_path
 if TYPE_CHECKING:
     from tui.sim.instruments import Instrument
 
+#: seconds after start when the desk's long-lived objects are frozen out of the gc's sight
+SETTLE_GC_AFTER = 3.0
 #: What a desk on a real feed watches when the user names nothing.
 DEFAULT_WATCH = ("NSE|26000", "NSE|26009", "NSE|2885", "NSE|11536", "NSE|1594")
 #: stocks in the simulator's "Main" list, after its indices
@@ -98,6 +100,9 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
             refresh_hz=cfg.desk.refresh_hz,
             theme=cfg.desk.theme,
         )
+        # once the desk is up and the first snapshots are in: no more 50-90 ms full
+        # collections over everything it holds (DeskApp.settle_gc, bench/desk.py)
+        app.settle_gc_after = SETTLE_GC_AFTER
         app.run()
     finally:
         if sim is not None:
