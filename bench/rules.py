@@ -7,7 +7,10 @@ the machine's swings hit both alike; medians are reported.
 - bare merge: ``Market.apply`` per message and ``Market.flush`` per frame;
 - merge + rules: the same, plus ``RuleEngine.evaluate(keys, now)`` per frame with every
   rule at its default threshold (it views every scrip that changed, reads the L2 tape
-  and checks staleness), as the desk calls it.
+  and checks staleness), as the desk calls it;
+- beside them, merge + ``Market.view`` of every changed scrip and nothing else: how much
+  of the engine's cost is the conversion to exact values its reads pay (a desk pays it
+  anyway for the scrips it draws; after the engine's view, theirs is free).
 
 A frame is every 1,000 messages, as in ``bench/ingest.py``: a 20,000 msgs/s feed drawn at
 20 frames a second, with the clocks moving 50 ms a frame.  Two streams:
@@ -105,48 +108,71 @@ def sim_stream(n: int, scrips: int, seed: int = 7) -> tuple[list[dict[str, Any]]
     return snaps, out[:n]
 
 
-def run(snaps: list[dict[str, Any]], deltas: list[dict[str, Any]], rules: bool) -> tuple[float, int]:
-    """Seconds to merge everything (and evaluate the rules each frame); alerts raised."""
+def run(
+    snaps: list[dict[str, Any]], deltas: list[dict[str, Any]], mode: str, frame: int = 1000
+) -> tuple[float, int]:
+    """Seconds to merge everything, flushing every ``frame`` messages; alerts raised.
+
+    ``mode``: ``bare`` (merge and flush), ``view`` (also ``Market.view`` of every scrip a
+    frame changed: the conversion the engine's reads pay, alone) or ``rules`` (also
+    ``RuleEngine.evaluate``, which does those views itself).
+    """
     market = Market(DecodeErrors())
     clock = [0.0]
-    engine = RuleEngine(market, wall=lambda: FT0 + clock[0]) if rules else None
-    apply, flush = market.apply, market.flush
+    engine = RuleEngine(market, wall=lambda: FT0 + clock[0]) if mode == "rules" else None
+    apply, flush, view = market.apply, market.flush, market.view
+    seconds_per_frame = FRAME_SECONDS * frame / 1000
     alerts = 0
     gc.collect()
     start = time.perf_counter()
     for msg in snaps:
         apply(msg)
-    countdown = 1000
+    countdown = frame
     now = 0.0
     for msg in deltas:
         apply(msg)
         countdown -= 1
         if not countdown:
-            countdown = 1000
-            now += FRAME_SECONDS
+            countdown = frame
+            now += seconds_per_frame
             clock[0] = now
             keys = flush(now)
             if engine is not None:
                 alerts += len(engine.evaluate(keys, now))
-    keys = flush(now + FRAME_SECONDS)
+            elif mode == "view":
+                for key in keys:
+                    view(key)
+    now += seconds_per_frame
+    clock[0] = now
+    keys = flush(now)
     if engine is not None:
-        alerts += len(engine.evaluate(keys, now + FRAME_SECONDS))
+        alerts += len(engine.evaluate(keys, now))
         assert engine.errors == 0, engine.last_error
+    elif mode == "view":
+        for key in keys:
+            view(key)
     return time.perf_counter() - start, alerts
 
 
-def compare(name: str, snaps: list[dict[str, Any]], deltas: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
-    bare, ruled, alerts = [], [], 0
+def compare(
+    name: str, snaps: list[dict[str, Any]], deltas: list[dict[str, Any]], rounds: int,
+    frame: int = 1000,
+) -> dict[str, Any]:
+    times: dict[str, list[float]] = {"bare": [], "view": [], "rules": []}
+    alerts = 0
     total = len(snaps) + len(deltas)
     for _ in range(rounds):
-        bare.append(run(snaps, deltas, rules=False)[0])
-        seconds, alerts = run(snaps, deltas, rules=True)
-        ruled.append(seconds)
-    b, r = statistics.median(bare), statistics.median(ruled)
+        for mode, seconds in times.items():
+            took, found = run(snaps, deltas, mode, frame)
+            seconds.append(took)
+            alerts = found if mode == "rules" else alerts
+    b, v, r = (statistics.median(times[m]) for m in ("bare", "view", "rules"))
     return {
-        "stream": name, "messages": total, "rounds": rounds,
-        "bare_msgs_per_s": round(total / b), "rules_msgs_per_s": round(total / r),
+        "stream": name, "messages": total, "rounds": rounds, "frame": frame,
+        "bare_msgs_per_s": round(total / b), "view_msgs_per_s": round(total / v),
+        "rules_msgs_per_s": round(total / r),
         "rules_us_per_msg": round((r - b) / total * 1e6, 3),
+        "of_which_view_us_per_msg": round((v - b) / total * 1e6, 3),
         "rules_cost_ratio": round(r / b, 2), "alerts": alerts,
     }
 
@@ -189,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scrips", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--stream", choices=("ingest", "sim", "both"), default="both")
+    ap.add_argument("--frame", type=int, default=1000,
+                    help="messages between two flushes (default 1,000: 20 Hz at 20k msgs/s)")
     ap.add_argument("--false-positives", type=float, default=None, metavar="MINUTES",
                     help="count the alerts of a quiet simulated session instead")
     ap.add_argument("--seeds", default="1,2,3", help="simulator seeds for --false-positives")
@@ -211,17 +239,19 @@ def main(argv: list[str] | None = None) -> int:
     for name in streams:
         make = ingest_stream if name == "ingest" else sim_stream
         snaps, deltas = make(args.messages, args.scrips)
-        results.append(compare(name, snaps, deltas, args.rounds))
+        results.append(compare(name, snaps, deltas, args.rounds, args.frame))
         del snaps, deltas
     if args.json:
         print(json.dumps(results))
         return 0
     for r in results:
         print(f"{r['stream']}: {r['messages']:,} messages on {args.scrips} scrips, "
-              f"a frame every 1,000, {r['rounds']} alternating rounds")
+              f"a frame every {r['frame']:,}, {r['rounds']} alternating rounds")
         print(f"  bare merge (apply + flush)          {r['bare_msgs_per_s']:>12,} msgs/s")
+        print(f"  merge + view of each changed scrip  {r['view_msgs_per_s']:>12,} msgs/s")
         print(f"  merge + RuleEngine.evaluate         {r['rules_msgs_per_s']:>12,} msgs/s")
-        print(f"  the rules cost {r['rules_us_per_msg']:.2f} µs a message, "
+        print(f"  the engine costs {r['rules_us_per_msg']:.2f} µs a message "
+              f"({r['of_which_view_us_per_msg']:.2f} µs of it converting what it reads), "
               f"{r['rules_cost_ratio']:.2f}x the bare merge's time; {r['alerts']} alerts")
     return 0
 

@@ -384,15 +384,15 @@ def test_jump_is_quiet_for_a_slow_drift_and_for_few_ticks() -> None:
 # -- imbalance ---------------------------------------------------------------------------
 def test_imbalance_fires_when_one_side_outweighs_the_other_for_a_while() -> None:
     desk = Desk(dk(), rules=("imbalance",))
-    lean = df(tbq=70000, tsq=10000)
+    lean = df(tbq=90000, tsq=10000)
     assert desk.frames(5, lean) == []
     out = desk.frame(df(v=1), dt=1.0)
     assert [(a.rule, a.severity) for a in out] == [("imbalance", "info")]
-    assert out[0].text == "buy quantity 7× sell quantity: 70,000 bid against 10,000 offered for 5 s"
+    assert out[0].text == "buy quantity 9× sell quantity: 90,000 bid against 10,000 offered for 5 s"
     assert out[0].figures == {
-        "tbq": 70000,
+        "tbq": 90000,
         "tsq": 10000,
-        "ratio": 7.0,
+        "ratio": 9.0,
         "side": "buy",
         "seconds": 5.0,
     }
@@ -402,8 +402,8 @@ def test_imbalance_fires_when_one_side_outweighs_the_other_for_a_while() -> None
 
 def test_imbalance_is_quiet_briefly_below_the_ratio_or_the_floor() -> None:
     desk = Desk(dk(), rules=("imbalance",))
-    desk.frames(3, df(tbq=70000, tsq=10000))
-    desk.frames(10, df(tbq=50000, tsq=10000))  # 5x
+    desk.frames(3, df(tbq=90000, tsq=10000))
+    desk.frames(10, df(tbq=70000, tsq=10000))  # 7x
     desk.frames(10, df(tbq=9000, tsq=100))  # under 10,000 together
     assert desk.alerts == []
     desk.frames(6, df(tbq=20000, tsq=0))

@@ -9,15 +9,18 @@ warmed up once (every baseline ready) and each test runs on a copy of it.
 
 from __future__ import annotations
 
+import argparse
 import copy
 from collections import Counter
 
 import pytest
 
+from tui.cli import build_parser
+from tui.embedded import EmbeddedSim
 from tui.market.alerts import Alert
 from tui.market.rules import RULES, RuleEngine
 from tui.market.store import Market
-from tui.sim.cli import SCENARIOS, ScenarioSchedule, make_scenario
+from tui.sim.cli import SCENARIOS, ScenarioSchedule, expand, make_scenario, scenario_arg
 from tui.sim.market import SimMarket
 
 T0 = 1_750_651_200.0
@@ -120,3 +123,57 @@ def test_the_all_schedule_shows_every_rule_in_one_round(warm: World) -> None:
     assert "return" in [name for _, name, _ in schedule.log]  # moved prices went back
     assert set(RULES) <= {a.rule for a in world.alerts}, Counter(a.rule for a in world.alerts)
     assert world.engine.errors == 0
+
+
+# -- --scenario on the command line --------------------------------------------------------
+def test_scenario_names_and_keys_are_checked() -> None:
+    assert scenario_arg("spread") == ("spread", None)
+    assert scenario_arg("Large-Order:psx|ogdc") == ("large-order", "PSX|OGDC")
+    assert scenario_arg("all:NSE|2885") == ("all", "NSE|2885")
+    with pytest.raises(argparse.ArgumentTypeError) as err:
+        scenario_arg("spoof")
+    assert str(err.value) == (
+        "unknown scenario 'spoof'; one of: circuit, price-jump, large-order, add-cancel, "
+        "imbalance, spread, volume, stale, all"
+    )
+    with pytest.raises(argparse.ArgumentTypeError, match="not a stock of the simulator"):
+        scenario_arg("spread:NSE|26000")  # an index has no book
+    assert expand([("all", None), ("spread", None), ("stale", "PSX|HBL")]) == [
+        *[(name, None) for name in SCENARIOS],
+        ("stale", "PSX|HBL"),
+    ]
+
+
+def test_marketdesk_and_marketdesk_sim_take_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(["--scenario", "all", "--scenario", "spread:PSX|OGDC"])
+    assert args.scenario == [("all", None), ("spread", "PSX|OGDC")]
+    args = build_parser().parse_args(["sim", "--scenario", "volume", "--scenario-every", "5"])
+    assert (args.scenario, args.scenario_every) == ([("volume", None)], 5.0)
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["--scenario", "nope"])
+    assert exit_.value.code == 2
+    assert "one of: circuit, price-jump" in capsys.readouterr().err
+
+
+def test_the_schedule_waits_rotates_scrips_and_spares_a_busy_one() -> None:
+    sim = SimMarket(1, start=T0)
+    schedule = ScenarioSchedule(sim, [("imbalance", None)], start=0.0, first=10.0, every=8.0)
+    assert schedule.due(9.9) == []
+    first = schedule.due(10.0)
+    assert first == [("imbalance", schedule.pool[list(SCENARIOS).index("imbalance")])]
+    assert schedule.due(17.9) == []
+    second = schedule.due(18.0)
+    assert second and second[0][1] != first[0][1]  # the next round, the next scrip
+    pinned = ScenarioSchedule(sim, [("spread", "PSX|OGDC")], start=0.0, first=0.0, every=1.0)
+    assert pinned.due(0.0) == [("spread", "PSX|OGDC")]
+    assert pinned.due(1.0) == []  # OGDC still runs its blow-out: left alone this slot
+
+
+def test_the_desks_simulator_runs_the_schedule() -> None:
+    sim = EmbeddedSim(scenarios=[("all", None)])
+    sim.start()
+    try:
+        assert sim.schedule is not None and [n for n, _ in sim.schedule.entries] == list(SCENARIOS)
+    finally:
+        sim.stop()
+    assert EmbeddedSim().scenarios == []

@@ -98,16 +98,16 @@ class Thresholds(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_onl
     jump_pct: Annotated[float, msgspec.Meta(ge=0, le=100)] = 1.0
     jump_window: _Positive = 5.0
     # imbalance
-    imbalance_ratio: _Ratio = 6.0
+    imbalance_ratio: _Ratio = 8.0
     imbalance_min_qty: _Qty = 10_000
     imbalance_hold: Annotated[float, msgspec.Meta(ge=0)] = 5.0
     # stale
     stale_after: _Positive = 20.0
     ft_behind: _Positive = 30.0
     # l2-large
-    large_order_mult: _Ratio = 20.0
+    large_order_mult: _Ratio = 25.0
     large_order_min_qty: _Qty = 1_000
-    near_touch_ticks: Annotated[int, msgspec.Meta(ge=0)] = 2
+    near_touch_ticks: Annotated[int, msgspec.Meta(ge=0)] = 5
     order_samples: _Count = 200
     # l2-churn
     churn_count: _Count = 10

@@ -176,7 +176,7 @@ def make_scenario(name: str, key: str, market: SimMarket, rnd: int = 0) -> sc.Sc
         "circuit": lambda: sc.CircuitApproach(key, upper=rnd % 2 == 0, ticks_away=0, lock=True, steps=1500),
         "spread": lambda: sc.SpreadBlowout(key, levels=6, steps=600),
         "volume": lambda: sc.VolumeSpike(key, factor=10.0, steps=3000, block=100.0),
-        "imbalance": lambda: sc.Imbalance(key, side="B" if rnd % 2 == 0 else "S", steps=1500),
+        "imbalance": lambda: sc.Imbalance(key, side="B" if rnd % 2 == 0 else "S", pile=1.0, steps=1500),
         "stale": lambda: sc.Stale(key, seconds=30.0),
         "large-order": lambda: sc.LargeOrder(key, side="B" if rnd % 2 == 0 else "S", multiple=150.0),
         "add-cancel": lambda: sc.RapidAddCancel(key, count=40),

@@ -237,14 +237,33 @@ class VolumeSpike(_Timed):
 
 @dataclass
 class Imbalance(_Timed):
-    """One side (``"B"`` or ``"S"``) piles up: new passive orders mostly join it."""
+    """One side (``"B"`` or ``"S"``) piles up: new passive orders mostly join it.
+
+    With ``pile`` (a probability per step), the scrip also gets an extra resting order on
+    that side, a few ticks behind its best price (out of reach of the usual trades) and
+    ``size`` times the usual size: the pile grows however busy the other side is.
+    """
 
     side: str = "B"
+    pile: float = 0.0
+    size: float = 3.0
 
     def begin(self, market: SimMarket, scrip: SimScrip, delta: Delta, l2: Events) -> None:
         scrip.bias = 0.4 if self.side == "B" else -0.4
         scrip.mix = (0.75, 0.85, 0.92)
         scrip.qty_mult = scrip.qty_mult * 2
+
+    def tick(self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events) -> bool:
+        running = super().tick(market, scrip, now, delta, l2)
+        book = scrip.book
+        if running and book is not None and self.pile > 0 and market.rng.random() < self.pile:
+            best = book.best_bid() if self.side == "B" else book.best_ask()
+            if best:
+                behind = (1 + int(market.rng.expovariate(0.5))) * scrip.tick
+                price = best - behind if self.side == "B" else best + behind
+                qty = market.order_qty(scrip, self.size)
+                market.submit(scrip, self.side, price, qty, delta, l2)
+        return running
 
 
 @dataclass
