@@ -186,8 +186,13 @@ def test_circuit_repeats_only_after_clearing_or_repeat_after() -> None:
     assert desk.rules() == ["circuit"]
     assert only(desk.frames(50, df(v=1)), "circuit") == []  # 50 s on: held back
     assert desk.rules(desk.frames(11, df(v=2))) == ["circuit"]  # past 60 s: repeated
-    desk.frame(df(lp="1000.00"))  # cleared
+    desk.frame(df(lp="1000.00"))  # away for a moment: a flicker, the same episode
+    assert desk.frame(df(lp="1196.00")) == []
+    desk.frames(6, df(lp="1000.00"))  # away for longer than clear_after: cleared
     assert desk.rules(desk.frame(df(lp="1196.00"))) == ["circuit"]
+    eager = Desk(dk(lp="1195.00"), rules=("circuit",), t=Thresholds(clear_after=0))
+    eager.frame(df(lp="1000.00"))
+    assert eager.rules(eager.frame(df(lp="1196.00"))) == ["circuit"]  # cleared at once
 
 
 def test_circuit_at_the_lower_limit_and_through_it() -> None:
@@ -223,6 +228,8 @@ def test_locked_at_the_upper_limit_with_no_offers() -> None:
     assert locked[0].figures == {"limit": "1200.00", "side": "upper", "waiting_qty": 25000}
     assert only(desk.frame(df(v=10)), "locked") == []
     assert only(desk.frame(df(sp1="1200.00", sq1="10")), "locked") == []  # an offer came
+    assert desk.frame(df(sq1="0", sp1="0")) == []  # and went: a flicker, not news
+    desk.frames(6, df(sp1="1200.00", sq1="10"))  # offers for a while: unlocked
     assert desk.rules(desk.frame(df(sq1="0", sp1="0"))) == ["locked"]  # locked again
 
 
@@ -270,7 +277,10 @@ def test_spread_fires_when_the_touch_stays_wide() -> None:
     assert desk.frames(3, df(v=3), dt=1.0) == []  # still wide: once
     desk.frame(df(bp1="999.95", sp1="1000.00"), dt=1.0)
     desk.frame(wide, dt=1.0)
-    assert desk.rules(desk.frames(2, df(v=4))) == ["spread"]  # a new episode
+    assert desk.frames(2, df(v=4)) == []  # narrow for a second: the same episode
+    desk.frames(6, df(bp1="999.95", sp1="1000.00"), dt=1.0)
+    desk.frame(wide, dt=1.0)
+    assert desk.rules(desk.frames(2, df(v=5))) == ["spread"]  # a new episode
 
 
 def test_spread_is_quiet_for_a_moment_narrow_widening_or_a_missing_tick() -> None:
@@ -438,7 +448,8 @@ def test_stale_when_feed_time_falls_behind_the_clock() -> None:
     out = desk.frame(df(ft=FT0 + 1, v=1))
     assert [(a.rule, a.text) for a in out] == [("stale", "feed time 59 s behind the clock")]
     assert desk.frames(5, df(v=2)) == []  # no feed time in these: nothing to judge, no repeat
-    desk.frame(df(ft=int(desk.wall), v=3))  # caught up: cleared
+    for _ in range(6):  # caught up, for longer than clear_after: cleared
+        desk.frame(df(ft=int(desk.wall), v=3), dt=1.0)
     desk.wall += 100
     assert desk.rules(desk.frame(df(ft=int(desk.wall) - 50))) == ["stale"]
 

@@ -12,10 +12,10 @@ of fixed windows).  A rule that lacks a field it needs (no ``ti``, no ``lc``, a 
 did not convert) simply says nothing for that scrip: the engine never raises on data.
 
 Repeats: an alert for (rule, scrip) fires when its condition starts, then again only
-after the condition cleared, after ``repeat_after`` seconds, when it escalates (a higher
-severity) or when it changes (the other limit, the other direction, another order).  An
-event rule (``print``, ``l2-large``) clears when the scrip is next seen without such an
-event.  Wording is neutral: what happened, in figures; never a motive.
+after the condition cleared (it has not held for ``clear_after`` seconds: a flicker is not
+a new episode), after ``repeat_after`` seconds, when it escalates (a higher severity) or
+when it changes (the other limit, the other direction, another order).  An event rule
+(``print``, ``l2-large``) clears when the scrip is next seen without such an event.  Wording is neutral: what happened, in figures; never a motive.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ SEVERITY_OF: Final = {
     "volume": ("warn",), "print": ("info",), "jump": ("warn", "alert"),
     "imbalance": ("info",), "stale": ("warn",), "l2-large": ("info",), "l2-churn": ("warn",),
 }
+#: Rules about single events (a trade, an order): each event is news, they clear at once.
+EVENT_RULES: Final = frozenset({"print", "l2-large"})
 #: Seconds between two observations of a scrip's spread for its baseline: a frame's
 #: worth would make ``spread_samples`` a couple of seconds of history, not a minute.
 SPREAD_EVERY: Final = 1.0
@@ -74,6 +76,8 @@ class Thresholds(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_onl
     enabled: list[str] = msgspec.field(default_factory=_every_rule)
     #: an alert whose condition lasts fires again after this many seconds
     repeat_after: _Positive = 300.0
+    #: a condition has cleared once it has not held for this long (no alert on a flicker)
+    clear_after: Annotated[float, msgspec.Meta(ge=0)] = 5.0
     #: observations a rolling median needs before a rule judges against it
     min_samples: _Count = 20
     # circuit, locked
@@ -172,12 +176,13 @@ class RollingMedian:
 
 
 class _Active:
-    """A condition that fired and has not cleared."""
+    """A condition that fired and has not cleared (``absent``: since when it has not held)."""
 
-    __slots__ = ("fired", "severity", "sig")
+    __slots__ = ("absent", "fired", "severity", "sig")
 
     def __init__(self, sig: str, severity: str, fired: float) -> None:
         self.sig, self.severity, self.fired = sig, severity, fired
+        self.absent: float | None = None
 
 
 class _State:
@@ -364,10 +369,19 @@ class RuleEngine:
         if cond is KEEP:
             return
         active = st.active.get(rule)
+        clear_after = 0.0 if rule in EVENT_RULES else self.t.clear_after
         if cond is None:
             if active is not None:
-                del st.active[rule]
+                if active.absent is None:
+                    active.absent = now
+                if now - active.absent >= clear_after:
+                    del st.active[rule]
             return
+        if active is not None and active.absent is not None:
+            if now - active.absent >= clear_after:
+                active = None  # it had cleared: this is a new episode
+            else:
+                active.absent = None  # a flicker: the same episode goes on
         if active is not None:
             higher = RANK[cond.severity] > RANK[active.severity]
             if cond.sig == active.sig and not higher and now - active.fired < self.t.repeat_after:
