@@ -31,6 +31,9 @@ SHOTS: dict[str, tuple[tuple[int, int], str, tuple[str, ...]]] = {
     "help": ((120, 36), "marketdesk-dark", ("question_mark",)),
     "add-scrip": ((120, 36), "marketdesk-dark", ("plus", "b", "a", "n", "k")),
 }
+#: the surveillance screen after this many simulated seconds of every scenario in turn
+SURVEILLANCE_SECONDS = 75
+SURVEILLANCE_SIZE = (160, 48)
 
 
 def filled_market(seed: int = 7, steps: int = 4000) -> Market:
@@ -84,9 +87,45 @@ async def shoot(name: str, size: tuple[int, int], theme: str, keys: tuple[str, .
     return path
 
 
+async def shoot_surveillance(out: Path) -> Path:
+    """The desk fed by the simulator running every scenario in turn (``--scenario all``),
+    frame by frame on a simulated clock, then ``v``: tiles coloured by their alerts."""
+    from tui.sim.cli import ScenarioSchedule
+
+    sim = SimMarket(7)
+    market = Market()
+    for msg in sim.snapshot_messages(depth=True, orders=True):
+        market.apply(msg)
+    now = [0.0]
+    figures = health(market)
+    lists = watchlists()
+    app = make_app(market, watchlists=lists, catalogue=INSTRUMENTS, selected="PSX|OGDC",
+                   clock=lambda: now[0], wall=lambda: FT0 + now[0], refresh_hz=0,
+                   health=lambda: figures, tz=UTC)
+    schedule = ScenarioSchedule(sim, [("all", None)], first=2.0, every=6.0)
+    frame = 0.05  # 20 frames a second, 20 simulator steps a frame
+    async with app.run_test(size=SURVEILLANCE_SIZE) as pilot:
+        while now[0] < SURVEILLANCE_SECONDS:
+            schedule.due(now[0])
+            for step in sim.run(20, FT0 + now[0], dt=frame / 20):
+                for msg in step.l2:
+                    market.apply(msg)
+                if step.df is not None:
+                    market.apply(step.df)
+            now[0] += frame
+            app.flush()
+            if round(now[0] / frame) % 10 == 0:
+                app.update_health()
+        await pilot.press("v")
+        await pilot.pause()
+        app.save_screenshot(filename="surveillance.svg", path=str(out))
+    return out / "surveillance.svg"
+
+
 def main() -> int:
     out = ROOT / "screenshots"
     out.mkdir(exist_ok=True)
+    print(asyncio.run(shoot_surveillance(out)))
     for name, (size, theme, keys) in SHOTS.items():
         print(asyncio.run(shoot(name, size, theme, keys, out)))
     return 0
