@@ -25,6 +25,7 @@ sim: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/socket.py
+	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/desk.py
 
 screenshots: $(STAMP)

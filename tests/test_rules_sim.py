@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 from collections import Counter
 
 import pytest
@@ -18,12 +19,15 @@ import pytest
 from tui.cli import build_parser
 from tui.embedded import EmbeddedSim
 from tui.market.alerts import Alert
-from tui.market.rules import RULES, RuleEngine
+from tui.market.rules import RULES, SEVERITY_OF, RuleEngine
 from tui.market.store import Market
 from tui.sim.cli import SCENARIOS, ScenarioSchedule, expand, make_scenario, scenario_arg
 from tui.sim.market import SimMarket
 
 T0 = 1_750_651_200.0
+ACCUSING = re.compile(
+    r"spoof|manipulat|suspicious|fraud|illegal|abuse|layering|wash|fake", re.IGNORECASE
+)
 RATE = 2000  # events a second: the desk's built-in simulator
 FPS = 20  # the desk's frame rate
 #: seconds before any scenario: the volume baseline needs three 10 s windows and a fourth
@@ -123,6 +127,9 @@ def test_the_all_schedule_shows_every_rule_in_one_round(warm: World) -> None:
     assert "return" in [name for _, name, _ in schedule.log]  # moved prices went back
     assert set(RULES) <= {a.rule for a in world.alerts}, Counter(a.rule for a in world.alerts)
     assert world.engine.errors == 0
+    for alert in world.alerts:  # patterns to look at, in figures: never a motive
+        assert not ACCUSING.search(alert.text), alert.text
+        assert alert.severity in SEVERITY_OF[alert.rule]
 
 
 # -- --scenario on the command line --------------------------------------------------------
