@@ -228,7 +228,7 @@ def add_scenario_option(parser: argparse.ArgumentParser) -> None:
         "--scenario", action="append", type=scenario_arg, default=None, metavar="NAME[:KEY]",
         help="show a surveillance pattern, repeatedly: " + ", ".join(SCENARIOS)
         + f", or all (each in turn, one every {SCENARIO_EVERY:g} s); KEY picks the scrip, "
-        "e.g. spread:PSX|OGDC (repeatable)",
+        "e.g. 'spread:PSX|OGDC' (quoted for the shell; repeatable)",
     )
 
 
