@@ -20,6 +20,7 @@ when it changes (the other limit, the other direction, another order).  An event
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -165,12 +166,9 @@ class RollingMedian:
 
     def median(self) -> float | None:
         if self._median is None or self._since >= self.refresh:
-            values = self.values
-            if not values:
+            if not self.values:
                 return None
-            ordered = sorted(values)
-            mid = len(ordered) // 2
-            self._median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+            self._median = statistics.median(self.values)
             self._since = 0
         return self._median
 
@@ -204,7 +202,6 @@ class _State:
         "lo",
         "marks",
         "orders",
-        "pp",
         "prints",
         "seen",
         "spread_at",
@@ -216,7 +213,6 @@ class _State:
     def __init__(self, t: Thresholds) -> None:
         self.active: dict[str, _Active] = {}
         self.seen = 0  # evaluations of this scrip, capped at 2 ("seen updating")
-        self.pp = 2
         self.spreads = RollingMedian(t.spread_samples)
         self.spread_at = float("-inf")
         self.wide_since: float | None = None
@@ -338,7 +334,6 @@ class RuleEngine:
         # one dict look-up each, not a method call
         nums = cast("dict[str, int]", scrip.values)
         st = self._state(key)
-        st.pp = scrip.pp
         self._last_seen.pop(key, None)
         self._last_seen[key] = now  # re-inserted: the dict stays least recent first
         if st.seen < 2:
@@ -430,10 +425,10 @@ class RuleEngine:
         values, pp = scrip.values, scrip.pp
         if uc and lp >= uc and ("sp1" in values or "sq1" in values) and scrip.level("s", 1).empty:
             bid = scrip.level("b", 1)
-            return _locked(uc, "upper", "no offers", "bid", bid.qty, pp)
+            return _lock(uc, "upper", "no offers", "bid", bid.qty, pp)
         if lc and lp <= lc and ("bp1" in values or "bq1" in values) and scrip.level("b", 1).empty:
             ask = scrip.level("s", 1)
-            return _locked(lc, "lower", "no bids", "offered", ask.qty, pp)
+            return _lock(lc, "lower", "no bids", "offered", ask.qty, pp)
         return None
 
     def _spread(self, scrip: Scrip, nums: dict[str, int], st: _State, now: float) -> Condition | None:
@@ -729,8 +724,6 @@ class RuleEngine:
             scrip = self.market.view(key)
         if scrip is None:
             scrip = Scrip(key)  # L2 only: a symbol from the key, the default precision
-        else:
-            st.pp = scrip.pp
         window = self.t.churn_window
         adds = st.adds
         while adds:  # forget orders added too long ago to count
@@ -823,7 +816,7 @@ def _at_limit(lp: int, limit: int, side: str, pp: int) -> Condition:
     return Condition("alert", side, text, figures)
 
 
-def _locked(limit: int, side: str, lacks: str, waiting: str, qty: int, pp: int) -> Condition:
+def _lock(limit: int, side: str, lacks: str, waiting: str, qty: int, pp: int) -> Condition:
     text = f"at the {side} circuit limit {format_units(limit, pp)} with {lacks}"
     if qty:
         text += f": {format_qty(qty)} {waiting} at the limit"
