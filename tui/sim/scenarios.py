@@ -222,8 +222,9 @@ class VolumeSpike(_Timed):
         return running
 
     def _block(self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events) -> None:
-        """The block, then a pause of 0.2 s: the feed's next trade does not hide it at once
-        (a desk that conflates what arrives within a frame still sees the block's ``ltq``)."""
+        """The block, then a pause of 0.6 s: the feed's next trade does not hide it at once
+        (a desk that folds what arrives between two looks, a frame or a rules pass of
+        250 ms, still sees the block's ``ltq``)."""
         book = scrip.book
         assert book is not None
         ask, level = book.best_ask(), book.level_at("S", 0)
@@ -232,7 +233,7 @@ class VolumeSpike(_Timed):
         qty, ahead = market.order_qty(scrip, self.block), level.qty
         market.submit(scrip, "S", ask, qty, delta, l2)
         market.submit(scrip, "B", ask, ahead + qty, delta, l2)
-        scrip.silent_until = now + 0.2
+        scrip.silent_until = now + 0.6
 
 
 @dataclass
