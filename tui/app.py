@@ -301,7 +301,9 @@ class DeskApp(App[None]):
         if new:
             self.client.subscribe(new, depth=True, orders=self._level() == "L2")
         if gone:
-            self.client.unsubscribe(gone)
+            self.client.unsubscribe(gone)  # which forgets their market state
+            for key in gone:
+                self.engine.forget(key)
         self._subscribed = set(wanted)
 
     def _feed_event(self, kind: str, text: str) -> None:
