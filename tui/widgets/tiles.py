@@ -38,6 +38,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.market.prices import format_units
+from tui.market.stale import StaleMarks
 from tui.widgets.strips import Cell, LineStyles, pad
 from tui.widgets.watchlist import DOWN_ARROW, MARK, STALE_MARK, UP_ARROW, circuit
 
@@ -230,9 +231,8 @@ class Tiles(ScrollView, can_focus=True):
         self._strips: dict[str, list[Strip]] = {}
         self._styles: LineStyles | None = None
         self._alerted: dict[str, _Alerted] = {}
-        self._stale: set[str] = set()
+        self._marks = StaleMarks()
         #: clock time each key was first seen listed (the stale clock of a silent scrip)
-        self._listed_at: dict[str, float] = {}
         #: tiles computed from market values, by key (tests and benchmarks read it)
         self.builds: Counter[str] = Counter()
 
@@ -297,24 +297,14 @@ class Tiles(ScrollView, can_focus=True):
     def mark_stale(self, now: float, after: float) -> set[str]:
         """Dim the tiles of scrips with no update for more than ``after`` seconds (a scrip
         never updated counts from when it was first listed); the stale keys."""
-        updated, listed_at = self.market.updated, self._listed_at
-        stale = set()
-        for key in self.keys:
-            since = listed_at.setdefault(key, now)
-            last = updated.get(key)
-            if last is not None and last > since:
-                since = last
-            if now - since > after:
-                stale.add(key)
-        if stale != self._stale:
-            moved = stale ^ self._stale
-            self._stale = stale
+        moved = self._marks.check(self.market.updated, self.keys, now, after)
+        if moved:
             self._redraw(moved)
-        return set(stale)
+        return set(self._marks.stale)
 
     @property
     def stale(self) -> frozenset[str]:
-        return frozenset(self._stale)
+        return frozenset(self._marks.stale)
 
     @property
     def alerted(self) -> dict[str, str]:
@@ -328,8 +318,7 @@ class Tiles(ScrollView, can_focus=True):
         for key in set(self.keys).difference(order):
             self._content.pop(key, None)
             self._alerted.pop(key, None)
-            self._listed_at.pop(key, None)
-            self._stale.discard(key)
+            self._marks.forget(key)
         self.keys = order
         self._index = {key: i for i, key in enumerate(order)}
         if cursor_key in self._index:
@@ -414,7 +403,7 @@ class Tiles(ScrollView, can_focus=True):
     def _title(self, key: str, symbol: str, cursor: bool, width: int) -> list[Cell]:
         """``▸SYMBOL   ◌ !! rule``: the cursor, the symbol, stale and alert marks."""
         right: list[Cell] = []
-        if key in self._stale:
+        if key in self._marks.stale:
             right.append((STALE_MARK + " ", "tiles--dim"))
         alerted = self._alerted.get(key)
         if alerted is not None:
@@ -438,7 +427,7 @@ class Tiles(ScrollView, can_focus=True):
         if styles is None:
             styles = self._styles = LineStyles(self)
         cursor = key == self.cursor_key
-        stale = key in self._stale
+        stale = key in self._marks.stale
         alerted = self._alerted.get(key)
         head = "tiles--head" + (f" tiles--{alerted.severity}" if alerted else "")
         body = "tiles--body tiles--cursor" if cursor else "tiles--body"

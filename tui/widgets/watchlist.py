@@ -35,6 +35,7 @@ from textual.strip import Strip
 
 from tui.market.prices import format_qty, format_units
 from tui.market.scrip import EMPTY_LEVEL, Level
+from tui.market.stale import StaleMarks
 from tui.widgets.spark import spark
 from tui.widgets.strips import Cell, Column, LineStyles, TableCaches, fit, table_line
 
@@ -312,9 +313,8 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         self._drawn: dict[str, tuple[int, int]] = {}
         #: key -> (clock time the flash ends, its component class)
         self._flashes: dict[str, tuple[float, str]] = {}
-        self._stale: set[str] = set()
+        self._marks = StaleMarks()
         #: clock time each key was first seen shown (the stale clock of a silent scrip)
-        self._shown_at: dict[str, float] = {}
         #: rows computed from market values, by key (tests and benchmarks read it)
         self.rows_built: Counter[str] = Counter()
         self._update_virtual_size()
@@ -362,24 +362,14 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         A scrip not updated since it was first shown counts from then.  Only rows whose
         mark changed are redrawn.
         """
-        updated, shown_at = self.market.updated, self._shown_at
-        stale = set()
-        for key in self.keys:
-            since = shown_at.setdefault(key, now)
-            last = updated.get(key)
-            if last is not None and last > since:
-                since = last
-            if now - since > after:
-                stale.add(key)
-        if stale != self._stale:
-            moved = stale ^ self._stale
-            self._stale = stale
+        moved = self._marks.check(self.market.updated, self.keys, now, after)
+        if moved:
             self._redraw(moved)
-        return set(stale)
+        return set(self._marks.stale)
 
     @property
     def stale(self) -> frozenset[str]:
-        return frozenset(self._stale)
+        return frozenset(self._marks.stale)
 
     @property
     def cursor_key(self) -> str | None:
@@ -468,9 +458,9 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
 
     def _drop(self, key: str) -> None:
         """Forget everything drawn for a key no longer listed."""
-        for cache in (self._cells, self._strips, self._drawn, self._flashes, self._shown_at):
+        for cache in (self._cells, self._strips, self._drawn, self._flashes):
             cache.pop(key, None)
-        self._stale.discard(key)
+        self._marks.forget(key)
 
     def _show(self, order: list[str], cursor_key: str | None, row: int) -> None:
         """Show rows in ``order``, the cursor on ``cursor_key`` if listed, else near ``row``."""
@@ -559,7 +549,7 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
             cells = {**cells, "last": (text, f"{style} {flash[1]}")}
         lead = (MARK, "watchlist--selected") if key == self.selected else (" ", "")
         line = table_line(self._shown, cells, lead=lead)
-        if key not in self._stale:
+        if key not in self._marks.stale:
             line.insert(1, ("  ", ""))
             return line
         line = [
