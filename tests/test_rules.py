@@ -132,19 +132,11 @@ class Desk:
         return oid, self.lo("A", oid, side, price, qty, key)
 
     def lt(self, oid: str, side: str, price: str, qty: int, key: str = KEY) -> dict[str, Any]:
-        e, tk = key.split("|")
-        return {
-            "t": "lt",
-            "e": e,
-            "tk": tk,
-            "ft": str(FT0),
-            "sq": str(next(self._sq)),
-            "oid": oid,
-            "sd": side,
-            "pr": price,
-            "q": str(qty),
-            "ag": "S" if side == "B" else "B",
-        }
+        """An execution of ``oid``: the fields of an ``lo`` but the action, and the
+        aggressor (the other side)."""
+        msg = self.lo("", oid, side, price, qty, key)
+        del msg["ac"]
+        return {**msg, "t": "lt", "ag": "S" if side == "B" else "B"}
 
 
 def only(alerts: list[Alert], rule: str) -> list[Alert]:
