@@ -37,8 +37,11 @@ def free_port() -> int:
 
 
 class NatsServer:
-    def __init__(self, port: int | None = None, *, args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, port: int | None = None, *, jetstream: bool = True, args: tuple[str, ...] = ()
+    ) -> None:
         self.port = port or free_port()
+        self.jetstream = jetstream
         self.args = args
         self.proc: subprocess.Popen[bytes] | None = None
         self._dir = tempfile.TemporaryDirectory(prefix="nats-")
@@ -51,8 +54,10 @@ class NatsServer:
     def start(self, timeout: float = 20.0) -> None:
         """Start (or restart) on :attr:`port`; returns when it accepts connections."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
-        cmd = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js",
-               "-sd", str(Path(self._dir.name) / "js"), "-l", str(self.log), *self.args]
+        cmd = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port),
+               "-l", str(self.log), *self.args]
+        if self.jetstream:
+            cmd += ["-js", "-sd", str(Path(self._dir.name) / "js")]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while True:
@@ -79,8 +84,8 @@ class NatsServer:
 
 
 @contextlib.contextmanager
-def running_nats(*, args: tuple[str, ...] = ()) -> Iterator[NatsServer]:
-    server = NatsServer(args=args)
+def running_nats(*, jetstream: bool = True, args: tuple[str, ...] = ()) -> Iterator[NatsServer]:
+    server = NatsServer(jetstream=jetstream, args=args)
     server.start()
     try:
         yield server

@@ -155,6 +155,25 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--count", type=int, default=None, help="stop after this many lines")
     tail.add_argument("--hz", type=float, default=10.0, help="frames per second (default 10)")
 
+    from tui.bus import options as bus_options
+
+    pub = sub.add_parser(
+        "publish", help="publish a feed onto NATS for desks on other machines (docs/BUS.md)",
+        description="Hold one upstream connection and publish what the bus's consumers want "
+        "(and --scrip) onto NATS: sequenced deltas, the last value of each scrip in JetStream.",
+    )
+    _config_option(pub, argparse.SUPPRESS)
+    _feed_options(pub, argparse.SUPPRESS)
+    _scrip_options(pub, required=False)
+    pub.add_argument("--publish", required=True, type=bus_options.bus_url, metavar="NATS_URL",
+                     help="the NATS server, e.g. nats://127.0.0.1:4222")
+    pub.add_argument("--exchange", action="append", metavar="EXCH",
+                     help="serve only these exchanges' scrips to the bus (repeat; default all)")
+    pub.add_argument("--grace", type=float, default=5.0,
+                     help="seconds a scrip nobody wants stays subscribed upstream (default 5)")
+    pub.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    bus_options.add_bus_options(pub)
+
     cfg = sub.add_parser(
         "config", help="show where the config and watchlists live, and the settings in effect",
         description="Print the config file's path, the watchlists file's path and the settings "
@@ -261,6 +280,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, TokenError, ValueError) as exc:
         print(f"marketdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.command == "publish":
+        from tui.bus import options as bus_options
+        from tui.bus import standalone
+
+        try:
+            bus = bus_options.bus_config(args, args.publish, name="marketdesk-publish")
+        except ValueError as exc:
+            print(f"marketdesk: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            return asyncio.run(standalone.main(
+                _feed_config(cfg, token), bus, keys, orders=args.orders, grace=args.grace,
+                exchanges=args.exchange or (), seconds=args.seconds,
+            ))
+        except KeyboardInterrupt:
+            return 0
     if args.command in ("snapshot", "tail"):
         from tui import headless
 

@@ -108,10 +108,9 @@ class NatsSource:
         return h
 
     def unsynced(self) -> list[str]:
-        """Keys with a family out of sync (catching up: a state is on its way)."""
-        return sorted(
-            k for k, (a, b) in self._splices.items() if not a.synced or (self._keys.get(k) and not b.synced)
-        )
+        """Keys with a family out of sync and data waiting (catching up: a state is on
+        its way).  A family nothing was ever published for (L2 of an index) is not."""
+        return sorted(k for k, (a, b) in self._splices.items() if a.behind or b.behind)
 
     async def run(self) -> None:
         """Connect (retrying for ever), follow the subscriptions, until :meth:`stop`."""
@@ -245,7 +244,9 @@ class NatsSource:
             for family, splice, out in ((0, l1, ask_k), (1, l2, ask_l)):
                 if splice.synced or (family and not self._keys.get(key)):
                     continue
-                if now - self._asked.get((family, key), -1e18) >= self.snapshot_retry:
+                # nothing heard yet (perhaps nothing published, like L2 of an index): ask less
+                retry = self.snapshot_retry * (1 if splice.behind or splice.seq else 5)
+                if now - self._asked.get((family, key), -1e18) >= retry:
                     self._asked[(family, key)] = now
                     out.append(key)
         if ask_k or ask_l:

@@ -56,6 +56,11 @@ class Splice:
             return True
         return False
 
+    @property
+    def behind(self) -> bool:
+        """Out of sync with data waiting (not merely nothing published for it yet)."""
+        return not self.synced and bool(self.buffer)
+
     def state(self, epoch: str, seq: int, full: dict[str, Any]) -> bool:
         """Take a full state; True if it brought (or kept) the scrip in sync."""
         if self.synced and epoch == self.epoch and seq <= self.seq:
