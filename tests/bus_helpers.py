@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Self
 
 from tui.bus.config import BusConfig
 from tui.bus.source import NatsSource
@@ -52,7 +52,7 @@ class Consumer:
         self.source.subscribe(keys, depth=True, orders=orders)
         self.task: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> Consumer:
+    async def __aenter__(self) -> Self:
         self.task = asyncio.create_task(self.source.run())
         return self
 

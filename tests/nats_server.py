@@ -92,15 +92,3 @@ def running_nats(*, jetstream: bool = True, args: tuple[str, ...] = ()) -> Itera
     finally:
         server.stop()
 
-
-try:
-    import pytest
-except ImportError:  # bench/nats.py runs without pytest
-    pass
-else:
-
-    @pytest.fixture
-    def nats_server() -> Iterator[NatsServer]:
-        """A fresh nats-server (JetStream on) on a free loopback port, killed afterwards."""
-        with running_nats() as server:
-            yield server

@@ -9,7 +9,7 @@ from typing import Any
 
 from bus_helpers import Consumer, differences, stream
 from helpers import until
-from nats_server import NatsServer, nats_server  # noqa: F401 - the fixture
+from nats_server import NatsServer
 
 from tui.bus.config import BusConfig
 from tui.bus.publisher import Publisher

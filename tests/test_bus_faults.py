@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from bus_helpers import Consumer, differences
 from helpers import until
-from nats_server import NatsServer, nats_server  # noqa: F401 - the fixture
+from nats_server import NatsServer
 
 from tui.bus.config import BusConfig
 from tui.bus.standalone import FeedPublisher
@@ -64,50 +64,55 @@ def sim_config(**kw: object) -> SimConfig:
 async def test_consumer_before_publisher_then_nats_and_publisher_restarted(
     nats_server: NatsServer,
 ) -> None:
-    async with SimServer(sim_config()) as sim:
-        # a consumer first: nobody publishes yet, it waits without blocking anyone
-        async with Consumer(nats_server.url, KEYS, renew=1.0) as consumer:
-            await until(lambda: consumer.source.health.state == "live", what="consumer up")
-            async with publishing(sim, nats_server.url) as fp:
-                # its interest reaches the publisher, which subscribes upstream
-                await until(lambda: fp.interest.active >= set(KEYS), what="interest upstream")
-                await until(lambda: not differences(fp.market, consumer.market, KEYS[:1])
-                            and consumer.market.scrips, what="data flowing")
-                # NATS dies mid-flow and comes back on the same port (memory store lost)
-                nats_server.kill()
-                await until(lambda: consumer.source.health.state == "backoff", what="seen down")
-                await asyncio.sleep(0.3)  # the market moves on while NATS is down
-                nats_server.start()
-                await until(lambda: fp.publisher.stats.state == "live"
-                            and consumer.source.health.state == "live", timeout=30,
-                            what="both reconnected")
-                await until(lambda: fp.publisher.stats.store, what="store recreated")
-                sim.set_rate(1500)
-                await asyncio.sleep(0.5)
-                await settled(sim, [(fp, consumer)], KEYS)
-                assert consumer.source.health.reconnects >= 1
-            # the publisher restarts: a new run, new sequences, the same consumer follows
+    # a consumer first: nobody publishes yet, it waits without blocking anyone
+    async with (
+        SimServer(sim_config()) as sim,
+        Consumer(nats_server.url, KEYS, renew=1.0) as consumer,
+    ):
+        await until(lambda: consumer.source.health.state == "live", what="consumer up")
+        async with publishing(sim, nats_server.url) as fp:
+            # its interest reaches the publisher, which subscribes upstream
+            await until(lambda: fp.interest.active >= set(KEYS), what="interest upstream")
+            await until(lambda: not differences(fp.market, consumer.market, KEYS[:1])
+                        and consumer.market.scrips, what="data flowing")
+            # NATS dies mid-flow and comes back on the same port (memory store lost)
+            nats_server.kill()
+            await until(lambda: consumer.source.health.state == "backoff", what="seen down")
+            await asyncio.sleep(0.3)  # the market moves on while NATS is down
+            nats_server.start()
+            await until(lambda: fp.publisher.stats.state == "live"
+                        and consumer.source.health.state == "live", timeout=30,
+                        what="both reconnected")
+            await until(lambda: fp.publisher.stats.store, what="store recreated")
             sim.set_rate(1500)
-            async with publishing(sim, nats_server.url) as fp2:
-                await until(lambda: fp2.interest.active >= set(KEYS), what="interest again")
-                await asyncio.sleep(0.5)
-                await settled(sim, [(fp2, consumer)], KEYS)
-                assert len(consumer.source.publishers) >= 2
-                assert fp2.publisher.epoch != fp.publisher.epoch
-            assert consumer.market.errors.total == 0
+            await asyncio.sleep(0.5)
+            await settled(sim, [(fp, consumer)], KEYS)
+            assert consumer.source.health.reconnects >= 1
+        # the publisher restarts: a new run, new sequences, the same consumer follows
+        sim.set_rate(1500)
+        async with publishing(sim, nats_server.url) as fp2:
+            await until(lambda: fp2.interest.active >= set(KEYS), what="interest again")
+            await asyncio.sleep(0.5)
+            await settled(sim, [(fp2, consumer)], KEYS)
+            assert len(consumer.source.publishers) >= 2
+            assert fp2.publisher.epoch != fp.publisher.epoch
+        assert consumer.market.errors.total == 0
 
 
 async def test_interest_is_dropped_upstream_after_the_grace(nats_server: NatsServer) -> None:
-    async with SimServer(sim_config()) as sim, publishing(sim, nats_server.url) as fp:
-        async with Consumer(nats_server.url, KEYS[:2], renew=1.0) as a:
-            async with Consumer(nats_server.url, KEYS[1:3], renew=1.0):
-                await until(lambda: fp.interest.active >= set(KEYS[:3]), what="both upstream")
-                assert fp.interest.refcount(KEYS[1]) == 2
-            # b left (bye): its own scrip goes after the grace, the shared one stays
-            await until(lambda: KEYS[2] not in fp.interest.active, timeout=10, what="dropped")
-            assert KEYS[1] in fp.interest.active and fp.interest.refcount(KEYS[1]) == 1
-            assert KEYS[2] not in fp.market.scrips  # unsubscribed upstream: forgotten
-            await settled(sim, [(fp, a)], KEYS[:2])
+    async with (
+        SimServer(sim_config()) as sim,
+        publishing(sim, nats_server.url) as fp,
+        Consumer(nats_server.url, KEYS[:2], renew=1.0) as a,
+    ):
+        async with Consumer(nats_server.url, KEYS[1:3], renew=1.0):
+            await until(lambda: fp.interest.active >= set(KEYS[:3]), what="both upstream")
+            assert fp.interest.refcount(KEYS[1]) == 2
+        # b left (bye): its own scrip goes after the grace, the shared one stays
+        await until(lambda: KEYS[2] not in fp.interest.active, timeout=10, what="dropped")
+        assert KEYS[1] in fp.interest.active and fp.interest.refcount(KEYS[1]) == 1
+        assert KEYS[2] not in fp.market.scrips  # unsubscribed upstream: forgotten
+        await settled(sim, [(fp, a)], KEYS[:2])
 
 
 async def test_two_publishers_one_bus_one_consumer_sees_both(nats_server: NatsServer) -> None:
