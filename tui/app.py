@@ -41,7 +41,6 @@ from textual.widgets import Footer, Header, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui.market.alerts import SEVERITIES, Alert, AlertBook, AlertLog
-from tui.market.catalogue import Entry, entries
 from tui.market.rules import RuleEngine, Thresholds
 from tui.screens import AddScripScreen, ConfirmScreen, HelpScreen, HelpSections, NameScreen
 from tui.surveillance import SurveillanceScreen
@@ -53,6 +52,7 @@ from tui.widgets.ladder import Ladder
 from tui.widgets.tape import L2Tape
 from tui.widgets.tiles import Tiles
 from tui.widgets.watchlist import Watchlist
+from tui.wire.catalogue import Entry, entries
 
 if TYPE_CHECKING:
     from tui.config import DeskConfig

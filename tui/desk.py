@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from tui.config import DeskConfig
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.frames import DecodeErrors
 from tui.market.store import Market
 from tui.watchlists import Watchlists, WatchlistStore, default_path
+from tui.wire.frames import DecodeErrors
 
 if TYPE_CHECKING:
     from tui.sim.instruments import Instrument
@@ -80,7 +80,7 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
             return 1
         token, auth = sim.token, "header"
         default = simulator_watchlists(sim.instruments)
-        from tui.market.catalogue import Entry  # a (key, symbol, name) tuple with names
+        from tui.wire.catalogue import Entry  # a (key, symbol, name) tuple with names
 
         catalogue = tuple(Entry(i.key, i.symbol, i.name) for i in sim.instruments)
     else:

@@ -15,9 +15,9 @@ from typing import Any, TextIO
 
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.frames import DecodeErrors
 from tui.market.export import scrip_json
 from tui.market.store import Market
+from tui.wire.frames import DecodeErrors
 
 EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_SESSION_LIMIT = 0, 2, 3, 4, 5
 
