@@ -9,11 +9,12 @@ through ``apply`` (called by ``FrameReader.feed`` for every ``tk tf dk df lk lo 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from tui.wire.frames import DecodeErrors
 
 
+@runtime_checkable
 class MarketSink(Protocol):
     #: bad frames and bad values, counted by kind (the client adds its secrets' redaction)
     errors: DecodeErrors
