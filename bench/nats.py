@@ -29,26 +29,26 @@ import sys
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import hashlib  # noqa: E402
-import json  # noqa: E402
-import resource  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import asyncio
+import hashlib
+import json
+import resource
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import msgspec  # noqa: E402
+import msgspec
 
-from tui.feed.frames import DecodeErrors, FrameReader  # noqa: E402
-from tui.market.store import Market  # noqa: E402
-from tui.sim.market import SimMarket  # noqa: E402
+from tui.market.store import Market
+from tui.sim.market import SimMarket
+from tui.wire.frames import DecodeErrors, FrameReader
 
 FT0 = 1750651200.0
 DELTAS = frozenset(("tf", "df", "lo", "lt"))

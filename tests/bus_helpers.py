@@ -11,9 +11,9 @@ from typing import Any, Self
 
 from tui.bus.config import BusConfig
 from tui.bus.source import NatsSource
-from tui.feed.frames import DecodeErrors
 from tui.market.store import Market
 from tui.sim.market import SimMarket
+from tui.wire.frames import DecodeErrors
 
 FT0 = 1750651200.0
 

@@ -13,9 +13,9 @@ from nats_server import NatsServer
 
 from tui.bus.config import BusConfig
 from tui.bus.publisher import Publisher
-from tui.feed.frames import DecodeErrors
 from tui.market.store import Market
 from tui.sim.market import SimMarket
+from tui.wire.frames import DecodeErrors
 
 
 class Feed:

@@ -14,9 +14,9 @@ from tui.bus import subjects as sj
 from tui.bus.interest import Interest
 from tui.bus.splice import Splice
 from tui.bus.state import L1State, L2State
-from tui.feed.frames import DecodeErrors
 from tui.market.store import Market
 from tui.sim.market import SimMarket
+from tui.wire.frames import DecodeErrors
 
 SUBJECT_SAFE = set(string.ascii_letters + string.digits + "-_")
 

@@ -19,7 +19,6 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
 
 import msgspec
 import nats
@@ -34,23 +33,14 @@ from tui.bus import wire
 from tui.bus.config import BusConfig
 from tui.bus.splice import Splice
 from tui.feed import health as hs
-from tui.feed.frames import BAD_MESSAGE, NOT_JSON, DecodeErrors
+from tui.feed.sink import MarketSink
+from tui.wire.frames import BAD_MESSAGE, NOT_JSON
 
 log = logging.getLogger("marketdesk.bus")
 
 L1_DELTA, L1_STATE, L2_DELTA, L2_STATE = 0, 1, 2, 3
 _PREFIXES = (sj.L1_DELTAS, sj.L1_STATES, sj.L2_DELTAS, sj.L2_STATES)
 _ALLOWED = (wire.L1_TYPES, frozenset(("tk", "dk")), wire.L2_TYPES, frozenset(("lk",)))
-
-
-class MarketSink(Protocol):
-    """What the source writes into (``tui.market.store.Market`` is one)."""
-
-    errors: DecodeErrors
-    resync: set[str]
-
-    def apply(self, msg: dict[str, Any]) -> None: ...
-    def forget(self, key: str) -> None: ...
 
 
 class NatsSource:
@@ -78,7 +68,7 @@ class NatsSource:
         self._changed = asyncio.Event()
         self._stop = asyncio.Event()
         self._renewed = -1e18
-        self._last_ft: object = None
+        self._newest: float | None = None  # the newest feed time seen (lag)
         self.publishers: set[str] = set()  # epochs heard from (hello or data)
         self.stats = {"gaps": 0, "states": 0, "batches": 0, "snap_requests": 0}
 
@@ -102,8 +92,8 @@ class NatsSource:
         now = self.clock()
         h.msg_rate = self._rates[0].sample(now, h.messages)
         h.byte_rate = self._rates[1].sample(now, h.bytes)
-        ft = hs.feed_seconds(self._last_ft)
-        h.lag = None if ft is None else max(0.0, self.wall() - ft)
+        self._newest = self.market.newest_feed_time(self._newest)
+        h.lag = None if self._newest is None else max(0.0, self.wall() - self._newest)
         h.errors = self.errors.as_dict()
         return h
 
@@ -328,7 +318,6 @@ class NatsSource:
         self.publishers.add(b.e)
         if family == L1_DELTA or family == L2_DELTA:
             self.stats["batches"] += 1
-            self._last_ft = b.m[-1].get("ft", self._last_ft)
             if splice.batch(b.e, b.q, b.m):
                 self.stats["gaps"] += 1
                 self._changed.set()  # ask a state now

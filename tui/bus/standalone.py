@@ -25,8 +25,8 @@ from tui.bus.interest import Interest
 from tui.bus.publisher import Publisher
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.frames import DecodeErrors
 from tui.market.store import Market
+from tui.wire.frames import DecodeErrors
 
 log = logging.getLogger("marketdesk.bus")
 

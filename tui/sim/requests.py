@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
-from tui.feed.protocol import (
+from tui.sim.frames import json_frame, text_frame
+from tui.sim.session import Session
+from tui.wire.protocol import (
     CLIENT_TYPES,
     Connect,
     ConnectAck,
@@ -31,8 +33,6 @@ from tui.feed.protocol import (
     join_keys,
     split_keys,
 )
-from tui.sim.frames import json_frame, text_frame
-from tui.sim.session import Session
 
 if TYPE_CHECKING:
     from tui.sim.server import SimServer
