@@ -97,6 +97,18 @@ def _feed_options(p: argparse.ArgumentParser, default: object = None) -> None:
     )
 
 
+def _source_options(p: argparse.ArgumentParser, default: object = None) -> None:
+    """``--source nats://...``: the feed from the bus instead of a WebSocket (docs/BUS.md)."""
+    from tui.bus import options as bus_options
+
+    p.add_argument(
+        "--source", type=bus_options.bus_url, metavar="NATS_URL", default=default,
+        help="read the market from NATS (a relay or `marketdesk publish` feeds it) instead "
+        "of --url; no feed token is needed or sent",
+    )
+    bus_options.add_bus_options(p, default)
+
+
 def _scrip_options(p: argparse.ArgumentParser, *, required: bool) -> None:
     p.add_argument(
         "--scrip", action="append", required=required, metavar="EXCH|TOKEN", default=None,
@@ -112,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     _config_option(parser, None)
     _feed_options(parser)
+    _source_options(parser)
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (built-in feed)")
     parser.add_argument("--rate", type=float, default=2000.0, help="simulator messages/s (built-in feed)")
     parser.add_argument(
@@ -141,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _config_option(snap, argparse.SUPPRESS)
     _feed_options(snap, argparse.SUPPRESS)
+    _source_options(snap, argparse.SUPPRESS)
     _scrip_options(snap, required=True)
     snap.add_argument("--seconds", type=float, default=3.0, help="how long to listen (default 3)")
 
@@ -150,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _config_option(tail, argparse.SUPPRESS)
     _feed_options(tail, argparse.SUPPRESS)
+    _source_options(tail, argparse.SUPPRESS)
     _scrip_options(tail, required=True)
     tail.add_argument("--seconds", type=float, default=None, help="stop after this long")
     tail.add_argument("--count", type=int, default=None, help="stop after this many lines")
@@ -172,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("--grace", type=float, default=5.0,
                      help="seconds a scrip nobody wants stays subscribed upstream (default 5)")
     pub.add_argument("--seconds", type=float, default=None, help="stop after this long")
-    bus_options.add_bus_options(pub)
+    bus_options.add_bus_options(pub, argparse.SUPPRESS)
 
     cfg = sub.add_parser(
         "config", help="show where the config and watchlists live, and the settings in effect",
@@ -270,13 +285,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "config":
             print(describe(args, cfg), end="")
             return 0
-        if args.command and cfg.feed.url is None:
+        source = getattr(args, "source", None)
+        if args.command and cfg.feed.url is None and not (source and args.command != "publish"):
             raise ValueError(
                 f"{args.command} needs a feed: --url, or url in [feed] of the config file"
             )
-        # the built-in simulator makes its own token: a configured source is not read for it
-        token = resolve_token(cfg.feed.token_env, cfg.feed.token_file) if cfg.feed.url else ""
+        # the built-in simulator makes its own token: a configured source is not read for it;
+        # nor is it for the bus (--source): the feed's token never goes to NATS
+        need_token = cfg.feed.url and not (source and args.command != "publish")
+        token = resolve_token(cfg.feed.token_env, cfg.feed.token_file) if need_token else ""
         keys = _keys(getattr(args, "scrip", None) if args.command else args.watch)
+        if source and args.command != "publish":
+            from tui.bus import options as bus_options
+
+            args.bus = bus_options.bus_config(args, source, name=f"marketdesk-{args.command or 'desk'}")
     except (ConfigError, TokenError, ValueError) as exc:
         print(f"marketdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -299,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("snapshot", "tail"):
         from tui import headless
 
-        config = _feed_config(cfg, token)
+        config = args.bus if source else _feed_config(cfg, token)
         try:
             if args.command == "snapshot":
                 return asyncio.run(headless.snapshot(config, keys, args.seconds, orders=args.orders))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from tui.config import DeskConfig
 from tui.feed.config import FeedConfig
-from tui.feed.source import open_source
+from tui.feed.source import FeedSource, open_source
 from tui.market.store import Market
 from tui.watchlists import Watchlists, WatchlistStore, default_path
 from tui.wire.frames import DecodeErrors
@@ -68,8 +68,9 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
 
     sim = None
     url, auth = cfg.feed.url, cfg.feed.auth
+    bus = getattr(args, "bus", None)  # --source nats://...: the feed from the bus
     catalogue: Catalogue = ()
-    if url is None:
+    if url is None and bus is None:
         from tui.embedded import EmbeddedSim
 
         sim = EmbeddedSim(seed=args.seed, rate=args.rate, scenarios=args.scenario or ())
@@ -88,7 +89,14 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
     try:
         watchlists, store, notices = open_watchlists(default, watch)
         market = Market(DecodeErrors(redact=(token,)))
-        client = open_source(FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid), market)
+        client: FeedSource
+        if bus is not None:
+            from tui.bus.source import NatsSource
+
+            client = NatsSource(bus, market)
+        else:
+            assert url is not None
+            client = open_source(FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid), market)
         app = make_app(
             market,
             client,

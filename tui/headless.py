@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from tui.bus.config import BusConfig
+from tui.bus.source import NatsSource
 from tui.feed.config import FeedConfig
 from tui.feed.source import FeedSource, open_source
 from tui.market.export import scrip_json
@@ -49,9 +51,15 @@ def exit_code(client: FeedSource) -> int:
     return EXIT_OK
 
 
-def _client(config: FeedConfig, keys: list[str], orders: bool) -> tuple[FeedSource, Market]:
-    market = Market(DecodeErrors(redact=(config.token,)))
-    client = open_source(config, market)
+def _client(
+    config: FeedConfig | BusConfig, keys: list[str], orders: bool
+) -> tuple[FeedSource, Market]:
+    market = Market(DecodeErrors(redact=config.secrets()))
+    client: FeedSource
+    if isinstance(config, BusConfig):  # --source nats://...: the feed from the bus
+        client = NatsSource(config, market)
+    else:
+        client = open_source(config, market)
     client.subscribe(keys, depth=True, orders=orders)
     return client, market
 
@@ -77,7 +85,7 @@ async def _run_until(
 
 
 async def snapshot(
-    config: FeedConfig, keys: list[str], seconds: float, *, orders: bool = False,
+    config: FeedConfig | BusConfig, keys: list[str], seconds: float, *, orders: bool = False,
     out: TextIO = sys.stdout,
 ) -> int:
     client, market = _client(config, keys, orders)
@@ -91,7 +99,7 @@ async def snapshot(
 
 
 async def tail(
-    config: FeedConfig, keys: list[str], seconds: float | None, *, hz: float = 10.0,
+    config: FeedConfig | BusConfig, keys: list[str], seconds: float | None, *, hz: float = 10.0,
     count: int | None = None, orders: bool = False, out: TextIO = sys.stdout,
 ) -> int:
     """One line per changed scrip per frame: ``{"key", "time", ...scrip}``."""

@@ -90,8 +90,8 @@ class BusConfig:
     def servers(self) -> list[str]:
         return [one.strip() for one in self.url.split(",")]
 
-    @property
     def secrets(self) -> tuple[str, ...]:
+        """What must never be shown (as ``FeedConfig.secrets``)."""
         return tuple(s for s in (self.token, self.password) if s)
 
     def tls(self) -> ssl.SSLContext | None:

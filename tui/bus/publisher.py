@@ -345,6 +345,6 @@ class Publisher:
             self.interest.tick()
 
     def _scrub(self, text: str) -> str:
-        for secret in self.config.secrets:
+        for secret in self.config.secrets():
             text = text.replace(secret, "<redacted>")
         return text[:300]

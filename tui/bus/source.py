@@ -52,7 +52,7 @@ class NatsSource:
         self.config = config
         self.market = market
         self.errors = market.errors
-        self.errors.add_secret(*config.secrets)
+        self.errors.add_secret(*config.secrets())
         self.id = consumer_id or f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
         self.renew, self.lease, self.snapshot_retry = renew, lease, snapshot_retry
         self.clock, self.wall = clock, wall
@@ -344,6 +344,6 @@ class NatsSource:
                 self.on_event(kind, text)
 
     def _scrub(self, text: str) -> str:
-        for secret in self.config.secrets:
+        for secret in self.config.secrets():
             text = text.replace(secret, "<redacted>")
         return text[:300]
