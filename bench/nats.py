@@ -329,6 +329,76 @@ async def drive(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+async def store_compare(scrips: int = 500, writes: int = 20_000) -> None:
+    """The last-value store: a stream with one message per subject against a KV bucket."""
+    import nats
+    from nats.js.api import KeyValueConfig, StorageType, StreamConfig
+
+    from nats_server import running_nats
+    from tui.bus import subjects as sj
+
+    sim = SimMarket(seed=1)
+    states = [msgspec.json.encode({"e": "x", "q": i, "m": [sim.depth_snapshot(k)]})
+              for i, k in enumerate(sim.keys)]
+    keys = [f"NSE.{i}" for i in range(scrips)]
+    with running_nats() as server:
+        nc = await nats.connect(server.url)
+        js = nc.jetstream()
+        await js.add_stream(StreamConfig(name=sj.STREAM, subjects=["mds.>"], max_msgs_per_subject=1,
+                                         storage=StorageType.MEMORY, allow_direct=True))
+        kv = await js.create_key_value(KeyValueConfig(bucket="MDKV", history=1,
+                                                      storage=StorageType.MEMORY))
+        out: dict[str, float] = {}
+
+        async def timed(name: str, n: int, work: Any) -> None:
+            t = time.perf_counter()
+            await work()
+            out[name] = (time.perf_counter() - t) / n * 1e6
+
+        async def stream_pub() -> None:
+            for i in range(writes):
+                await nc.publish(f"mds.{keys[i % scrips]}", states[i % len(states)])
+            await nc.flush()
+
+        async def kv_put() -> None:
+            for i in range(writes // 10):  # acked one by one: ten times fewer
+                await kv.put(keys[i % scrips], states[i % len(states)])
+
+        async def kv_pub() -> None:
+            for i in range(writes):
+                await nc.publish(f"$KV.MDKV.{keys[i % scrips]}", states[i % len(states)])
+            await nc.flush()
+
+        await timed("write: stream, fire-and-forget publish", writes, stream_pub)
+        await timed("write: KV put (acked, the KV API)", writes // 10, kv_put)
+        await timed("write: KV, fire-and-forget publish to $KV.", writes, kv_pub)
+        gate = asyncio.Semaphore(32)
+        jsm = nc.jsm()
+
+        async def read_stream() -> None:
+            async def one(k: str) -> None:
+                async with gate:
+                    await jsm.get_last_msg(sj.STREAM, f"mds.{k}", direct=True)
+            await asyncio.gather(*(one(k) for k in keys))
+
+        async def read_kv() -> None:
+            async def one(k: str) -> None:
+                async with gate:
+                    await kv.get(k)
+            await asyncio.gather(*(one(k) for k in keys))
+
+        for _ in range(2):  # the second round is reported
+            await timed("read: stream direct get, 32 in flight", scrips, read_stream)
+            await timed("read: KV get, 32 in flight", scrips, read_kv)
+        await nc.close()
+    print(f"last-value store, {scrips} scrips, ~{len(states[0])}-byte states (µs per state):")
+    for name, us in out.items():
+        print(f"  {name:45s} {us:8.1f}")
+    print(f"  (a late joiner of {scrips} scrips reads them in "
+          f"{out['read: stream direct get, 32 in flight'] * scrips / 1000:.0f} ms from the stream, "
+          f"{out['read: KV get, 32 in flight'] * scrips / 1000:.0f} ms from the KV bucket)")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rate", type=float, default=50_000.0)
@@ -337,6 +407,8 @@ def main() -> int:
     p.add_argument("--batch-ms", type=lambda v: [float(x) for x in v.split(",")], default=[0.0, 2.0, 5.0])
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument("--store", action="store_true",
+                   help="only compare the last-value stores (a stream against a KV bucket)")
     p.add_argument("--role", choices=("nats", "ws"), help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
     p.add_argument("--keys", help=argparse.SUPPRESS)
@@ -345,6 +417,11 @@ def main() -> int:
     args = p.parse_args()
     if args.role:
         asyncio.run(consume(args))
+        return 0
+    if args.store:
+        print(f"machine reference: a plain 10-million-iteration Python loop takes "
+              f"{machine_reference():.2f} s")
+        asyncio.run(store_compare())
         return 0
     return asyncio.run(drive(args))
 
