@@ -333,8 +333,8 @@ async def store_compare(scrips: int = 500, writes: int = 20_000) -> None:
     """The last-value store: a stream with one message per subject against a KV bucket."""
     import nats
     from nats.js.api import KeyValueConfig, StorageType, StreamConfig
-
     from nats_server import running_nats
+
     from tui.bus import subjects as sj
 
     sim = SimMarket(seed=1)
