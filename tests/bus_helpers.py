@@ -46,9 +46,12 @@ def differences(reference: Market, other: Market, keys: list[str]) -> list[str]:
 class Consumer:
     """A NatsSource with its own market, run as a task."""
 
-    def __init__(self, url: str, keys: list[str], *, orders: bool = True, **kw: Any) -> None:
+    def __init__(
+        self, url: str, keys: list[str], *, orders: bool = True, ca_file: str | None = None,
+        **kw: Any,
+    ) -> None:
         self.market = Market(DecodeErrors())
-        self.source = NatsSource(BusConfig(url=url), self.market, **kw)
+        self.source = NatsSource(BusConfig(url=url, ca_file=ca_file), self.market, **kw)
         self.source.subscribe(keys, depth=True, orders=orders)
         self.task: asyncio.Task[None] | None = None
 

@@ -5,14 +5,19 @@ the same messages directly."""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
+import pytest
 from bus_helpers import Consumer, differences, stream
 from helpers import until
-from nats_server import NatsServer
+from nats_server import NatsServer, running_nats
 
 from tui.bus.config import BusConfig
 from tui.bus.publisher import Publisher
+from tui.bus.source import NatsSource
 from tui.market.store import Market
 from tui.sim.market import SimMarket
 from tui.wire.frames import DecodeErrors
@@ -107,8 +112,6 @@ async def test_a_lost_batch_is_healed_by_a_fresh_snapshot(nats_server: NatsServe
 
 
 async def test_without_jetstream_snapshots_come_on_request() -> None:
-    from nats_server import running_nats
-
     with running_nats(jetstream=False) as server:
         pub = Publisher(BusConfig(url=server.url), state_every=60.0)
         feed = Feed(pub)
@@ -120,4 +123,44 @@ async def test_without_jetstream_snapshots_come_on_request() -> None:
             await feed.run(300)
             await exact([consumer], feed)
         assert not pub.stats.store
+        await pub.stop()
+
+
+def _certificates(tmp: Path) -> tuple[Path, Path, Path]:
+    """A throw-away CA and a server certificate for 127.0.0.1 (openssl)."""
+    ca_key, ca, key, csr, cert = (tmp / n for n in ("ca.key", "ca.pem", "s.key", "s.csr", "s.pem"))
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
+        "-days", "2", "-subj", "/CN=marketdesk test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+        "-subj", "/CN=127.0.0.1")
+    ext = tmp / "san.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
+        "-out", str(cert), "-days", "2", "-extfile", str(ext))
+    return ca, cert, key
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make certificates")
+async def test_tls_to_nats(tmp_path: Path) -> None:
+    ca, cert, key = _certificates(tmp_path)
+    with running_nats(args=("--tls", "--tlscert", str(cert), "--tlskey", str(key))) as server:
+        url = f"tls://127.0.0.1:{server.port}"
+        pub = Publisher(BusConfig(url=url, ca_file=str(ca)), state_every=0.2)
+        feed = Feed(pub)
+        await pub.start()
+        await until(lambda: pub.stats.state == "live", what="publisher over TLS")
+        feed.snapshot()
+        await feed.run(200)
+        market = Market(DecodeErrors())
+        async with Consumer(url, feed.keys, ca_file=str(ca)) as consumer:
+            await exact([consumer], feed)
+        # a server the client cannot verify is never talked to
+        untrusting = NatsSource(BusConfig(url=url), market)
+        task = asyncio.create_task(untrusting.run())
+        await until(lambda: "CERTIFICATE" in untrusting.health.last_error.upper(),
+                    what="certificate refused")
+        assert untrusting.health.state == "connecting"
+        await untrusting.stop()
+        await asyncio.wait_for(task, timeout=5)
         await pub.stop()
