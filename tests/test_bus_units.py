@@ -173,3 +173,23 @@ def test_interest_is_reference_counted_with_a_grace_period() -> None:
     now[0] = 1e6
     interest.tick()
     assert "N|9" in interest.active
+
+
+def test_splice_ignores_a_finished_run() -> None:
+    """A late message or a late store read of a publisher run that is over never wins
+    over the run followed now; one of a later run does."""
+    order = {"e1": 0, "e2": 1}
+    applied: list[str] = []
+    sp = Splice("X|1", lambda m: applied.append(m["t"] + m["v"]),
+                newer=lambda a, b: order.get(a, -1) > order.get(b, -1))
+    assert not sp.batch("e2", 1, [_state(1)])  # following e2 from its start
+    assert not sp.batch("e1", 99, [{"t": "df", "e": "X", "tk": "1", "v": "old"}])
+    assert sp.state("e1", 50, _state(50))  # a stale read of the store: ignored
+    assert sp.synced and sp.epoch == "e2" and applied == ["dk1"]
+    # out of sync on e2: a state of e1 cannot lead to the waiting e2 deltas
+    assert sp.batch("e2", 3, [{"t": "df", "e": "X", "tk": "1", "v": "3"}])
+    assert not sp.state("e1", 60, _state(60))
+    assert sp.state("e2", 2, _state(2)) and applied[-2:] == ["dk2", "df3"]
+    # a later run (e3, heard after e2) takes over with its state
+    order["e3"] = 2
+    assert sp.state("e3", 7, _state(7)) and sp.epoch == "e3" and applied[-1] == "dk7"

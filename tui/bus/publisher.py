@@ -43,7 +43,7 @@ log = logging.getLogger("marketdesk.bus")
 
 @dataclass
 class PublisherStats:
-    state: str = "idle"  # idle connecting live disconnected stopped
+    state: str = "idle"  # idle connecting live disconnected stopped failed
     endpoint: str = ""
     messages: int = 0  # market messages taken
     batches: int = 0  # delta NATS messages sent
@@ -196,10 +196,16 @@ class Publisher:
             self.stats.state = "live"
             await self._announce()
 
-        self.nc = await nats.connect(
-            **self.config.connect_options(), error_cb=error_cb,
-            disconnected_cb=disconnected_cb, reconnected_cb=reconnected_cb,
-        )
+        try:
+            self.nc = await nats.connect(
+                **self.config.connect_options(), error_cb=error_cb,
+                disconnected_cb=disconnected_cb, reconnected_cb=reconnected_cb,
+            )
+        except Exception as exc:  # noqa: BLE001 - reported, never raised into the feed
+            self.stats.state = "failed"
+            self.stats.last_error = self._scrub(f"{type(exc).__name__}: {exc}")
+            log.error("bus: cannot connect: %s", self.stats.last_error)
+            return
         await self.nc.subscribe(sj.SNAP, cb=self._on_snap)
         if self.interest is not None:
             await self.nc.subscribe(sj.WANT, cb=self._on_want)
@@ -327,6 +333,9 @@ class Publisher:
         try:
             want = wire.want_decoder.decode(msg.data)
         except Exception:  # noqa: BLE001
+            self.stats.bad += 1
+            return
+        if not (want.id.isprintable() and 0 < len(want.id) <= 200):
             self.stats.bad += 1
             return
         self.interest.want(want.id, want.k, want.l, lease=want.lease)

@@ -69,7 +69,8 @@ class NatsSource:
         self._stop = asyncio.Event()
         self._renewed = -1e18
         self._newest: float | None = None  # the newest feed time seen (lag)
-        self.publishers: set[str] = set()  # epochs heard from (hello or data)
+        #: publisher runs (epochs) in the order first heard (a hello or a delta batch)
+        self._epochs: dict[str, int] = {}
         self.stats = {"gaps": 0, "states": 0, "batches": 0, "snap_requests": 0}
 
     # -- the seam ---------------------------------------------------------------------------
@@ -114,7 +115,10 @@ class NatsSource:
                 connect.cancel()
                 await asyncio.gather(connect, return_exceptions=True)
                 return
-            connect.result()
+            exc = connect.exception()
+            if exc is not None:  # not a network fault (those are retried inside): a verdict
+                self._health.last_error = self._scrub(f"{type(exc).__name__}: {exc}")
+                return
             while not self._stop.is_set():
                 await self._sync_subscriptions()
                 await self._control()
@@ -197,7 +201,8 @@ class NatsSource:
             splices = self._splices.get(key)
             if splices is None:
                 splices = self._splices[key] = (
-                    Splice(key, self.market.apply), Splice(key, self.market.apply)
+                    Splice(key, self.market.apply, self._newer),
+                    Splice(key, self.market.apply, self._newer),
                 )
             subs = self._subs.setdefault(key, [])
             for family, subject in enumerate(subjects, start=have):
@@ -315,8 +320,8 @@ class NatsSource:
         if not b.m:
             self.errors.add(BAD_MESSAGE, f"{subject}: an empty batch")
             return
-        self.publishers.add(b.e)
         if family == L1_DELTA or family == L2_DELTA:
+            self._epochs.setdefault(b.e, len(self._epochs))
             self.stats["batches"] += 1
             if splice.batch(b.e, b.q, b.m):
                 self.stats["gaps"] += 1
@@ -330,13 +335,23 @@ class NatsSource:
 
     async def _on_hello(self, msg: Msg) -> None:
         try:
-            self.publishers.add(wire.hello_decoder.decode(msg.data).e)
+            epoch = wire.hello_decoder.decode(msg.data).e
+            self._epochs.setdefault(epoch, len(self._epochs))
         except msgspec.DecodeError:
             self.errors.add(BAD_MESSAGE, f"{sj.HELLO}: {msg.data[:100]!r}")
             return
         self._verify_all()  # a publisher (re)started: tell it what we want, now
 
     # -- small things -----------------------------------------------------------------------
+    @property
+    def publishers(self) -> set[str]:
+        """The publisher runs (epochs) heard from."""
+        return set(self._epochs)
+
+    def _newer(self, epoch: str, than: str) -> bool:
+        """Run ``epoch`` was first heard after run ``than`` (an unheard one is not newer)."""
+        return self._epochs.get(epoch, -1) > self._epochs.get(than, -1)
+
     def _event(self, kind: str, text: str) -> None:
         log.info("bus: %s", text)
         if self.on_event is not None:

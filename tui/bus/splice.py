@@ -24,12 +24,21 @@ MAX_BUFFER = 2048  # batches kept while out of sync; older ones are superseded b
 Apply = Callable[[dict[str, Any]], None]
 
 
-class Splice:
-    __slots__ = ("apply", "buffer", "epoch", "gaps", "key", "seq", "synced")
+def _any_other_is_newer(epoch: str, than: str) -> bool:
+    return True
 
-    def __init__(self, key: str, apply: Apply) -> None:
+
+class Splice:
+    __slots__ = ("apply", "buffer", "epoch", "gaps", "key", "newer", "seq", "synced")
+
+    def __init__(
+        self, key: str, apply: Apply, newer: Callable[[str, str], bool] = _any_other_is_newer
+    ) -> None:
         self.key = key
         self.apply = apply
+        #: ``newer(a, b)``: publisher run ``a`` came after run ``b`` (the source knows the
+        #: order it heard them in); a late message of a finished run must not win
+        self.newer = newer
         self.epoch = ""
         self.seq = 0
         self.synced = False
@@ -46,6 +55,8 @@ class Splice:
                 return False
             if seq <= self.seq:
                 return False  # seen already (a state overtook it)
+        elif self.synced and not self.newer(epoch, self.epoch):
+            return False  # a late message of a run that is over
         if msgs and msgs[0].get("t") in FULL_TYPES:  # a fresh start: no state needed
             self._adopt(epoch, seq, msgs)
             return False
@@ -63,8 +74,13 @@ class Splice:
 
     def state(self, epoch: str, seq: int, full: dict[str, Any]) -> bool:
         """Take a full state; True if it brought (or kept) the scrip in sync."""
-        if self.synced and epoch == self.epoch and seq <= self.seq:
-            return True  # older than what is held
+        if self.synced:
+            if epoch == self.epoch and seq <= self.seq:
+                return True  # older than what is held
+            if epoch != self.epoch and not self.newer(epoch, self.epoch):
+                return True  # a state of a run that is over (a late store read)
+        elif self.buffer and all(b[0] != epoch and not self.newer(epoch, b[0]) for b in self.buffer):
+            return False  # older than the deltas waiting: it cannot lead to them
         self._adopt(epoch, seq, [full])
         return self.synced
 
