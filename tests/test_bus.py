@@ -15,7 +15,10 @@ from bus_helpers import Consumer, differences, stream
 from helpers import until
 from nats_server import NatsServer, running_nats
 
+from tui.bus import subjects as sj
+from tui.bus import wire
 from tui.bus.config import BusConfig
+from tui.bus.interest import Interest
 from tui.bus.publisher import Publisher
 from tui.bus.source import NatsSource
 from tui.market.store import Market
@@ -49,15 +52,18 @@ class Feed:
             await asyncio.sleep(0.002)
 
 
-async def exact(consumers: list[Consumer], feed: Feed, timeout: float = 20.0) -> None:
+async def exact(
+    consumers: list[Consumer], feed: Feed, timeout: float = 20.0, keys: list[str] | None = None
+) -> None:
+    keys = keys or feed.keys
     try:
         await until(
-            lambda: all(not differences(feed.reference, c.market, feed.keys) for c in consumers),
+            lambda: all(not differences(feed.reference, c.market, keys) for c in consumers),
             timeout=timeout, what="every consumer exact",
         )
     except AssertionError:
         for c in consumers:
-            diff = differences(feed.reference, c.market, feed.keys)
+            diff = differences(feed.reference, c.market, keys)
             print(c.source.id, "differs on", diff, "unsynced", c.source.unsynced(), c.source.stats)
         raise
 
@@ -164,3 +170,41 @@ async def test_tls_to_nats(tmp_path: Path) -> None:
         await untrusting.stop()
         await asyncio.wait_for(task, timeout=5)
         await pub.stop()
+
+
+async def test_garbage_on_the_bus_is_counted_and_changes_nothing(nats_server: NatsServer) -> None:
+    import nats
+
+    wanted: list[list[str]] = []
+    interest = Interest(lambda keys, orders: wanted.append(keys), lambda keys: None)
+    pub = Publisher(BusConfig(url=nats_server.url), state_every=0.2, interest=interest)
+    feed = Feed(pub)
+    await pub.start()
+    async with Consumer(nats_server.url, feed.keys[:5]) as consumer:
+        await until(lambda: len(consumer.source._subs) == 5, what="subscribed")
+        feed.snapshot()
+        await feed.run(200)
+        await exact([consumer], feed, keys=feed.keys[:5])
+        key = feed.keys[3]
+        subject = sj.key_subject(sj.L1_DELTAS, key)
+        nc = await nats.connect(nats_server.url)
+        junk = [
+            b"not json", b"[1,2]", b'{"e": "x", "q": "one", "m": []}', b'{"e": "x", "q": 1, "m": []}',
+            wire.encode(wire.Batch("x", 1, [{"t": "df", "e": "OTHER", "tk": "1", "lp": "1"}])),
+            wire.encode(wire.Batch("x", 1, [{"t": "lo", "e": key.split("|")[0],
+                                             "tk": key.split("|")[1]}])),  # L2 on the L1 subject
+            b"\xff" * 100,
+        ]
+        for payload in junk:
+            await nc.publish(subject, payload)
+        for payload in (b"{", b'{"id": 5}', b'{"id": "\\u0000pinned", "k": ["A|1"]}'):
+            await nc.publish(sj.WANT, payload)
+        await nc.publish(sj.SNAP, b"[]")
+        await nc.flush()
+        await until(lambda: consumer.market.errors.total >= len(junk), what="all counted")
+        await until(lambda: pub.stats.bad >= 4, what="control junk counted")
+        assert "A|1" not in interest.active and set(feed.keys[:5]) <= interest.active
+        await feed.run(200)
+        await exact([consumer], feed, keys=feed.keys[:5])  # nothing good was lost
+        await nc.close()
+    await pub.stop()
