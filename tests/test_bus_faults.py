@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
+from nats.aio.msg import Msg
 from bus_helpers import Consumer, differences
 from helpers import until
 from nats_server import NatsServer
@@ -24,7 +25,9 @@ KEYS = ["NSE|26000", "NSE|2885", "NSE|1333", "PSX|OGDC", "PSX|PPL", "PSX|MARI"]
 
 
 @contextlib.asynccontextmanager
-async def publishing(sim: SimServer, url: str, token: str = "t1", **kw: object) -> AsyncIterator[FeedPublisher]:
+async def publishing(
+    sim: SimServer, url: str, token: str = "t1", **kw: object
+) -> AsyncIterator[FeedPublisher]:
     feed = FeedConfig(url=sim.endpoint("L2"), token=token)
     exch = kw.pop("exchanges_accept", None)
     accept = None if exch is None else (lambda key: key.startswith(f"{exch}|"))
@@ -129,3 +132,31 @@ async def test_two_publishers_one_bus_one_consumer_sees_both(nats_server: NatsSe
         await settled(sim, [(a, consumer)], nse)
         await settled(sim, [(b, consumer)], psx)
         assert len(consumer.source.publishers) == 2
+
+
+async def test_the_feed_token_never_reaches_nats(nats_server: NatsServer) -> None:
+    """Everything published on the bus, control subjects included, is searched for it."""
+    import nats
+
+    secret = "feed-token-zq81-never-on-the-bus"
+    seen: list[bytes] = []
+    spy = await nats.connect(nats_server.url)
+
+    async def keep(msg: Msg) -> None:
+        seen.append(msg.subject.encode() + msg.data)
+
+    await spy.subscribe(">", cb=keep)
+    await spy.flush()
+    config = SimConfig(seed=7, rate=1500.0, tokens=(secret,))
+    async with (
+        SimServer(config) as sim,
+        publishing(sim, nats_server.url, secret, keys=KEYS, orders=True) as fp,
+        Consumer(nats_server.url, KEYS, renew=1.0) as consumer,
+    ):
+        await until(lambda: consumer.market.scrips.keys() >= set(KEYS) and len(seen) > 200,
+                    what="data on the bus")
+        await settled(sim, [(fp, consumer)], KEYS)
+    await spy.close()
+    blob = b"\n".join(seen)
+    assert b"mdctl.want" in blob and b"md2." in blob  # the spy saw the whole conversation
+    assert secret.encode() not in blob
