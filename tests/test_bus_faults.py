@@ -9,9 +9,9 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
-from nats.aio.msg import Msg
 from bus_helpers import Consumer, differences
 from helpers import until
+from nats.aio.msg import Msg
 from nats_server import NatsServer
 
 from tui.bus.config import BusConfig
