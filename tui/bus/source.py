@@ -68,6 +68,7 @@ class NatsSource:
         self._changed = asyncio.Event()
         self._stop = asyncio.Event()
         self._renewed = -1e18
+        self._ask_all = False  # a reconnect or a hello: ask every state once
         self._newest: float | None = None  # the newest feed time seen (lag)
         #: publisher runs (epochs) in the order first heard (a hello or a delta batch)
         self._epochs: dict[str, int] = {}
@@ -120,8 +121,13 @@ class NatsSource:
                 self._health.last_error = self._scrub(f"{type(exc).__name__}: {exc}")
                 return
             while not self._stop.is_set():
-                await self._sync_subscriptions()
-                await self._control()
+                try:
+                    await self._sync_subscriptions()
+                    await self._control()
+                except Exception as exc:  # noqa: BLE001 - reported; the next turn tries again
+                    self._health.last_error = self._scrub(f"{type(exc).__name__}: {exc}")
+                    log.warning("bus: %s", self._health.last_error)
+                    await asyncio.sleep(0.5)
                 self._changed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), timeout=0.1)
@@ -228,6 +234,10 @@ class NatsSource:
             self._renewed = now
             orders = [k for k, o in self._keys.items() if o]
             await self._send(sj.WANT, wire.Want(id=self.id, k=list(self._keys), l=orders, lease=self.lease))
+        if self._ask_all:
+            self._ask_all = False
+            orders = [k for k, o in self._keys.items() if o]
+            await self._send(sj.SNAP, wire.Snap(k=list(self._keys), l=orders))
         for key in self.market.resync:  # the book's own sq check found a hole
             splices = self._splices.get(key)
             if splices is not None:
@@ -255,12 +265,8 @@ class NatsSource:
         for key in self._splices:
             self._asked.pop((0, key), None)
             self._asked.pop((1, key), None)
-        asyncio.get_running_loop().create_task(self._ask_all())
+        self._ask_all = True
         self._changed.set()
-
-    async def _ask_all(self) -> None:
-        orders = [k for k, o in self._keys.items() if o]
-        await self._send(sj.SNAP, wire.Snap(k=list(self._keys), l=orders))
 
     async def _send(self, subject: str, struct: msgspec.Struct) -> None:
         if self.nc is None:
