@@ -148,12 +148,6 @@ class Publisher:
             self._wake.set()
         self._pending.add(s)
 
-    def forget(self, key: str) -> None:
-        """A scrip no longer fed upstream: its state stays in the store (the last value)."""
-        s = self._scrips.pop(key, None)
-        if s is not None:
-            self._pending.discard(s)
-
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         """Connect (in the background if NATS is not there yet) and start publishing."""
