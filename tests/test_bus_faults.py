@@ -160,3 +160,21 @@ async def test_the_feed_token_never_reaches_nats(nats_server: NatsServer) -> Non
     blob = b"\n".join(seen)
     assert b"mdctl.want" in blob and b"md2." in blob  # the spy saw the whole conversation
     assert secret.encode() not in blob
+
+
+async def test_consumers_are_told_the_upstream_state(
+    nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quiet scrip is not a feed that is down, nor a publisher that is gone."""
+    import tui.bus.source as source_module
+
+    monkeypatch.setattr(source_module, "STATUS_FRESH", 1.0)
+    async with SimServer(sim_config()) as sim, Consumer(nats_server.url, KEYS[:1]) as consumer:
+        assert consumer.source.upstream() == ""  # nobody heard from yet
+        async with publishing(sim, nats_server.url) as fp:
+            await until(lambda: consumer.source.upstream() == "live", what="live")
+            sim.kick("t1")  # the feed throws the publisher out: a slow retry follows
+            await until(lambda: consumer.source.upstream() == "session-limit",
+                        what="told of the session limit")
+            assert fp.client.health.state == "session-limit"
+        await until(lambda: consumer.source.upstream() == "silent", what="publisher gone")

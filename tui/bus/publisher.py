@@ -96,12 +96,16 @@ class Publisher:
     def __init__(
         self, config: BusConfig, *, batch: float = 0.002, state_every: float = 1.0,
         interest: Interest | None = None, clock: Callable[[], float] = time.monotonic,
-        epoch: str | None = None,
+        epoch: str | None = None, upstream: Callable[[], str] | None = None,
+        status_every: float = 1.0,
     ) -> None:
         self.config = config
         self.batch = batch
         self.state_every = state_every
         self.interest = interest
+        #: the upstream feed's state (``live``, ``reconnecting``, ...), told to consumers
+        self.upstream = upstream
+        self.status_every = status_every
         self.clock = clock
         self.epoch = epoch or os.urandom(6).hex()
         self.stats = PublisherStats(endpoint=",".join(config.servers))
@@ -157,6 +161,8 @@ class Publisher:
         self._tasks.append(asyncio.create_task(self._state_sweeper(), name="bus-states"))
         if self.interest is not None:
             self._tasks.append(asyncio.create_task(self._interest_ticker(), name="bus-interest"))
+        if self.upstream is not None:
+            self._tasks.append(asyncio.create_task(self._status_ticker(), name="bus-status"))
 
     async def stop(self) -> None:
         self._stopping = True
@@ -346,6 +352,22 @@ class Publisher:
         while True:
             await asyncio.sleep(0.25)
             self.interest.tick()
+
+    async def _status_ticker(self) -> None:
+        """A heartbeat with the upstream's state: a consumer knows a quiet scrip from a
+        feed that is down, and a publisher that is gone from one that is quiet."""
+        assert self.upstream is not None
+        told = ""
+        last = -1e18
+        while True:
+            await asyncio.sleep(min(0.25, self.status_every))
+            up = self.upstream()
+            now = self.clock()
+            if self.nc is not None and self.nc.is_connected and (
+                up != told or now - last >= self.status_every
+            ):
+                told, last = up, now
+                await self._publish(sj.STATUS, wire.encode(wire.Status(e=self.epoch, up=up)))
 
     def _scrub(self, text: str) -> str:
         for secret in self.config.secrets():

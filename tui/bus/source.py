@@ -39,6 +39,8 @@ from tui.wire.frames import BAD_MESSAGE, NOT_JSON
 log = logging.getLogger("marketdesk.bus")
 
 L1_DELTA, L1_STATE, L2_DELTA, L2_STATE = 0, 1, 2, 3
+#: a publisher's heartbeat older than this (seconds) no longer counts
+STATUS_FRESH = 3.0
 _PREFIXES = (sj.L1_DELTAS, sj.L1_STATES, sj.L2_DELTAS, sj.L2_STATES)
 _ALLOWED = (wire.L1_TYPES, frozenset(("tk", "dk")), wire.L2_TYPES, frozenset(("lk",)))
 
@@ -72,6 +74,8 @@ class NatsSource:
         self._newest: float | None = None  # the newest feed time seen (lag)
         #: publisher runs (epochs) in the order first heard (a hello or a delta batch)
         self._epochs: dict[str, int] = {}
+        #: epoch -> (its upstream's state, when heard), from the publishers' heartbeats
+        self._upstreams: dict[str, tuple[str, float]] = {}
         self.stats = {"gaps": 0, "states": 0, "batches": 0, "snap_requests": 0}
 
     # -- the seam ---------------------------------------------------------------------------
@@ -162,6 +166,7 @@ class NatsSource:
             disconnected_cb=disconnected_cb, reconnected_cb=reconnected_cb,
         )
         await self.nc.subscribe(sj.HELLO, cb=self._on_hello)
+        await self.nc.subscribe(sj.STATUS, cb=self._on_status)
         self._health.state = hs.LIVE
         self._health.sessions += 1
         self._health.connected_since = self.wall()
@@ -347,6 +352,27 @@ class NatsSource:
             self.errors.add(BAD_MESSAGE, f"{sj.HELLO}: {msg.data[:100]!r}")
             return
         self._verify_all()  # a publisher (re)started: tell it what we want, now
+
+    async def _on_status(self, msg: Msg) -> None:
+        try:
+            status = wire.status_decoder.decode(msg.data)
+        except msgspec.DecodeError:
+            self.errors.add(BAD_MESSAGE, f"{sj.STATUS}: {msg.data[:100]!r}")
+            return
+        self._upstreams[status.e] = (status.up[:40], self.clock())
+
+    def upstream(self) -> str:
+        """The publishers' upstream as one word: ``live`` when every publisher heard from
+        in the last ``3 x`` its heartbeat says so, else the first other word (e.g.
+        ``reconnecting``); ``silent`` when publishers were heard before but none lately
+        (a relay gone), ``""`` when none ever was."""
+        if not self._upstreams:
+            return ""
+        now = self.clock()
+        recent = [up for up, at in self._upstreams.values() if now - at <= STATUS_FRESH]
+        if not recent:
+            return "silent"
+        return next((up for up in recent if up != "live"), "live")
 
     # -- small things -----------------------------------------------------------------------
     @property

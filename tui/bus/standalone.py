@@ -25,10 +25,19 @@ from tui.bus.interest import Interest
 from tui.bus.publisher import Publisher
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
+from tui.feed.health import Health
 from tui.market.store import Market
 from tui.wire.frames import DecodeErrors
 
 log = logging.getLogger("marketdesk.bus")
+
+
+def upstream_word(h: Health) -> str:
+    """The upstream's state as consumers are told it: ``live``, ``connecting`` (never live
+    yet), ``reconnecting``, ``auth-failed``, ``session-limit``, ``stopped``."""
+    if h.state in ("idle", "connecting", "authenticating", "backoff"):
+        return "reconnecting" if h.sessions else "connecting"
+    return h.state
 
 
 class FeedPublisher:
@@ -39,7 +48,10 @@ class FeedPublisher:
     ) -> None:
         self.market = Market(DecodeErrors(redact=(feed.token,)))
         self.interest = Interest(self._subscribe, self._unsubscribe, grace=grace, accept=accept)
-        self.publisher = Publisher(bus, batch=batch, state_every=state_every, interest=self.interest)
+        self.publisher = Publisher(
+            bus, batch=batch, state_every=state_every, interest=self.interest,
+            upstream=lambda: upstream_word(self.client.health),
+        )
         merge, publish = self.market.apply, self.publisher.add
 
         def apply(msg: dict[str, Any]) -> None:

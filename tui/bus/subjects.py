@@ -18,11 +18,12 @@ L1_STATES: Final = "mds"
 #: order level (``lk lo lt``)
 L2_DELTAS: Final = "md2"
 L2_STATES: Final = "md2s"
-#: control: consumers' interest, snapshot requests, a publisher's hello
+#: control: consumers' interest, snapshot requests, a publisher's hello and heartbeat
 WANT: Final = "mdctl.want"
 BYE: Final = "mdctl.bye"
 SNAP: Final = "mdctl.snap"
 HELLO: Final = "mdctl.hello"
+STATUS: Final = "mdctl.status"
 #: the JetStream stream that keeps the last full state of every scrip
 STREAM: Final = "MD_STATE"
 STREAM_SUBJECTS: Final = (L1_STATES + ".>", L2_STATES + ".>")

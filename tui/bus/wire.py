@@ -47,12 +47,20 @@ class Hello(msgspec.Struct, frozen=True):
     e: str
 
 
+class Status(msgspec.Struct, frozen=True):
+    """A publisher's heartbeat: its upstream's state (``live``, ``reconnecting``, ...)."""
+
+    e: str
+    up: str
+
+
 encode = msgspec.json.Encoder().encode
 batch_decoder = msgspec.json.Decoder(Batch, float_hook=str)
 want_decoder = msgspec.json.Decoder(Want)
 bye_decoder = msgspec.json.Decoder(Bye)
 snap_decoder = msgspec.json.Decoder(Snap)
 hello_decoder = msgspec.json.Decoder(Hello)
+status_decoder = msgspec.json.Decoder(Status)
 
 L1_TYPES = frozenset(("tk", "tf", "dk", "df"))
 L2_TYPES = frozenset(("lk", "lo", "lt"))
