@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Self
+
+from helpers import until as _until
 
 from tui.bus.config import BusConfig
 from tui.bus.source import NatsSource
@@ -64,3 +66,9 @@ class Consumer:
         assert self.task is not None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.task, timeout=10)
+
+
+async def until(cond: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
+    """``helpers.until`` with a bound for a busy machine: a bus test starts processes,
+    a server and reconnections, each of which can wait for a core."""
+    await _until(cond, timeout=timeout, what=what)

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bus_helpers import Consumer, differences, stream
-from helpers import until
+from bus_helpers import Consumer, differences, stream, until
 from nats_server import NatsServer, running_nats
 
 from tui.bus import subjects as sj

@@ -93,12 +93,12 @@ def test_a_wrong_nats_token_is_told_without_the_token(nats: NatsServer) -> None:
     bad = dict(env(), NATS_TOKEN="wrong-token-0000")
     out = subprocess.run(
         [sys.executable, "-m", "tui", "snapshot", "--source", nats.url, "--nats-token-env",
-         "NATS_TOKEN", "--scrip", "PSX|OGDC", "--seconds", "2"],
+         "NATS_TOKEN", "--scrip", "PSX|OGDC", "--seconds", "6"],
         capture_output=True, text=True, timeout=60, cwd=ROOT, env=bad, check=False,
     )
-    assert out.returncode == 4  # never reached the feed
+    assert out.returncode == 4, out.stdout + out.stderr  # never reached the feed
     doc = json.loads(out.stdout)
-    assert "uthorization" in doc["health"]["last_error"]
+    assert "uthorization" in doc["health"]["last_error"], doc
     assert "wrong-token-0000" not in out.stdout + out.stderr
 
 

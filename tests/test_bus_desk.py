@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from helpers import until
+from bus_helpers import until
 from nats_server import NatsServer
 
 from tui.app import make_app

@@ -9,8 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
-from bus_helpers import Consumer, differences
-from helpers import until
+from bus_helpers import Consumer, differences, until
 from nats.aio.msg import Msg
 from nats_server import NatsServer
 
