@@ -41,7 +41,7 @@ class UsageError(Exception):
     def report(self, argv: Sequence[str]) -> int:
         """Print the usage line and the message, no value of ``argv`` in it; exit code 2."""
         text = sanitize(self.message, argv, known_words(self.parser))
-        if _TOKEN_FLAG.search(text) and "--token" not in option_strings(self.parser):
+        if _token_flag(argv, self.parser):
             text += f"; {TOKEN_ADVICE}"
         sys.stderr.write(self.parser.format_usage())
         sys.stderr.write(f"{self.parser.prog}: error: {text}\n")
@@ -66,6 +66,18 @@ class Parser(argparse.ArgumentParser):
             if isinstance(action, argparse._SubParsersAction):
                 return dict(action.choices)
         return {}
+
+
+def _token_flag(argv: Sequence[str], parser: argparse.ArgumentParser) -> bool:
+    """``--token`` was given where no parser of the command line takes one (the
+    simulator's own ``sim --token`` is fine)."""
+    if not any(_TOKEN_FLAG.match(arg) for arg in argv):
+        return False
+    if "--token" in option_strings(parser):
+        return False
+    commands = parser.commands if isinstance(parser, Parser) else {}
+    takes = {name for name, sub in commands.items() if "--token" in option_strings(sub)}
+    return not takes.intersection(argv)
 
 
 def option_strings(parser: argparse.ArgumentParser) -> set[str]:
