@@ -80,7 +80,7 @@ async def test_stall_holds_every_frame_then_resyncs(pongs: bool) -> None:
         assert pong.done() is pongs
         kinds: list[str] = []
         async with asyncio.timeout(PATIENCE):  # the stall ends: everything comes, in order
-            while "df" not in kinds:
+            while "df" not in kinds or "h" not in kinds:
                 kinds.append(json.loads(await ws.recv())["t"])
         data = [k for k in kinds if k != "h"]
         assert "h" in kinds and data[:2] == ["dk", "dk"] and "df" in data
@@ -124,3 +124,36 @@ async def test_a_slow_consumer_is_resynced_with_fresh_snapshots(
         await ws.send(json.dumps({"t": "ul", "k": stocks}))
         await recv_until(ws, "ulk", timeout=10)
         await ws.close()
+
+
+@pytest.mark.parametrize("how", ["abort", "close"])
+async def test_a_stalled_session_whose_client_left_does_not_hold_a_slot(how: str) -> None:
+    """The limit is two sessions a token: two clients that gave up on a stalled server
+    (one reset, one closed its socket) must not lock a third out until the stall ends."""
+    async with sim() as s:
+        first, second = await open_ws(s.endpoint("L1")), await open_ws(s.endpoint("L1"))
+        for ws in (first, second):
+            assert (await recv_json(ws))["s"] == "OK"
+        assert s.stall(600.0) == 2  # reads nothing: it cannot see the clients leave
+        for ws in (first, second):
+            if how == "abort":
+                ws.transport.abort()
+            else:
+                ws.transport.close()  # a FIN, no close frame: the server reads nothing
+        third = await open_ws(s.endpoint("L1"))
+        assert await recv_json(third, timeout=PATIENCE) == {"t": "ck", "s": "OK", "uid": "SIM1"}
+        assert s.connections(TOKEN) == 1 and s.max_connections(TOKEN) == 2
+        await third.close()
+
+
+async def test_a_stalled_session_whose_client_is_there_still_counts() -> None:
+    async with sim() as s:
+        first, second = await open_ws(s.endpoint("L1")), await open_ws(s.endpoint("L1"))
+        for ws in (first, second):
+            assert (await recv_json(ws))["s"] == "OK"
+        s.stall(600.0)
+        third = await open_ws(s.endpoint("L1"))
+        assert (await recv_json(third, timeout=PATIENCE))["emsg"] == "Maximum sessions limit"
+        assert s.connections(TOKEN) == 2
+        for ws in (first, second, third):
+            ws.transport.abort()

@@ -133,8 +133,8 @@ class SimServer:
         return self._rate
 
     def connections(self, token: str) -> int:
-        """Authenticated connections of ``token`` now."""
-        return self._held.get(token, 0)
+        """Authenticated connections of ``token`` whose client is still there."""
+        return self._count_open(token)
 
     def max_connections(self, token: str) -> int:
         """The most authenticated connections ``token`` ever held at once."""
@@ -196,8 +196,12 @@ class SimServer:
         return "SIM"
 
     def hold(self, s: Session, token: str) -> bool:
-        """Count ``s`` against ``token``'s session limit; False if the limit is reached."""
-        held = self._held.get(token, 0)
+        """Count ``s`` against ``token``'s session limit; False if the limit is reached.
+
+        Only sessions whose client is still there count: a stalled one whose client has
+        closed its socket is let go (its handler cannot see the close while it reads
+        nothing), so a client that gave up on a stall can come back at once."""
+        held = self._count_open(token)
         if held >= self.config.max_sessions:
             return False
         self._held[token] = held + 1
@@ -205,6 +209,13 @@ class SimServer:
         s.token = token
         s.authed = True
         return True
+
+    def _count_open(self, token: str) -> int:
+        """Release the sessions of ``token`` whose client is gone; how many are left."""
+        for gone in [x for x in self.sessions if x.authed and x.token == token and not x.alive()]:
+            self.release(gone)
+            gone.transport.abort()  # ends its handler, stalled or not
+        return self._held.get(token, 0)
 
     def release(self, s: Session) -> None:
         """Stop counting ``s`` (closed, kicked) and forget its subscriptions."""
