@@ -121,7 +121,7 @@ def every_key_set() -> dict:
     from tui.config import DeskSettings, FeedSettings
 
     return {
-        "feed": FeedSettings(url="wss://h/x", token_env="T", token_file="/t"),
+        "feed": FeedSettings(url="wss://h/x", token_env="T", token_file="/t", ca_file="/ca"),
         "desk": DeskSettings(columns=("last",)),
     }
 
