@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.config import DeskConfig
-from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.frames import DecodeErrors
+from tui.feed.source import open_source
 from tui.market.store import Market
 from tui.watchlists import Watchlists, WatchlistStore, default_path
+from tui.wire.frames import DecodeErrors
 
 if TYPE_CHECKING:
     from tui.sim.instruments import Instrument
@@ -86,7 +86,7 @@ def run_desk(
             return 1
         token, auth = sim.token, "header"
         default = simulator_watchlists(sim.instruments)
-        from tui.market.catalogue import Entry  # a (key, symbol, name) tuple with names
+        from tui.wire.catalogue import Entry  # a (key, symbol, name) tuple with names
 
         catalogue = tuple(Entry(i.key, i.symbol, i.name) for i in sim.instruments)
     else:
@@ -97,7 +97,7 @@ def run_desk(
         market = Market(DecodeErrors(redact=(token,)))
         feed = FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid,
                           ssl=tls if sim is None else None)  # fmt: skip
-        client = FeedClient(feed, market)
+        client = open_source(feed, market)
         app = make_app(
             market,
             client,
