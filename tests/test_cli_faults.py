@@ -22,6 +22,9 @@ from test_cli import run_cli
 
 from tui import cli
 
+#: end to end: real processes, servers and clients (deselect with -m "not slow")
+pytestmark = pytest.mark.slow
+
 TOKEN = "cli-test-token-5f2a"  # what run_cli puts in MD_TOKEN
 LONG = "300"  # --seconds: only a failure ends these runs before the subprocess times out
 ENDS_WITHIN = 120.0  # the subprocess's own bound: a generous one, never reached when green

@@ -25,6 +25,9 @@ from tui.feed.config import FeedConfig
 from tui.market.store import Market
 from tui.sim.server import Faults, SimConfig, SimServer
 
+#: end to end: real processes, servers and clients (deselect with -m "not slow")
+pytestmark = pytest.mark.slow
+
 _ids = itertools.count()
 
 

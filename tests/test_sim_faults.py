@@ -62,6 +62,7 @@ async def test_drop_every_fault() -> None:
             await ws.recv()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pongs", [False, True])
 async def test_stall_holds_every_frame_then_resyncs(pongs: bool) -> None:
     async with sim(rate=3000.0) as s:

@@ -16,6 +16,9 @@ from helpers import until
 
 from tui.sim.server import SimConfig, SimServer
 
+#: end to end: real processes, servers and clients (deselect with -m "not slow")
+pytestmark = pytest.mark.slow
+
 NorenApi = pytest.importorskip("NorenRestApiPy.NorenApi").NorenApi
 
 

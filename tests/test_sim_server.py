@@ -281,6 +281,7 @@ async def test_a_secret_in_a_malformed_connect_is_not_echoed() -> None:
         await ws.close()
 
 
+@pytest.mark.slow
 async def test_set_rate_paces_the_stream() -> None:
     async with sim(rate=500.0) as s:
         keys = "#".join(i.key for i in s.instruments)
@@ -306,6 +307,7 @@ async def frames_per_second(ws: ClientConnection, seconds: float) -> float:
     return len(frames) / (loop.time() - started)
 
 
+@pytest.mark.slow
 async def test_same_seed_same_events_on_the_wire() -> None:
     async def events(seed: int) -> dict[str, dict[str, str]]:
         async with sim(seed=seed, rate=3000.0) as s:
