@@ -89,18 +89,29 @@ def test_snapshot_and_tail_from_the_bus(nats: NatsServer, publisher: subprocess.
     assert len(lines) == 3 and all(line["key"] == "PSX|OGDC" for line in lines)
 
 
-def test_a_wrong_nats_token_is_told_without_the_token(nats: NatsServer) -> None:
+def test_a_wrong_nats_token_is_a_verdict_told_without_the_token(
+    nats: NatsServer, feed_url: str
+) -> None:
+    """Refused credentials are not retried (exit 3, as a refused feed token), for a
+    consumer and for a publisher alike."""
     bad = dict(env(), NATS_TOKEN="wrong-token-0000")
     out = subprocess.run(
         [sys.executable, "-m", "tui", "snapshot", "--source", nats.url, "--nats-token-env",
-         "NATS_TOKEN", "--scrip", "PSX|OGDC", "--seconds", "6"],
+         "NATS_TOKEN", "--scrip", "PSX|OGDC", "--seconds", "30"],
         capture_output=True, text=True, timeout=60, cwd=ROOT, env=bad, check=False,
     )
-    assert out.returncode == 4, out.stdout + out.stderr  # never reached the feed
+    assert out.returncode == 3, out.stdout + out.stderr
     doc = json.loads(out.stdout)
-    # the server's answer, or on a machine too busy for the handshake, a timeout
-    assert any(w in doc["health"]["last_error"] for w in ("uthorization", "imeout")), doc
+    assert doc["health"]["state"] == "auth-failed" and doc["health"]["failure"] == "auth"
+    assert "uthorization" in doc["health"]["last_error"], doc
     assert "wrong-token-0000" not in out.stdout + out.stderr
+    pub = subprocess.run(
+        [sys.executable, "-m", "tui", "publish", "--url", feed_url, "--token-env", "MD_TOKEN",
+         "--publish", nats.url, "--nats-token-env", "NATS_TOKEN", "--seconds", "30"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, env=bad, check=False,
+    )
+    assert pub.returncode == 3, pub.stderr
+    assert "refused" in pub.stderr and "wrong-token-0000" not in pub.stdout + pub.stderr
 
 
 @pytest.mark.parametrize("args", [

@@ -40,6 +40,16 @@ def check_bus_url(url: str) -> None:
             raise BusConfigError("a bus URL's port is a number, e.g. nats://127.0.0.1:4222") from None
 
 
+def verdict(exc: BaseException) -> str:
+    """What a connection error means for retrying: ``"auth"`` (the server refused the
+    credentials), ``"tls"`` (its certificate did not verify), ``""`` (a fault to retry)."""
+    if "authorization violation" in str(exc).lower() or type(exc).__name__ == "AuthorizationError":
+        return "auth"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "tls"
+    return ""
+
+
 def _env(var: str) -> str:
     value = os.environ.get(var, "")
     if not value:

@@ -34,7 +34,7 @@ from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 
 from tui.bus import subjects as sj
 from tui.bus import wire
-from tui.bus.config import BusConfig
+from tui.bus.config import BusConfig, verdict
 from tui.bus.interest import Interest
 from tui.bus.state import L1State, L2State
 
@@ -43,7 +43,7 @@ log = logging.getLogger("marketdesk.bus")
 
 @dataclass
 class PublisherStats:
-    state: str = "idle"  # idle connecting live disconnected stopped failed
+    state: str = "idle"  # idle connecting live disconnected stopped auth-failed failed
     endpoint: str = ""
     messages: int = 0  # market messages taken
     batches: int = 0  # delta NATS messages sent
@@ -179,16 +179,23 @@ class Publisher:
         if self.nc is not None:
             with contextlib.suppress(Exception):
                 await self.nc.close()
-        self.stats.state = "stopped"
+        if self.stats.state not in ("auth-failed", "failed"):
+            self.stats.state = "stopped"
 
     async def _connect(self) -> None:
         self.stats.state = "connecting"
 
         async def error_cb(exc: Exception) -> None:
             self.stats.last_error = self._scrub(f"{type(exc).__name__}: {exc}")
+            why = verdict(exc)
+            if why and self.stats.state not in ("auth-failed", "failed"):
+                # retrying cannot cure it: give up on the bus (the feed itself goes on)
+                self.stats.state = "auth-failed" if why == "auth" else "failed"
+                log.error("bus: %s; not publishing", self.stats.last_error)
+                asyncio.get_running_loop().call_soon(self._give_up)
 
         async def disconnected_cb() -> None:
-            if not self._stopping:
+            if not self._stopping and self.stats.state not in ("auth-failed", "failed"):
                 self.stats.state = "disconnected"
 
         async def reconnected_cb() -> None:
@@ -212,6 +219,13 @@ class Publisher:
             await self.nc.subscribe(sj.BYE, cb=self._on_bye)
         self.stats.state = "live"
         await self._announce()
+
+    def _give_up(self) -> None:
+        for task in self._tasks:
+            if task.get_name() == "bus-connect":
+                task.cancel()
+        if self.nc is not None:
+            asyncio.ensure_future(self.nc.close())
 
     async def _announce(self) -> None:
         """After a (re)connect: the store may be new (a restarted NATS keeps no memory

@@ -30,7 +30,7 @@ from nats.aio.subscription import Subscription
 
 from tui.bus import subjects as sj
 from tui.bus import wire
-from tui.bus.config import BusConfig
+from tui.bus.config import BusConfig, verdict
 from tui.bus.splice import Splice
 from tui.feed import health as hs
 from tui.feed.sink import MarketSink
@@ -122,14 +122,14 @@ class NatsSource:
                 return
             exc = connect.exception()
             if exc is not None:  # not a network fault (those are retried inside): a verdict
-                self._health.last_error = self._scrub(f"{type(exc).__name__}: {exc}")
+                self._error(f"{type(exc).__name__}: {exc}")
                 return
             while not self._stop.is_set():
                 try:
                     await self._sync_subscriptions()
                     await self._control()
                 except Exception as exc:  # noqa: BLE001 - reported; the next turn tries again
-                    self._health.last_error = self._scrub(f"{type(exc).__name__}: {exc}")
+                    self._error(f"{type(exc).__name__}: {exc}")
                     log.warning("bus: %s", self._health.last_error)
                     await asyncio.sleep(0.5)
                 self._changed.clear()
@@ -146,7 +146,14 @@ class NatsSource:
     # -- connection -------------------------------------------------------------------------
     async def _connect(self) -> None:
         async def error_cb(exc: Exception) -> None:
-            self._health.last_error = self._scrub(f"{type(exc).__name__}: {exc}")
+            self._error(f"{type(exc).__name__}: {exc}")
+            why = verdict(exc)
+            if why:  # retrying cannot cure it: stop, as the WebSocket client does
+                h = self._health
+                h.state, h.failure = (hs.AUTH_FAILED, hs.AUTH) if why == "auth" else (hs.FAILED, hs.TLS)
+                self._event(h.state, f"bus: {h.last_error}")
+                self._stop.set()
+                self._changed.set()
 
         async def disconnected_cb() -> None:
             if not self._stop.is_set():
@@ -183,8 +190,10 @@ class NatsSource:
                 await nc.close()
         self._subs.clear()
         self._route.clear()
-        self._health.stopped_in = self._health.state
-        self._health.state = hs.STOPPED
+        h = self._health
+        h.stopped_in = h.state
+        if h.state not in hs.VERDICTS:  # a verdict stays until the user acts
+            h.state = hs.STOPPED
 
     # -- subscriptions and interest ---------------------------------------------------------
     async def _sync_subscriptions(self) -> None:
@@ -279,7 +288,7 @@ class NatsSource:
         try:
             await self.nc.publish(subject, wire.encode(struct))
         except (nats.errors.Error, OSError) as exc:
-            self._health.last_error = self._scrub(f"{type(exc).__name__}: {exc}")
+            self._error(f"{type(exc).__name__}: {exc}")
 
     async def _read_store(self, keys: list[str]) -> None:
         """The last-value store's state of each new scrip (direct gets, a few at a time)."""
@@ -294,7 +303,7 @@ class NatsSource:
                 except nats.js.errors.NotFoundError:
                     return
                 except Exception as exc:  # noqa: BLE001 - no store: snapshots come on request
-                    self._health.last_error = self._scrub(f"last-value store: {type(exc).__name__}")
+                    self._error(f"last-value store: {type(exc).__name__}")
                     return
                 if raw.data:
                     self._deliver(subject, raw.data)
@@ -389,6 +398,10 @@ class NatsSource:
         if self.on_event is not None:
             with contextlib.suppress(Exception):
                 self.on_event(kind, text)
+
+    def _error(self, text: str) -> None:
+        self._health.last_error = self._scrub(text)
+        self._health.last_error_at = self.wall()
 
     def _scrub(self, text: str) -> str:
         for secret in self.config.secrets():

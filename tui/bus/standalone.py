@@ -103,16 +103,22 @@ async def main(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(fp.stop()))
     task = asyncio.create_task(fp.run())
-    started = time.monotonic()
+    started = told = time.monotonic()
     try:
         while not task.done():
-            await asyncio.wait([task], timeout=status_every)
-            if seconds is not None and time.monotonic() - started >= seconds:
+            await asyncio.wait([task], timeout=0.25)
+            now = time.monotonic()
+            if seconds is not None and now - started >= seconds:
                 break
-            if not task.done():
+            if fp.publisher.stats.state in ("auth-failed", "failed"):
+                out.write(f"publish: the bus refused us: {fp.publisher.stats.last_error}\n")
+                break
+            if now - told >= status_every and not task.done():
+                told = now
                 out.write("publish: " + json.dumps(fp.status()) + "\n")
                 out.flush()
     finally:
         await fp.stop()
         await asyncio.wait([task], timeout=10)
-    return 3 if fp.client.health.state == "auth-failed" else 0
+    refused = fp.publisher.stats.state in ("auth-failed", "failed")
+    return 3 if fp.client.health.state == "auth-failed" or refused else 0
