@@ -31,7 +31,6 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 import argparse
 import asyncio
-import hashlib
 import json
 import resource
 import statistics
@@ -43,8 +42,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+# nats_relay, last: bench/socket.py and this very file (nats) must not shadow socket and nats-py
+sys.path.append(str(ROOT / "bench"))
 
 import msgspec
+from bus_helpers import digest
 
 from tui.market.store import Market
 from tui.sim.market import SimMarket
@@ -75,19 +77,6 @@ def messages(seed: int, count: int) -> tuple[list[str], list[dict[str, Any]], in
             out.append(step.df)
     deltas = sum(1 for m in out if m["t"] in DELTAS)
     return keys, out, deltas
-
-
-def digest(market: Market, keys: list[str]) -> str:
-    market.sweep()
-    h = hashlib.sha256()
-    for key in keys:
-        scrip = market.view(key)
-        raw = {k: v for k, v in scrip.raw.items() if k != "t"} if scrip else {}
-        values = dict(scrip.values) if scrip else {}
-        book = market.books.get(key)
-        orders = {oid: list(o) for oid, o in book.orders.items()} if book else {}
-        h.update(json.dumps([key, raw, values, orders], sort_keys=True, default=str).encode())
-    return h.hexdigest()[:16]
 
 
 def cpu() -> float:
@@ -308,6 +297,24 @@ async def drive(args: argparse.Namespace) -> int:
                 reference.apply(m)
             ok &= report(run, len(msgs), deltas, digest(reference, keys))
             runs.append(run)
+        via = args.via
+        if via == "auto":
+            try:
+                import tui.relay.bus  # noqa: F401
+            except ImportError:  # the relay has not landed: a direct fan-out only
+                via = "fanout"
+            else:
+                via = "relay"
+        if via == "relay":
+            import nats_relay
+
+            print("\n-- through the relay: a fast upstream, `relay --publish`, NATS against the "
+                  "relay's own WebSocket --")
+            ok &= await asyncio.get_running_loop().run_in_executor(
+                None, nats_relay.run, server.url, keys, args.rate, args.seconds, args.consumers
+            )
+    print("\n-- the same frames from this process: NATS (above) against a direct WebSocket "
+          "fan-out --")
     run = await run_ws(args, keys, msgs, deltas)
     reference = Market(DecodeErrors())
     for m in msgs:
@@ -407,6 +414,9 @@ def main() -> int:
     p.add_argument("--batch-ms", type=lambda v: [float(x) for x in v.split(",")], default=[0.0, 2.0, 5.0])
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument("--via", choices=("auto", "fanout", "relay"), default="auto",
+                   help="the WebSocket path to compare with: the relay (when it is installed: "
+                   "auto) or a direct fan-out of the same frames")
     p.add_argument("--store", action="store_true",
                    help="only compare the last-value stores (a stream against a KV bucket)")
     p.add_argument("--role", choices=("nats", "ws"), help=argparse.SUPPRESS)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, Self
 
@@ -38,6 +40,14 @@ def state_of(market: Market, key: str) -> tuple[dict[str, Any], dict[str, Any], 
     book = market.books.get(key)
     orders = {oid: tuple(o) for oid, o in book.orders.items()} if book else {}
     return raw, values, orders
+
+
+def digest(market: Market, keys: list[str]) -> str:
+    """One short hash of everything :func:`state_of` reads, for comparing processes."""
+    h = hashlib.sha256()
+    for key in keys:
+        h.update(json.dumps([key, *state_of(market, key)], sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
 
 
 def differences(reference: Market, other: Market, keys: list[str]) -> list[str]:
