@@ -71,9 +71,16 @@ async def relay_role(args: argparse.Namespace) -> None:
     bus = RelayBus(relay, BusConfig(url=args.nats))
     last = [time.monotonic()]
     relay.cache.listeners.append(lambda key, seq, msg: last.__setitem__(0, time.monotonic()))
+    # everything upstream from the start, in one request, and kept there: the fast feed
+    # starts its stream over at every new subscription (its snapshots are its start)
+    relay.also_wanted.append(lambda key: True)
     async with relay:
         await bus.start()
-        while bus.publisher.stats.state != "live":
+        for key in [*keys, MARKER]:
+            relay.interest.want("d", key)
+            relay.interest.want("l", key)
+        relay.wake()
+        while bus.publisher.stats.state != "live" or len(relay.cache.scrips) < len(keys):
             await asyncio.sleep(0.02)
         print("RELAY", relay.endpoint("L2"), flush=True)
         c0 = _cpu()
@@ -127,6 +134,7 @@ async def consumer_role(args: argparse.Namespace) -> None:
     lat.sort()
     print(json.dumps({
         "digest": digest(market, keys), "messages": count[0], "errors": market.errors.total,
+        "error_kinds": market.errors.as_dict(),
         "p50_ms": lat[len(lat) // 2] * 1e3 if lat else None,
         "p99_ms": lat[int(len(lat) * 0.99)] * 1e3 if lat else None,
         "max_ms": lat[-1] * 1e3 if lat else None, "samples": len(lat),
@@ -169,6 +177,7 @@ def phase(path: str, nats_url: str, keys: list[str], rate: float, seconds: float
     relay = _spawn(__file__, "--role", "relay", "--upstream", upstream, "--nats", nats_url,
                    "--keys", json.dumps(keys))
     ws_url = _line(relay, "RELAY").split()[1]
+    started = time.monotonic()  # the upstream streams from the relay's first subscription
     url = nats_url if path == "nats" else ws_url
     procs = [_spawn(__file__, "--role", path, "--url", url, "--keys", json.dumps(keys))
              for _ in range(consumers)]
@@ -178,6 +187,7 @@ def phase(path: str, nats_url: str, keys: list[str], rate: float, seconds: float
     assert feed.stdin is not None
     feed.stdin.close()  # the upstream stops
     sent = int(_line(feed, "SENT").split()[1])
+    seconds = time.monotonic() - started
     feed.wait(timeout=30)
     time.sleep(0.5)
     for p in [relay, *procs]:
