@@ -28,7 +28,7 @@ from datetime import tzinfo
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -75,6 +75,7 @@ ERRORS_EVERY = 10.0
 STOP_WITHIN = 3.0
 #: the desk is laid out in three columns from this width, two below it
 WIDE = 140
+T = TypeVar("T")
 #: the panes, in the order of the toggle keys 1-4
 PANES = ("watchlist", "ladder", "tape", "health")
 
@@ -115,8 +116,13 @@ class Settings:
         )
 
 
-def _edit(description: str, key: str, action: str, binding_id: str, show: bool = False) -> Binding:
-    return Binding(key, action, description, id=f"watchlists.{binding_id}", show=show)
+def _edit(
+    description: str, key: str, action: str, binding_id: str, show: bool = False, modal: bool = False
+) -> Binding:
+    """An editing binding; ``modal``: the key opens a modal, so it is bound with priority
+    (handled as it arrives, before the keys typed after it are passed on: those go to the
+    modal, see :meth:`DeskApp.open_modal`)."""
+    return Binding(key, action, description, id=f"watchlists.{binding_id}", show=show, priority=modal)
 
 
 class DeskApp(App[None]):
@@ -137,13 +143,13 @@ class DeskApp(App[None]):
         Binding("right_square_bracket", "switch_list(1)", "Next list", id="desk.next_list", show=False),
         Binding("left_square_bracket", "switch_list(-1)", "Previous list", id="desk.prev_list", show=False),
         # editing: active while the watchlist has the focus (check_action)
-        _edit("Add", "plus,insert", "add_scrip", "add", show=True),
+        _edit("Add", "plus,insert", "add_scrip", "add", show=True, modal=True),
         _edit("Remove", "d,delete", "remove_scrip", "remove", show=True),
         _edit("Move down", "J,shift+down", "move_scrip(1)", "move_down"),
         _edit("Move up", "K,shift+up", "move_scrip(-1)", "move_up"),
-        _edit("New list", "N", "new_list", "new"),
-        _edit("Rename list", "R", "rename_list", "rename"),
-        _edit("Delete list", "D", "delete_list", "delete"),
+        _edit("New list", "N", "new_list", "new", modal=True),
+        _edit("Rename list", "R", "rename_list", "rename", modal=True),
+        _edit("Delete list", "D", "delete_list", "delete", modal=True),
     ]
     #: actions that edit the list under the cursor: only while the watchlist is focused
     EDITING: ClassVar[frozenset[str]] = frozenset(
@@ -153,6 +159,11 @@ class DeskApp(App[None]):
     EVERYWHERE: ClassVar[frozenset[str]] = frozenset(
         {"quit", "help", "next_theme", "command_palette", "surveillance"}
     )
+    #: the desk screen's own actions (its bindings): idle while another screen is on top.
+    #: Textual's own (focus_next, focus_previous, ...) act on whichever screen is shown.
+    DESK_ONLY: ClassVar[frozenset[str]] = frozenset(
+        b.action.partition("(")[0] for b in BINDINGS if isinstance(b, Binding)
+    ) - EVERYWHERE
 
     def __init__(
         self,
@@ -543,7 +554,7 @@ class DeskApp(App[None]):
 
     # -- watchlists: editing -------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action not in self.EVERYWHERE and len(self.screen_stack) > 1:
+        if action in self.DESK_ONLY and len(self.screen_stack) > 1:
             return False  # the desk's keys do not act behind another screen
         if action in self.EDITING:
             return self.focused is self.watchlist and not self.follow
@@ -580,7 +591,16 @@ class DeskApp(App[None]):
         scrip = self.market.view(key)
         return scrip.symbol if scrip is not None else key
 
-    def action_add_scrip(self) -> None:
+    async def open_modal(self, screen: Screen[T], answered: Callable[[T | None], object]) -> None:
+        """Show a modal and return once it is up, its input focused.
+
+        The keys that open a modal are bound with priority: the app runs their action as
+        the key arrives, before passing on the keys typed after it, and those keys wait in
+        the app's queue until this returns.  So what is typed after ``R`` lands in the
+        rename box, never on the desk behind it, however busy the machine."""
+        await self.push_screen(screen, answered)
+
+    async def action_add_scrip(self) -> None:
         name = self.lists.active
         pool = self.catalogue + [
             Entry(key, self._symbol(key), "") for key in self.market.scrips if key not in self.names
@@ -590,7 +610,7 @@ class DeskApp(App[None]):
             if key and await self.edit(partial(self.lists.add, name, key), toast=f"added {key} to {name}"):
                 self.jump_to(key)
 
-        self.push_screen(AddScripScreen(name, pool, self.lists.keys_of(name)), added)
+        await self.open_modal(AddScripScreen(name, pool, self.lists.keys_of(name)), added)
 
     async def action_remove_scrip(self) -> None:
         key, name = self.watchlist.cursor_key, self.lists.active
@@ -617,23 +637,23 @@ class DeskApp(App[None]):
 
         return check
 
-    def action_new_list(self) -> None:
+    async def action_new_list(self) -> None:
         async def named(name: str | None) -> None:
             if name and await self.edit(partial(self.lists.create, name), toast=f"new list {name}"):
                 self._switch_to(name)
 
-        self.push_screen(NameScreen("New watchlist", "", self._check_name(None)), named)
+        await self.open_modal(NameScreen("New watchlist", "", self._check_name(None)), named)
 
-    def action_rename_list(self) -> None:
+    async def action_rename_list(self) -> None:
         old = self.lists.active
 
         async def named(name: str | None) -> None:
             if name and name != old:
                 await self.edit(partial(self.lists.rename, old, name), toast=f"renamed {old} to {name}")
 
-        self.push_screen(NameScreen(f"Rename {old}", old, self._check_name(old)), named)
+        await self.open_modal(NameScreen(f"Rename {old}", old, self._check_name(old)), named)
 
-    def action_delete_list(self) -> None:
+    async def action_delete_list(self) -> None:
         name = self.lists.active
         count = len(self.lists.keys_of(name))
         if len(self.lists.names()) == 1:
@@ -645,7 +665,7 @@ class DeskApp(App[None]):
                 await self.edit(partial(self.lists.delete, name), toast=f"deleted {name}")
 
         question = f"Delete the watchlist {name} ({count} scrip{'s' if count != 1 else ''})?"
-        self.push_screen(ConfirmScreen(question), answered)
+        await self.open_modal(ConfirmScreen(question), answered)
 
     # -- panes ---------------------------------------------------------------------------
     def _pane(self, name: str) -> Widget:
