@@ -3,19 +3,34 @@ run_test at a fixed size), never a screen mounted alone."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC
 from pathlib import Path
 
-from market_fixtures import KEYS
+from helpers import until
+from market_fixtures import KEYS, NOW, RELIANCE, build_market
+from test_app import FakeClient
 from test_app_surveillance import desk as surveillance_desk
 from test_app_surveillance import lock_ogdc_at_the_upper_circuit
 from test_editing import desk as editing_desk
 from textual import events
 from textual.widgets import Input
 
+from tui.app import make_app
+from tui.desk import feed_catalogue, feed_watchlists, simulator_watchlists
+from tui.feed.client import FeedClient
+from tui.feed.config import FeedConfig
+from tui.feed.frames import DecodeErrors
+from tui.market.catalogue import Entry
+from tui.market.store import Market
 from tui.screens import AddScripScreen, ConfirmScreen, NameScreen
+from tui.sim.config import SimConfig
+from tui.sim.server import SimServer
 from tui.surveillance import SurveillanceScreen
 from tui.widgets.alerts import AlertList
 from tui.widgets.tiles import Tiles
+
+TOKEN = "demo-token"
 
 
 def type_at_once(app, keys: str | list[str]) -> None:
@@ -98,3 +113,69 @@ async def test_y_typed_right_after_D_answers_the_question(tmp_path: Path):
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
         assert app.lists.names() == ("Banks",)
+
+
+# -- the first screen ----------------------------------------------------------------------
+
+
+async def test_a_clean_start_opens_on_a_stock_with_a_full_ladder_and_a_moving_tape_and_no_refusal():
+    """``make run``: the default lists on the seeded simulator, through the real client."""
+    loop = asyncio.get_running_loop()
+    async with SimServer(SimConfig(seed=1, rate=2000.0, tokens=(TOKEN,))) as sim:
+        market = Market(DecodeErrors(redact=(TOKEN,)))
+        client = FeedClient(FeedConfig(url=sim.endpoint("L2"), token=TOKEN), market)
+        lists = simulator_watchlists(sim.instruments)
+        catalogue = [Entry(i.key, i.symbol, i.name, i.index) for i in sim.instruments]
+        app = make_app(market, client, watchlists=lists, catalogue=catalogue, refresh_hz=20)
+        toasts: list[str] = []
+        async with app.run_test(size=(160, 48)) as pilot:
+            real_notify = app.notify
+            app.notify = lambda message, **kw: (toasts.append(message), real_notify(message, **kw))
+            started = loop.time()
+            selected = app.selected
+            assert selected is not None and selected not in app.indices
+            assert selected == lists.keys_of("Main")[3], "the first stock after the indices"
+            tape_rows = 0
+
+            def ready() -> bool:
+                nonlocal tape_rows
+                scrip = market.view(selected)
+                if scrip is None or len(scrip.bids()) < 5 or len(scrip.asks()) < 5:
+                    return False
+                if not tape_rows:
+                    tape_rows = app.tape.rows
+                return tape_rows > 0 and app.tape.rows > tape_rows  # it moves
+
+            # within two seconds on any machine the desk runs on; the bound is for a busy CI
+            await until(ready, timeout=15, what="a full ladder and a moving tape")
+            took = loop.time() - started
+            lines = [app.ladder.render_line(y).text for y in range(app.ladder.size.height)]
+            assert "BID" in lines[1] and "ASK" in lines[1]
+            assert sum(1 for line in lines[2:7] if line.count(".") >= 2) == 5, lines
+            await pilot.pause(1.0)  # any refusal would have arrived by now
+            health = client.health
+            assert health.refused == 0, health.last_refusal
+            assert not [t for t in toasts if "refused" in t]
+            assert "refused" not in "\n".join(
+                app.health_panel.render_line(y).text for y in range(app.health_panel.size.height)
+            )
+            # indices: the touchline only; their values are in the watchlist
+            index = lists.keys_of("Main")[0]
+            assert index in app.indices and market.view(index) is not None
+            assert market.view(index).price_text("lp")
+            await pilot.press("q")
+    print(f"full ladder and moving tape after {took:.2f} s")  # 0.1 s on a quiet machine
+
+
+async def test_on_a_real_feed_the_default_list_asks_its_indices_for_the_touchline_only():
+    market = build_market()
+    client = FakeClient(market, level="L2")
+    app = make_app(market, client, watchlists=feed_watchlists(), catalogue=feed_catalogue(),
+                   clock=lambda: NOW, refresh_hz=0, tz=UTC)  # fmt: skip
+    async with app.run_test(size=(120, 36)):
+        asked = {key: (depth, orders) for keys, depth, orders in client.subscribed for key in keys}
+        assert asked["NSE|26000"] == (False, False) and asked["NSE|26009"] == (False, False)
+        assert asked[RELIANCE] == (True, True)
+        assert app.selected == RELIANCE, "the first stock of the list, not Nifty 50"
+        app.jump_to("NSE|26000")
+        assert "Nifty 50 is an index: it has no orders" in app.tape.note

@@ -198,9 +198,15 @@ class DeskApp(App[None]):
         self.notices = list(notices)
         self.catalogue: list[Entry] = list(catalogue)
         self.names = {entry.key: entry.name for entry in self.catalogue}
+        #: indices (the catalogue says which): a value, no order book; only their touchline is asked
+        self.indices = frozenset(entry.key for entry in self.catalogue if entry.index)
         #: None: the watchlist follows the market's scrips (no list given: tests, tail)
         self.follow = watchlists is None
         self.lists = watchlists if watchlists is not None else Watchlists.single("Watchlist", market.scrips)
+        if selected is None and not self.follow:
+            # open on a stock: its ladder and tape have something to show at once
+            active = self.lists.keys_of(self.lists.active)
+            selected = next((key for key in active if key not in self.indices), None)
         self._subscribed: set[str] = set()
         self._feed: Worker[None] | None = None
         self._feed_stopped = False
@@ -309,8 +315,12 @@ class DeskApp(App[None]):
         wanted = self.watchlist.keys if self.follow else self.lists.all_keys()
         new = [key for key in wanted if key not in self._subscribed]
         gone = [key for key in self._subscribed if key not in set(wanted)]
-        if new:
-            self.client.subscribe(new, depth=True, orders=self._level() == "L2")
+        stocks = [key for key in new if key not in self.indices]
+        if stocks:
+            self.client.subscribe(stocks, depth=True, orders=self._level() == "L2")
+        indices = [key for key in new if key in self.indices]
+        if indices:  # an index has a value, no book: depth or orders would be refused
+            self.client.subscribe(indices, depth=False)
         if gone:
             self.client.unsubscribe(gone)  # which forgets their market state
             for key in gone:
@@ -467,7 +477,10 @@ class DeskApp(App[None]):
         if self.tape.key is None:
             return "No L2 data yet."
         scrip = self.market.view(self.tape.key)
-        return f"No L2 data for {scrip.symbol if scrip else self.tape.key} yet."
+        symbol = scrip.symbol if scrip else self.tape.key
+        if self.tape.key in self.indices:
+            return f"{symbol} is an index: it has no orders. a shows every scrip's."
+        return f"No L2 data for {symbol} yet."
 
     # -- selection -----------------------------------------------------------------------
     @on(Watchlist.Selected)

@@ -29,8 +29,8 @@ SETTLE_GC_AFTER = 3.0
 DEFAULT_WATCH = ("NSE|26000", "NSE|26009", "NSE|2885", "NSE|11536", "NSE|1594")
 #: stocks in the simulator's "Main" list, after its indices
 MAIN_STOCKS = 12
-#: (key, symbol, name) of each instrument the add-scrip search offers
-Catalogue = Sequence[tuple[str, str, str]]
+#: (key, symbol, name, index) of each instrument the add-scrip search offers
+Catalogue = Sequence[tuple[str, str, str, bool]]
 
 
 def simulator_watchlists(instruments: Sequence[Instrument]) -> Watchlists:
@@ -44,6 +44,16 @@ def simulator_watchlists(instruments: Sequence[Instrument]) -> Watchlists:
 def feed_watchlists() -> Watchlists:
     """The default on a real feed, whose instruments the desk does not know."""
     return Watchlists([("Main", DEFAULT_WATCH)])
+
+
+def feed_catalogue() -> Catalogue:
+    """What the desk knows of a real feed's instruments: NSE's indices (real tokens; the
+    default list holds two), so it asks them only for their touchline."""
+    from tui.market.catalogue import Entry
+    from tui.sim.instruments import INSTRUMENTS
+
+    return tuple(Entry(i.key, i.symbol, i.name, True) for i in INSTRUMENTS
+                 if i.index and i.exchange == "NSE")  # fmt: skip
 
 
 def open_watchlists(
@@ -80,11 +90,12 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
             return 1
         token, auth = sim.token, "header"
         default = simulator_watchlists(sim.instruments)
-        from tui.market.catalogue import Entry  # a (key, symbol, name) tuple with names
+        from tui.market.catalogue import Entry  # (key, symbol, name, index)
 
-        catalogue = tuple(Entry(i.key, i.symbol, i.name) for i in sim.instruments)
+        catalogue = tuple(Entry(i.key, i.symbol, i.name, i.index) for i in sim.instruments)
     else:
         default = feed_watchlists()
+        catalogue = feed_catalogue()
     try:
         watchlists, store, notices = open_watchlists(default, watch)
         market = Market(DecodeErrors(redact=(token,)))

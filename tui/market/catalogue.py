@@ -26,6 +26,8 @@ class Entry(NamedTuple):
     key: str
     symbol: str
     name: str
+    #: an index: a value and no order book (the desk asks only its touchline)
+    index: bool = False
 
 
 T = TypeVar("T", bound=Listed)
@@ -54,8 +56,10 @@ def search(query: str, pool: Sequence[T], limit: int = 20) -> list[T]:
 
 
 def entries(items: Iterable[Listed]) -> list[Entry]:
-    """Plain entries of any listed items (first of each key kept)."""
+    """Plain entries of any listed items (first of each key kept); an item with a true
+    ``index`` attribute (the simulator's instruments) is marked an index."""
     seen: dict[str, Entry] = {}
     for item in items:
-        seen.setdefault(item.key, Entry(item.key, item.symbol, item.name))
+        index = bool(getattr(item, "index", False))
+        seen.setdefault(item.key, Entry(item.key, item.symbol, item.name, index))
     return list(seen.values())
