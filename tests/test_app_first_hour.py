@@ -4,9 +4,11 @@ run_test at a fixed size), never a screen mounted alone."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC
 from pathlib import Path
 
+import pytest
 from helpers import until
 from market_fixtures import KEYS, NOW, RELIANCE, build_market
 from test_app import FakeClient
@@ -179,3 +181,43 @@ async def test_on_a_real_feed_the_default_list_asks_its_indices_for_the_touchlin
         assert app.selected == RELIANCE, "the first stock of the list, not Nifty 50"
         app.jump_to("NSE|26000")
         assert "Nifty 50 is an index: it has no orders" in app.tape.note
+
+
+# -- panes take the space ------------------------------------------------------------------
+
+PANES = ("watchlist", "ladder", "tape", "health")
+HIDDEN = [set(c) for n in range(1, 4) for c in itertools.combinations(PANES, n)]
+
+
+@pytest.mark.parametrize("size", [(160, 48), (100, 30)], ids=["wide", "narrow"])
+async def test_hidden_panes_leave_no_hole_the_shown_ones_tile_the_desk(size):
+    app = make_app(build_market(), watch=KEYS, clock=lambda: NOW, refresh_hz=0, tz=UTC)
+    async with app.run_test(size=size) as pilot:
+        desk = app.query_one("#desk")
+        for hidden in HIDDEN:
+            for i, name in enumerate(PANES, 1):  # show first: the last pane stays shown
+                if name not in hidden and not app._pane(name).display:
+                    await pilot.press(str(i))
+            for i, name in enumerate(PANES, 1):
+                if name in hidden and app._pane(name).display:
+                    await pilot.press(str(i))
+            await pilot.pause()
+            shown = [app._pane(p) for p in PANES if p not in hidden]
+            assert all(p.display for p in shown) and not any(
+                app._pane(p).display for p in hidden
+            )
+            region = desk.content_region
+            cells = set()
+            for pane in shown:
+                r = pane.region
+                assert r.width >= 20 and r.height >= 5, (hidden, pane.id, r)
+                assert region.contains_region(r), (hidden, pane.id, r, region)
+                area = {(x, y) for x in range(r.x, r.right) for y in range(r.y, r.bottom)}
+                assert not cells & area, (hidden, pane.id, "overlaps")
+                cells |= area
+            assert len(cells) == region.area, (hidden, [(p.id, p.region) for p in shown])
+        for i, name in enumerate(PANES, 1):  # all back: the stylesheet's own layout
+            if not app._pane(name).display:
+                await pilot.press(str(i))
+        await pilot.pause()
+        assert not [c for c in desk.classes if c.startswith("-no-")]

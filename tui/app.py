@@ -697,35 +697,11 @@ class DeskApp(App[None]):
             self.screen.focus_next()
 
     def arrange(self) -> None:
-        """Lay the shown panes out: three columns when wide, two when narrow (themes/desk.tcss
-        arranges all four; hiding a pane re-flows the grid here)."""
+        """Mark each hidden pane on the desk (``-no-ladder``...): themes/desk.tcss re-flows
+        the grid for the panes left, wide and narrow, so they take the whole desk."""
         desk = self.query_one("#desk")
-        panes = [self._pane(p) for p in PANES]
-        if all(p.display for p in panes):
-            for widget in (desk, *panes):
-                widget.set_styles("")  # back to the stylesheet
-                for rule in ("grid_size_columns", "grid_size_rows", "grid_columns", "grid_rows",
-                             "row_span"):  # fmt: skip
-                    widget.styles.clear_rule(rule)
-            return
-        w, ladder, tape, health = panes
-        wide = self.size.width >= WIDE
-        groups = [[w], [ladder, health], [tape]] if wide else [[w, tape], [ladder, health]]
-        widths = ["1fr", "42", "51"] if wide else ["1fr", "44"]
-        shown = [([p for p in g if p.display], width) for g, width in zip(groups, widths, strict=False)]
-        shown = [(g, width) for g, width in shown if g]
-        rows = max(len(g) for g, _ in shown)
-        for group, _ in shown:
-            for pane in group:
-                pane.styles.row_span = rows if len(group) == 1 else 1
-        desk.styles.grid_size_columns = len(shown)
-        desk.styles.grid_size_rows = rows
-        desk.styles.grid_columns = " ".join(w for _, w in shown) if len(shown) > 1 else "1fr"
-        desk.styles.grid_rows = ("1fr 14" if wide else "13 1fr") if rows == 2 else "1fr"
-
-    def on_resize(self) -> None:
-        if not all(self._pane(p).display for p in PANES):
-            self.arrange()
+        for name in PANES:
+            desk.set_class(not self._pane(name).display, f"-no-{name}")
 
     def action_maximize_pane(self) -> None:
         if self.screen.maximized is not None:
