@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers import until
-from market_fixtures import KEYS, NOW, RELIANCE, build_market
+from market_fixtures import KEYS, NIFTY, NOW, OGDC, RELIANCE, build_market
 from test_app import FakeClient
 from test_app_surveillance import desk as surveillance_desk
 from test_app_surveillance import lock_ogdc_at_the_upper_circuit
@@ -29,10 +29,12 @@ from tui.screens import AddScripScreen, ConfirmScreen, NameScreen
 from tui.sim.config import SimConfig
 from tui.sim.server import SimServer
 from tui.surveillance import SurveillanceScreen
+from tui.watchlists import Watchlists
 from tui.widgets.alerts import AlertList
 from tui.widgets.tiles import Tiles
 
 TOKEN = "demo-token"
+TCS = "NSE|11536"
 
 
 def type_at_once(app, keys: str | list[str]) -> None:
@@ -221,3 +223,40 @@ async def test_hidden_panes_leave_no_hole_the_shown_ones_tile_the_desk(size):
                 await pilot.press(str(i))
         await pilot.pause()
         assert not [c for c in desk.classes if c.startswith("-no-")]
+
+
+# -- the selection follows an edit -----------------------------------------------------------
+
+
+async def test_d_on_the_selected_scrip_selects_its_neighbour_for_ladder_and_tape(tmp_path: Path):
+    lists = Watchlists([("Main", [NIFTY, RELIANCE, TCS, OGDC]), ("Banks", [TCS])])
+    app = editing_desk(tmp_path / "w.toml", wl=lists, selected=RELIANCE)
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert app.watchlist.cursor_key == RELIANCE  # selected, on the second row
+        assert app.selected == RELIANCE == app.ladder.key == app.tape.key
+        await pilot.press("d")
+        assert app.lists.keys_of("Main") == (NIFTY, TCS, OGDC)
+        assert app.selected == TCS and app.ladder.key == TCS and app.tape.key == TCS
+        assert app.watchlist.selected == TCS and "TCS" in app.ladder.border_title
+        await pilot.press("G", "enter", "d")  # the last one: its neighbour is above
+        assert app.selected == TCS and app.ladder.key == TCS
+
+
+async def test_deleting_the_list_of_the_selected_scrip_selects_one_of_the_list_shown(tmp_path: Path):
+    lists = Watchlists([("Main", [NIFTY, RELIANCE]), ("Banks", ["NSE|1333", OGDC])])
+    app = editing_desk(tmp_path / "w.toml", wl=lists, selected=RELIANCE)
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert app.selected == RELIANCE
+        await pilot.press("D", "y")
+        assert app.lists.names() == ("Banks",)
+        assert app.selected in ("NSE|1333", OGDC) and app.ladder.key == app.selected
+        assert app.tape.key == app.selected
+
+
+async def test_removing_the_last_scrip_leaves_nothing_selected(tmp_path: Path):
+    lists = Watchlists([("Main", [RELIANCE]), ("Banks", [TCS])])
+    app = editing_desk(tmp_path / "w.toml", wl=lists, selected=RELIANCE)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("d")
+        assert app.selected is None and app.ladder.key is None
+        assert "No scrip selected" in app.ladder.render_line(0).text

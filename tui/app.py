@@ -585,12 +585,24 @@ class DeskApp(App[None]):
         self._save()
         await self._sync_tabs()
         self.watchlist.set_keys(self.lists.keys_of(self.lists.active))
+        self._follow_cursor_if_gone()
         self._resubscribe()
         self._titles()
         self.refresh_bindings()
         if toast:
             self.notify(toast, title="watchlist", timeout=3)
         return True
+
+    def _follow_cursor_if_gone(self) -> None:
+        """The selected scrip left the list shown (removed, or its list deleted): select
+        its neighbour, the scrip the cursor is left on, as a list would."""
+        if self.selected is not None and self.selected in self.watchlist.keys:
+            return
+        key = self.watchlist.cursor_key
+        if key is not None:
+            self.watchlist.select(key)
+        self.selected = key
+        self._show_selected()
 
     def _save(self) -> None:
         if self.store is None:
