@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sys
 from datetime import UTC
 from pathlib import Path
 
@@ -23,16 +24,20 @@ from tui.desk import feed_catalogue, feed_watchlists, simulator_watchlists
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
 from tui.feed.frames import DecodeErrors
+from tui.feed.health import Health
 from tui.market.catalogue import Entry
+from tui.market.prices import format_units
 from tui.market.store import Market
 from tui.screens import AddScripScreen, ConfirmScreen, NameScreen
 from tui.sim.config import SimConfig
+from tui.sim.instruments import INSTRUMENTS
 from tui.sim.server import SimServer
 from tui.surveillance import SurveillanceScreen
 from tui.watchlists import Watchlists
 from tui.widgets.alerts import AlertList
 from tui.widgets.tiles import Tiles
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 TOKEN = "demo-token"
 TCS = "NSE|11536"
 
@@ -260,3 +265,60 @@ async def test_removing_the_last_scrip_leaves_nothing_selected(tmp_path: Path):
         await pilot.press("d")
         assert app.selected is None and app.ladder.key is None
         assert "No scrip selected" in app.ladder.render_line(0).text
+
+
+# -- the maximised ladder ------------------------------------------------------------------
+
+
+def sim_desk(market, **kwargs):
+    """The desk over the seeded simulator's market (tools/screenshots.py fills it)."""
+    from screenshots import FT0, filled_market, health
+
+    market = market or filled_market()
+    figures = kwargs.pop("figures", None) or health(market)
+    app = make_app(market, watchlists=simulator_watchlists(INSTRUMENTS), catalogue=INSTRUMENTS,
+                   clock=lambda: 100.0, wall=lambda: FT0, refresh_hz=0,
+                   health=lambda: figures, tz=UTC, **kwargs)  # fmt: skip
+    return app, market
+
+
+def ladder_lines(app) -> list[str]:
+    return [app.ladder.render_line(y).text for y in range(app.ladder.size.height)]
+
+
+async def test_the_maximised_ladder_shows_the_whole_l2_book_and_says_so():
+    app, market = sim_desk(None)
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.flush()
+        app.ladder.focus()
+        await pilot.press("z")
+        await pilot.pause()
+        key = app.selected
+        bids, asks = market.books[key].levels(market.view(key).pp, 1000)
+        lines = ladder_lines(app)
+        assert app.ladder.size.height > 40
+        rows = [line for line in lines[2:] if "│" in line]
+        assert len(rows) == max(len(bids), len(asks)) > 5, "every level of the book"
+        text = "\n".join(lines)
+        for level in bids + asks:
+            assert format_units(level.price, 2) in text
+        assert f"the whole L2 book: {len(bids)} bid and {len(asks)} ask levels" in text
+
+
+async def test_the_maximised_ladder_on_an_l1_feed_says_it_has_five_levels():
+    from screenshots import FT0, filled_market
+
+    market = filled_market()
+    market.books.clear()  # an L1 feed: depth only
+    figures = Health(state="live", endpoint="ws://127.0.0.1:1/2.0/market/feed/full", level="L1",
+                     connected_since=FT0)  # fmt: skip
+    app, _ = sim_desk(market, figures=figures)
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.flush()
+        app.update_health()
+        app.ladder.focus()
+        await pilot.press("z")
+        await pilot.pause()
+        lines = ladder_lines(app)
+        assert len([line for line in lines[2:] if "│" in line]) == 5
+        assert "L1 feed: five levels a side; an L2 feed has the whole book" in "\n".join(lines)

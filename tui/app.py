@@ -455,6 +455,7 @@ class DeskApp(App[None]):
         self.health_panel.show(health, errors, now, wall=self.wall())
         self._tell_errors(errors, now)
         self.tape.set_note(self._tape_note())
+        self.ladder.set_note(*self._ladder_note())
         with self.batch_update():
             self.watchlist.mark_stale(now, self.settings.stale_after)
             self.watchlist.resort()
@@ -488,8 +489,21 @@ class DeskApp(App[None]):
         self.selected = event.key
         self._show_selected()
 
+    def _ladder_note(self) -> tuple[str, ...]:
+        """Why the selected scrip has no deeper levels than it shows (when it has no book),
+        longest first."""
+        if self.selected in self.indices:
+            return (f"{self.ladder.symbol()} is an index: it has no order book",
+                    "an index: no order book")  # fmt: skip
+        level = self._level()
+        if level in ("L0", "L1"):
+            return (f"{level} feed: five levels a side; an L2 feed has the whole book",
+                    f"{level} feed: five levels a side")  # fmt: skip
+        return ("five levels a side until the L2 book arrives", "five levels a side")
+
     def _show_selected(self) -> None:
         self.ladder.show(self.selected)
+        self.ladder.set_note(*self._ladder_note())
         key = None if self.tape_all else self.selected
         if key != self.tape.key:
             self.tape.set_key(key)
