@@ -20,6 +20,7 @@ from textual import events
 from textual.widgets import Input
 
 from tui.app import make_app
+from tui.config import parse_config
 from tui.desk import feed_catalogue, feed_watchlists, simulator_watchlists
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
@@ -322,3 +323,34 @@ async def test_the_maximised_ladder_on_an_l1_feed_says_it_has_five_levels():
         lines = ladder_lines(app)
         assert len([line for line in lines[2:] if "│" in line]) == 5
         assert "L1 feed: five levels a side; an L2 feed has the whole book" in "\n".join(lines)
+
+
+# -- one time zone -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "ladder", "tape"),
+    [("UTC", "08:30:00", "08:30:18"), ("Asia/Karachi", "13:30:00", "13:30:18"),
+     ("America/New_York", "04:30:00", "04:30:18")],
+)  # fmt: skip
+async def test_every_pane_shows_times_in_the_configured_zone_named_in_the_header(zone, ladder, tape):
+    """RELIANCE's last trade came at 14:00:00 NSE time (the feed's ltt) = 08:30:00 UTC."""
+    config = parse_config(f'[desk]\ntimezone = "{zone}"\n', "test")
+    app = make_app(build_market(), watch=KEYS, config=config, selected=RELIANCE,
+                   clock=lambda: NOW, refresh_hz=0)  # fmt: skip
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert app.tz is not None and str(app.tz) == zone
+        assert f"times {zone}" in app.title
+        assert f"times {zone}" in str(app.query_one("HeaderTitle").render())
+        assert app.tape.render_line(1).text.split()[0] == tape  # the newest event
+        app.ladder.focus()
+        await pilot.press("z")  # room for the last trade's time
+        await pilot.pause()
+        assert app.ladder.render_line(0).text.rstrip().endswith(ladder)
+
+
+async def test_without_a_zone_the_desk_says_it_shows_local_time():
+    app = make_app(build_market(), watch=KEYS, clock=lambda: NOW, refresh_hz=0)
+    async with app.run_test(size=(160, 48)):
+        assert app.tz is None and "times local" in app.title

@@ -12,7 +12,7 @@ for what is needed, :meth:`DeskApp.edit` applies it to the
 brings the subscriptions in line with the union of every list.
 
 Everything the screen depends on is injected (:func:`make_app`): the market, the client,
-the clock, the health source, the time zone of the tape, so tests draw the same screen
+the clock, the health source, the time zone, so tests draw the same screen
 every time.
 """
 
@@ -40,6 +40,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
+from tui.config import time_zone
 from tui.market.alerts import SEVERITIES, Alert, AlertBook, AlertLog
 from tui.market.catalogue import Entry, entries
 from tui.market.rules import RuleEngine, Thresholds
@@ -50,6 +51,7 @@ from tui.watchlists import Watchlists, WatchlistStore
 from tui.widgets.alerts import AlertList
 from tui.widgets.health import HealthLike, HealthPanel
 from tui.widgets.ladder import Ladder
+from tui.widgets.strips import zone_name
 from tui.widgets.tape import L2Tape
 from tui.widgets.tiles import Tiles
 from tui.widgets.watchlist import Watchlist
@@ -96,6 +98,8 @@ class Settings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     alert_log: Path | None = None
     bell: bool = True
+    #: the zone of every time on the desk (None: the machine's)
+    tz: tzinfo | None = None
 
     @classmethod
     def of(cls, config: DeskConfig) -> Settings:
@@ -113,6 +117,7 @@ class Settings:
             thresholds=config.surveillance.thresholds(),
             alert_log=config.surveillance.alert_log_path(),
             bell=config.surveillance.bell,
+            tz=time_zone(desk.timezone),
         )
 
 
@@ -281,6 +286,7 @@ class DeskApp(App[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self.title = f"{self.TITLE} · times {zone_name(self.tz)}"  # one zone on every pane
         self.health_panel.border_title = "Feed"
         await self._sync_tabs()
         self._show_selected()
@@ -848,13 +854,16 @@ def make_app(
     ``clock``: the monotonic clock handed to ``Market.flush`` and the health panel; ``wall``
     the wall clock (uptime).  ``refresh_hz``: frames a second; 0 draws only when
     :meth:`DeskApp.flush` is called.  ``health``: the source of the health panel's figures
-    (default: ``client.health``).  ``tz``: the time zone of the tape's times (default: local).
+    (default: ``client.health``).  ``tz``: the one time zone of every time on the desk
+    (default: the config's ``[desk] timezone``, else local).
     """
     settings = Settings.of(config) if config is not None else Settings()
     if refresh_hz is not None:
         settings.refresh_hz = refresh_hz
     if theme is not None:
         settings.theme = theme
+    if tz is None:
+        tz = settings.tz
     if watch is not None and watchlists is None:
         watchlists = Watchlists.single("Watch", watch)
     return DeskApp(

@@ -20,9 +20,11 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 import tomli_w
@@ -86,10 +88,13 @@ class DeskSettings(_Table, frozen=True):
     columns: Annotated[tuple[str, ...], msgspec.Meta(min_length=1)] | None = None
     #: percent from a circuit limit at which a scrip is shown as near it
     circuit_near: Annotated[float, msgspec.Meta(ge=0, le=100)] = 2.0
+    #: the one time zone of every time on the desk: "local", "UTC" or an IANA name
+    timezone: Annotated[str, msgspec.Meta(min_length=1)] = "local"
 
     def __post_init__(self) -> None:
         if self.theme != DEFAULT_THEME:
             check_theme(self.theme)
+        time_zone(self.timezone)
         if self.columns is not None:
             repeated = sorted({c for c in self.columns if self.columns.count(c) > 1})
             if repeated:
@@ -149,6 +154,20 @@ def check_url(url: str) -> None:
         raise ValueError("url must be a ws:// or wss:// address with a host")
     if parts.password or any(k.lower() in TOKEN_PARAMS for k, _ in parse_qsl(parts.query)):
         raise ValueError(f"url carries a token; {_TOKEN_ADVICE}")
+
+
+def time_zone(name: str) -> tzinfo | None:
+    """The zone ``[desk] timezone`` names: None for "local" (the machine's), else the IANA
+    zone (``UTC``, ``Asia/Karachi``); ValueError with the reason for a name not known."""
+    if name.strip().casefold() == "local":
+        return None
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"timezone {name!r} is not a time zone this machine knows; "
+            'use "local", "UTC" or an IANA name like "Asia/Karachi"'
+        ) from None
 
 
 def check_theme(theme: str) -> None:

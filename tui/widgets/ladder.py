@@ -29,7 +29,7 @@ from textual.strip import Strip
 
 from tui.market.fields import LEVELS
 from tui.market.prices import format_qty, format_units
-from tui.widgets.strips import Cell, Line, LinesWidget, clock_text, pad
+from tui.widgets.strips import Cell, Line, LinesWidget, pad, trade_clock
 
 if TYPE_CHECKING:
     from tui.market.book import OrderBook
@@ -196,7 +196,8 @@ def _last(scrip: Scrip, width: int, tz: tzinfo | None) -> Line:
         parts.append([("  ltq ", "ladder--label"), (format_qty(ltq), "")])
     ltt = scrip.text("ltt")
     if ltt:
-        parts.append([(f"  {clock_text(ltt, tz)}", "ladder--dim")])
+        when = trade_clock(ltt, scrip.key.partition("|")[0], scrip.get("ft"), tz)
+        parts.append([(f"  {when}", "ladder--dim")])
     used = sum(len(text) for text, _ in line)
     for part in parts:
         size = sum(len(text) for text, _ in part)
