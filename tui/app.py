@@ -204,7 +204,7 @@ class DeskApp(App[None]):
         self.catalogue: list[Entry] = list(catalogue)
         self.names = {entry.key: entry.name for entry in self.catalogue}
         #: indices (the catalogue says which): a value, no order book; only their touchline is asked
-        self.indices = frozenset(entry.key for entry in self.catalogue if entry.index)
+        self.indices = frozenset(entry.key for entry in self.catalogue if entry.is_index)
         #: None: the watchlist follows the market's scrips (no list given: tests, tail)
         self.follow = watchlists is None
         self.lists = watchlists if watchlists is not None else Watchlists.single("Watchlist", market.scrips)

@@ -27,7 +27,7 @@ class Entry(NamedTuple):
     symbol: str
     name: str
     #: an index: a value and no order book (the desk asks only its touchline)
-    index: bool = False
+    is_index: bool = False
 
 
 T = TypeVar("T", bound=Listed)
