@@ -294,7 +294,9 @@ async def test_the_maximised_ladder_shows_the_whole_l2_book_and_says_so():
         app.ladder.focus()
         await pilot.press("z")
         await pilot.pause()
+        assert app.indices == {i.key for i in INSTRUMENTS if i.index}  # from the instruments
         key = app.selected
+        assert key == "PSX|OGDC", "the first stock of the default list"
         bids, asks = market.books[key].levels(market.view(key).pp, 1000)
         lines = ladder_lines(app)
         assert app.ladder.size.height > 40

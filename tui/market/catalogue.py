@@ -56,10 +56,10 @@ def search(query: str, pool: Sequence[T], limit: int = 20) -> list[T]:
 
 
 def entries(items: Iterable[Listed]) -> list[Entry]:
-    """Plain entries of any listed items (first of each key kept); an item with a true
-    ``index`` attribute (the simulator's instruments) is marked an index."""
+    """Plain entries of any listed items (first of each key kept); an item whose ``index``
+    attribute is True (the simulator's instruments) is marked an index."""
     seen: dict[str, Entry] = {}
     for item in items:
-        index = bool(getattr(item, "index", False))
-        seen.setdefault(item.key, Entry(item.key, item.symbol, item.name, index))
+        flag = item.is_index if isinstance(item, Entry) else getattr(item, "index", False)
+        seen.setdefault(item.key, Entry(item.key, item.symbol, item.name, flag is True))
     return list(seen.values())

@@ -107,9 +107,9 @@ def trade_clock(ltt: str, exchange: str, ft: int | None, tz: tzinfo | None) -> s
 
 def zone_name(tz: tzinfo | None) -> str:
     """How the header names the desk's zone: ``UTC``, ``Asia/Karachi``, or the machine's
-    own (``local PKT``)."""
+    own (``local (PKT)``)."""
     if tz is None:
-        return f"local {datetime.now().astimezone().tzname()}"
+        return f"local ({datetime.now().astimezone().tzname()})"
     return str(getattr(tz, "key", None) or tz.tzname(None) or tz)
 
 
