@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import sys
 from datetime import UTC
 from pathlib import Path
@@ -356,3 +357,30 @@ async def test_without_a_zone_the_desk_says_it_shows_local_time():
     app = make_app(build_market(), watch=KEYS, clock=lambda: NOW, refresh_hz=0)
     async with app.run_test(size=(160, 48)):
         assert app.tz is None and "times local" in app.title
+
+
+# -- alert texts -----------------------------------------------------------------------------
+
+#: a number of four figures or more written without separators, or in exponent form
+UNSEPARATED = re.compile(r"(?<![\d.,:|/])\d{4,}(?![\d:])|\de[+-]\d")
+
+
+async def test_every_alert_reads_in_plain_words_with_thousands_separators():
+    """The desk fed by every simulator scenario in turn (as tools/screenshots.py draws the
+    surveillance picture): every alert's text and figures, as the alert list shows them."""
+    from screenshots import surveillance_desk as fed_desk
+
+    app, run = fed_desk(seconds=75)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await run(pilot)
+        await pilot.press("v")
+        await pilot.pause()
+        alerts = app.screen.query_one(AlertList)
+        shown = alerts.shown()
+        assert {a.rule for a in shown} >= {"spread", "volume", "print", "jump", "circuit"}
+        for alert in shown:
+            row = alerts._line(alert)
+            text = "".join(cell for cell, _ in row)
+            assert "none usually" not in text and "=" not in text, text
+            bad = [m for m in UNSEPARATED.findall(text.replace(alert.key, "")) if m]
+            assert not bad, (text, bad)

@@ -330,17 +330,25 @@ async def test_the_alert_list_is_newest_first_with_time_severity_mark_scrip_rule
         rows = list_rows(s.alert_list)
         assert rows[0].split() == ["TIME", "SEV", "SCRIP", "RULE", "WHAT"]
         assert rows[1:4] == [
-            " 08:30:09 ·   TCS-EQ      imbalance buy quantity 3.2 times the sell  tbq=120,000 ratio=3.2",
-            " 08:30:05 !!  OGDC        circuit   last within 0.5% of the lower circuit  lp=215.37 lc=196.56",
-            " 08:30:01 !   RELIANCE-EQ spread    spread 6 ticks against a usual 1  spread=0.60 ticks=6",
+            " 08:30:09 ·   TCS-EQ      imbalance buy quantity 3.2 times the sell  bid qty 120,000 · 3.2× the other side",
+            " 08:30:05 !!  OGDC        circuit   last within 0.5% of the lower circuit  lp 215.37 · lc 196.56",
+            " 08:30:01 !   RELIANCE-EQ spread    spread 6 ticks against a usual 1  spread 0.60 · 6 ticks",
         ]
         assert s.alert_list.status() == "3/3 shown · 3 unacked"
         assert s.alert_list.border_subtitle == "3/3 shown · 3 unacked"
 
 
-def test_figures_are_written_name_equals_value():
-    assert figures_text({"lp": "215.37", "qty": 120000, "ratio": 3.14159, "n": 0}) == (
-        "lp=215.37 qty=120,000 ratio=3.142 n=0"
+def test_figures_are_plain_words_with_thousands_separators():
+    assert figures_text({"lp": "215.37", "qty": 120000, "ratio": 3.14159, "new_thing": 0}) == (
+        "lp 215.37 · qty 120,000 · 3.14× the other side · new thing 0"
+    )
+    assert figures_text({"times": 24600.0, "usual": 1, "spread_ticks": 2570}) == (
+        "24,600× usual · usual 1 · spread 2,570 ticks"
+    )
+    assert figures_text({"volume": 12760, "usual": 0, "times": 12760.0}) == "volume 12,760 · usual 0"
+    assert figures_text({"ticks_from_touch": 1, "ratio": 0.0}) == "1 tick away"
+    assert figures_text({"oid": "123456789", "ft": 1747038600, "pct": 1.5}) == (
+        "order 123456789 · feed time 1747038600 · 1.5%"
     )
 
 
