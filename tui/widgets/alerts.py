@@ -67,7 +67,7 @@ FIGURE_WORDS: Final[dict[str, str]] = {
 _RAW: Final = frozenset({"ft", "oid"})
 
 
-def figure_value(value: str | int | float) -> str:
+def figure_value(value: str | float) -> str:
     """Whole numbers with thousands separators; others to two decimals at most."""
     if isinstance(value, str | bool):
         return str(value)
