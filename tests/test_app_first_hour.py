@@ -384,3 +384,26 @@ async def test_every_alert_reads_in_plain_words_with_thousands_separators():
             assert "none usually" not in text and "=" not in text, text
             bad = [m for m in UNSEPARATED.findall(text.replace(alert.key, "")) if m]
             assert not bad, (text, bad)
+
+
+async def test_the_tiles_mini_ladders_keep_a_gap_between_prices_and_quantities():
+    from screenshots import surveillance_desk as fed_desk
+
+    app, run = fed_desk(seconds=20)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await run(pilot)
+        await pilot.press("v")
+        await pilot.pause()
+        tiles = app.screen.query_one(Tiles)
+        checked = 0
+        for key in tiles.keys:
+            for line in tiles.tile_text(key)[3:]:
+                if "│" not in line:
+                    continue
+                bid, ask = line.split("│")
+                assert re.fullmatch(r" *(\S+ \d+\.\d\d)?", bid), line
+                assert re.fullmatch(r"(\d+\.\d\d \S+)? *", ask), line
+                for qty in (bid.split()[:1] + ask.split()[1:]):
+                    assert re.fullmatch(r"\d{1,3}(,\d{3})*|\d+(\.\d)?[kMB]", qty), (line, qty)
+                checked += 1
+        assert checked > 50

@@ -136,16 +136,16 @@ async def test_a_tile_shows_last_change_spread_buy_share_circuit_distance_and_a_
             " RELIANCE-EQ",
             "2945.60          ▲ +0.49%",
             "spr 1t  buy 51%     ▲9.5%",  # tbq 612,340 of 1,199,460; 9.5% under uc 3224.30
-            "1250 2945.50│2945.60 640",
-            " 880 2945.40│2945.70 1980",
+            "1.2k 2945.50│2945.60 640",
+            " 880 2945.40│2945.70 1.9k",
         ]
         # a falling scrip, nearer its lower limit
         assert s.tiles.tile_text(OGDC) == [
             " OGDC",
             "215.37           ▼ -1.39%",
             "spr 2t              ▼8.8%",
-            " 5000 215.36│215.38 2500",
-            "12000 215.35│",
+            "5,000 215.36│215.38 2,500",
+            "12.0k 215.35│",
         ]
         # pp=0: no decimals; one level a side, the second ladder line empty
         assert s.tiles.tile_text(GOLD)[1:] == ["93215            ▼ -0.21%", "spr 2t",
@@ -179,8 +179,9 @@ async def test_change_and_ladder_take_the_theme_colours():
 
 def test_quantities_shorten_to_fit_and_a_narrow_ladder_keeps_the_bid():
     assert [short_qty(q, 4) for q in (640, 1250, 12000, 123456, 2_500_000)] == [
-        "640", "1250", "12k", "123k", "2.5M",
+        "640", "1.2k", "12k", "123k", "2.5M",
     ]  # fmt: skip
+    assert [short_qty(q, 6) for q in (1250, 74358, 123456)] == ["1,250", "74,358", "123.4k"]
     assert short_qty(1250, 3) == "1k"
     market = build_market()
     scrip = market.view(RELIANCE)
