@@ -21,8 +21,9 @@ from textual import events
 from textual.widgets import Input
 
 from tui.app import make_app
-from tui.config import parse_config
-from tui.desk import feed_catalogue, feed_watchlists, simulator_watchlists
+from tui.cli import build_parser, settings
+from tui.config import ConfigError, parse_config
+from tui.desk import embedded_sim, feed_catalogue, feed_watchlists, simulator_watchlists
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
 from tui.feed.frames import DecodeErrors
@@ -407,3 +408,51 @@ async def test_the_tiles_mini_ladders_keep_a_gap_between_prices_and_quantities()
                     assert re.fullmatch(r"\d{1,3}(,\d{3})*|\d+(\.\d)?[kMB]", qty), (line, qty)
                 checked += 1
         assert checked > 50
+
+
+# -- faults in the built-in simulator ----------------------------------------------------------
+
+
+@pytest.mark.slow
+async def test_sim_fault_gives_the_desks_own_simulator_the_faults_of_marketdesk_sim(tmp_path):
+    """``marketdesk --sim-fault drop-every=1.5 --sim-fault garbage-ratio=0.01`` over a config
+    that stalls: the desk rides through every one of them, as it would through a real feed's."""
+    config = tmp_path / "config.toml"
+    config.write_text("[simulator]\nstall_every = 4\nstall_seconds = 1\ndrop_every = 60\n")
+    args = build_parser().parse_args(
+        ["--config", str(config), "--sim-fault", "drop-every=1.5", "--sim-fault", "garbage-ratio=0.01"]
+    )
+    cfg = settings(args)
+    assert (cfg.simulator.drop_every, cfg.simulator.stall_every) == (1.5, 4.0)
+    sim = embedded_sim(args, cfg)
+    url = sim.start()
+    try:
+        market = Market(DecodeErrors(redact=(sim.token,)))
+        client = FeedClient(FeedConfig(url=url, token=sim.token), market)
+        lists = simulator_watchlists(sim.instruments)
+        catalogue = [Entry(i.key, i.symbol, i.name, i.index) for i in sim.instruments]
+        app = make_app(market, client, watchlists=lists, catalogue=catalogue, refresh_hz=20)
+        async with app.run_test(size=(160, 48)) as pilot:
+            health = client.health
+            await until(lambda: health.reconnects >= 2 and health.state == "live", timeout=30,
+                        what="two reconnects after dropped connections")  # fmt: skip
+            await until(lambda: market.errors.total > 0, timeout=15, what="a bad frame counted")
+            before = app.tape.rows
+            await until(lambda: app.tape.rows > before, timeout=15, what="the tape moving again")
+            panel = "\n".join(app.health_panel.render_line(y).text
+                              for y in range(app.health_panel.size.height))  # fmt: skip
+            assert "reconnects" in panel and "bad frames" in panel
+            await pilot.press("q")
+    finally:
+        sim.stop()
+
+
+def test_sim_fault_refuses_an_unknown_fault_or_a_bad_value(capsys):
+    for bad in (["--sim-fault", "explode=1"], ["--sim-fault", "drop-every=soon"]):
+        with pytest.raises(SystemExit) as exit_:
+            build_parser().parse_args(bad)
+        assert exit_.value.code == 2
+    assert "unknown fault 'explode'" in capsys.readouterr().err
+    args = build_parser().parse_args(["--sim-fault", "garbage-ratio=2"])
+    with pytest.raises(ConfigError, match=r"garbage_ratio = 2.0 is out of range"):
+        settings(args)

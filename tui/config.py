@@ -110,6 +110,23 @@ class TapeSettings(_Table, frozen=True):
     keep: Annotated[int, msgspec.Meta(ge=10, le=100_000)] = 2000
 
 
+class SimulatorSettings(_Table, frozen=True):
+    """``[simulator]``: faults the built-in simulator injects (no ``[feed] url``), the same
+    as ``marketdesk sim``'s options (``tui.sim.config.Faults``); periods in seconds."""
+
+    #: abort every connection every this many seconds (a network fault)
+    drop_every: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    #: stall every connection every this many seconds, for ``stall_seconds``
+    stall_every: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    stall_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 5.0
+    #: keep answering websocket pings during a stall
+    stall_pongs: bool = False
+    #: a bad frame after this fraction of messages
+    garbage_ratio: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.0
+    #: a session-limit kick (close 4029) every this many seconds
+    kick_every: Annotated[float, msgspec.Meta(gt=0)] | None = None
+
+
 class SurveillanceSettings(Thresholds, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """``[surveillance]``: every threshold of the rules (:class:`~tui.market.rules.Thresholds`,
     docs/SURVEILLANCE.md), the alert log and the bell.
@@ -136,6 +153,7 @@ class DeskConfig(_Table, frozen=True):
     desk: DeskSettings = msgspec.field(default_factory=DeskSettings)
     tape: TapeSettings = msgspec.field(default_factory=TapeSettings)
     surveillance: SurveillanceSettings = msgspec.field(default_factory=SurveillanceSettings)
+    simulator: SimulatorSettings = msgspec.field(default_factory=SimulatorSettings)
     keys: dict[str, str] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -265,11 +283,13 @@ def with_overrides(
     *,
     feed: Mapping[str, Any] | None = None,
     desk: Mapping[str, Any] | None = None,
+    simulator: Mapping[str, Any] | None = None,
 ) -> DeskConfig:
     """``cfg`` with values given on the command line, checked by the file's own rules."""
     data = msgspec.to_builtins(cfg)
     data["feed"].update(feed or {})
     data["desk"].update(desk or {})
+    data["simulator"].update(simulator or {})
     return _convert(data, "the command line")
 
 
@@ -426,6 +446,7 @@ _UNSET: Final = {
     "token_file": "no token file",
     "columns": "the watchlist's default columns",
     "alert_log": "alerts are not written to a file",
+    "drop_every": "never", "stall_every": "never", "kick_every": "never",
 }
 
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from tui.config import DeskConfig
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
@@ -21,6 +23,7 @@ from tui.market.store import Market
 from tui.watchlists import Watchlists, WatchlistStore, default_path
 
 if TYPE_CHECKING:
+    from tui.embedded import EmbeddedSim
     from tui.sim.instruments import Instrument
 
 #: seconds after start when the desk's long-lived objects are frozen out of the gc's sight
@@ -71,6 +74,15 @@ def open_watchlists(
     return watchlists, store, [notice] if notice else []
 
 
+def embedded_sim(args: argparse.Namespace, cfg: DeskConfig) -> EmbeddedSim:
+    """The built-in simulator of the command line (``--seed``, ``--rate``, ``--scenario``)
+    with the faults of ``[simulator]`` and ``--sim-fault`` (not started)."""
+    from tui.embedded import EmbeddedSim
+
+    faults = msgspec.structs.asdict(cfg.simulator)
+    return EmbeddedSim(seed=args.seed, rate=args.rate, scenarios=args.scenario or (), **faults)
+
+
 def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[str]) -> int:
     """Run the desk until it quits; its exit code.  ``cfg``: the settings in effect (the
     file with the flags on top); ``token``: for ``cfg.feed.url`` (unused by the simulator)."""
@@ -80,9 +92,7 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
     url, auth = cfg.feed.url, cfg.feed.auth
     catalogue: Catalogue = ()
     if url is None:
-        from tui.embedded import EmbeddedSim
-
-        sim = EmbeddedSim(seed=args.seed, rate=args.rate, scenarios=args.scenario or ())
+        sim = embedded_sim(args, cfg)
         try:
             url = sim.start()
         except RuntimeError as exc:
