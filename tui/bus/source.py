@@ -332,9 +332,10 @@ class NatsSource:
         except msgspec.DecodeError:
             self.errors.add(NOT_JSON if data[:1] != b"{" else BAD_MESSAGE, data[:120])
             return
-        allowed, key = _ALLOWED[family], splice.key
-        for m in b.m:
-            if m.get("t") not in allowed or f"{m.get('e')}|{m.get('tk')}" != key:
+        allowed = _ALLOWED[family]
+        exch, token = splice.parts
+        for m in b.m:  # every message of this scrip and of this subject's family
+            if m.get("t") not in allowed or m.get("tk") != token or m.get("e") != exch:
                 self.errors.add(BAD_MESSAGE, f"{subject}: {str(m)[:100]}")
                 return
         if not b.m:

@@ -29,12 +29,14 @@ def _any_other_is_newer(epoch: str, than: str) -> bool:
 
 
 class Splice:
-    __slots__ = ("apply", "buffer", "epoch", "gaps", "key", "newer", "seq", "synced")
+    __slots__ = ("apply", "buffer", "epoch", "gaps", "key", "newer", "parts", "seq", "synced")
 
     def __init__(
         self, key: str, apply: Apply, newer: Callable[[str, str], bool] = _any_other_is_newer
     ) -> None:
         self.key = key
+        exch, _, token = key.partition("|")
+        self.parts = exch, token  # what every message of the scrip carries as e, tk
         self.apply = apply
         #: ``newer(a, b)``: publisher run ``a`` came after run ``b`` (the source knows the
         #: order it heard them in); a late message of a finished run must not win
