@@ -45,6 +45,7 @@ screenshots: $(VENV)/.installed-desk
 lint: $(VENV)/.installed-dev $(VENV)/.installed-test
 	$(BIN)/ruff check tui tests bench tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -8,6 +8,7 @@ default that fits the feed.  ``--watch`` keys replace them for one run: a single
 from __future__ import annotations
 
 import argparse
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,11 +17,11 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from tui.config import DeskConfig
-from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.frames import DecodeErrors
+from tui.feed.source import open_source
 from tui.market.store import Market
 from tui.watchlists import Watchlists, WatchlistStore, default_path
+from tui.wire.frames import DecodeErrors
 
 if TYPE_CHECKING:
     from tui.embedded import EmbeddedSim
@@ -52,8 +53,8 @@ def feed_watchlists() -> Watchlists:
 def feed_catalogue() -> Catalogue:
     """What the desk knows of a real feed's instruments: NSE's indices (real tokens; the
     default list holds two), so it asks them only for their touchline."""
-    from tui.market.catalogue import Entry
     from tui.sim.instruments import INSTRUMENTS
+    from tui.wire.catalogue import Entry
 
     return tuple(Entry(i.key, i.symbol, i.name, True) for i in INSTRUMENTS
                  if i.index and i.exchange == "NSE")  # fmt: skip
@@ -83,9 +84,14 @@ def embedded_sim(args: argparse.Namespace, cfg: DeskConfig) -> EmbeddedSim:
     return EmbeddedSim(seed=args.seed, rate=args.rate, scenarios=args.scenario or (), **faults)
 
 
-def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[str]) -> int:
+def run_desk(
+    args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[str], *,
+    tls: ssl.SSLContext | None = None, notices: Sequence[str] = (),
+) -> int:
     """Run the desk until it quits; its exit code.  ``cfg``: the settings in effect (the
-    file with the flags on top); ``token``: for ``cfg.feed.url`` (unused by the simulator)."""
+    file with the flags on top); ``token``: for ``cfg.feed.url`` (unused by the simulator);
+    ``tls``: the context trusting ``ca_file``; ``notices``: shown at start (e.g. where the
+    log went)."""
     from tui.app import make_app
 
     sim = None
@@ -100,16 +106,19 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
             return 1
         token, auth = sim.token, "header"
         default = simulator_watchlists(sim.instruments)
-        from tui.market.catalogue import Entry  # (key, symbol, name, index)
+        from tui.wire.catalogue import Entry  # (key, symbol, name, is_index)
 
         catalogue = tuple(Entry(i.key, i.symbol, i.name, i.index) for i in sim.instruments)
     else:
         default = feed_watchlists()
         catalogue = feed_catalogue()
     try:
-        watchlists, store, notices = open_watchlists(default, watch)
+        watchlists, store, opened = open_watchlists(default, watch)
+        notices = [*notices, *opened]
         market = Market(DecodeErrors(redact=(token,)))
-        client = FeedClient(FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid), market)
+        feed = FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid,
+                          ssl=tls if sim is None else None)  # fmt: skip
+        client = open_source(feed, market)
         app = make_app(
             market,
             client,

@@ -1,8 +1,11 @@
 """The headless CLI: ``snapshot`` (one JSON object) and ``tail`` (JSON lines).
 
 Both use the same client and market as the desk, so they check the engine from outside.
-Exit codes: 0 ok, 2 usage, 3 auth refused, 4 feed unreachable, 5 session limit reached,
-6 (``snapshot``) the feed refused every scrip asked: the JSON says why.
+Exit codes (docs/CONFIG.md, "Exit codes"): 0 ok; 2 usage (a flag, the config file, the token
+source); 3 the credentials or the server's identity: the token refused or unusable, the TLS
+certificate not trusted; 4 the feed not reached or not a feed (refused TCP, timeouts, HTTP
+404/400 on the upgrade); 5 the session limit reached; 6 (``snapshot``) the feed refused every
+scrip asked: the JSON says why.
 
 ``snapshot`` asks what the endpoint can give: on L0 the touchline instead of depth (L0 has
 none), the order book (``--orders``) only on L2; the JSON's ``notes`` say what it did.
@@ -15,22 +18,24 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from tui.feed.client import FeedClient
+from tui.feed import health as hs
 from tui.feed.config import FeedConfig
-from tui.feed.frames import DecodeErrors
+from tui.feed.source import FeedSource, open_source
 from tui.market.book import OrderBook
 from tui.market.export import scrip_json
-from tui.market.prices import format_units, to_units
 from tui.market.store import Market
+from tui.wire.frames import DecodeErrors
+from tui.wire.prices import format_units, to_units
 
 EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_SESSION_LIMIT = 0, 2, 3, 4, 5
 #: ``snapshot``: every scrip asked was refused (nothing arrived, the feed said no)
 EXIT_REFUSED = 6
 
 
-def health_json(client: FeedClient) -> dict[str, Any]:
+def health_json(client: FeedSource) -> dict[str, Any]:
     h = client.health
     errors = client.market.errors
     return {
@@ -43,15 +48,26 @@ def health_json(client: FeedClient) -> dict[str, Any]:
         "decode_errors_by_kind": errors.as_dict(),
         "lag": None if h.lag is None else round(h.lag, 3),
         "last_error": h.last_error,
+        "last_error_at": _iso(h.last_error_at),
+        "last_error_current": h.error_current,  # false: the feed was live again since
+        "failure": h.failure,
         "refused": h.refused,
         "last_refusal": h.last_refusal,
     }
 
 
-def exit_code(client: FeedClient) -> int:
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
+
+
+def exit_code(client: FeedSource) -> int:
     state = client.health.state
-    if state == "auth-failed":
+    if state == hs.AUTH_FAILED:
         return EXIT_AUTH
+    if state == hs.FAILED:
+        return EXIT_UNREACHABLE if client.health.failure == hs.ENDPOINT else EXIT_AUTH
     if client.health.stopped_in == "session-limit":
         return EXIT_SESSION_LIMIT
     if client.health.sessions == 0:  # never acknowledged: never reached the feed
@@ -59,15 +75,17 @@ def exit_code(client: FeedClient) -> int:
     return EXIT_OK
 
 
-def _client(config: FeedConfig, keys: list[str], orders: bool, depth: bool = True) -> FeedClient:
+def _client(
+    config: FeedConfig, keys: list[str], orders: bool, depth: bool = True
+) -> tuple[FeedSource, Market]:
     market = Market(DecodeErrors(redact=(config.token,)))
-    client = FeedClient(config, market)
+    client = open_source(config, market)
     client.subscribe(keys, depth=depth, orders=orders)
-    return client
+    return client, market
 
 
 async def _run_until(
-    client: FeedClient, seconds: float | None, tick: Callable[[], bool] | None = None,
+    client: FeedSource, seconds: float | None, tick: Callable[[], bool] | None = None,
     interval: float = 0.05, before_stop: Callable[[], None] | None = None,
 ) -> None:
     """Run the client until ``seconds`` pass, auth fails, or ``tick`` says stop; then
@@ -77,7 +95,7 @@ async def _run_until(
     deadline = None if seconds is None else loop.time() + seconds
     try:
         while deadline is None or loop.time() < deadline:
-            if client.health.state == "auth-failed" or task.done():
+            if client.health.state in hs.VERDICTS or task.done():
                 break
             if tick is not None and tick():
                 break
@@ -130,8 +148,7 @@ async def snapshot(
     """Listen ``seconds``, print one JSON object: the scrips, their L2 books (``orders``),
     the feed's health as it was then (still running), and notes on what was asked."""
     depth, with_orders, notes = plan(config.level, orders)
-    client = _client(config, keys, with_orders, depth)
-    market = client.market
+    client, market = _client(config, keys, with_orders, depth)
     doc: dict[str, Any] = {}
 
     def take() -> None:
@@ -168,8 +185,7 @@ async def tail(
     count: int | None = None, orders: bool = False, out: TextIO = sys.stdout,
 ) -> int:
     """One line per changed scrip per frame: ``{"key", "time", ...scrip}``."""
-    client = _client(config, keys, orders)
-    market = client.market
+    client, market = _client(config, keys, orders)
     printed = 0
 
     def frame() -> bool:
