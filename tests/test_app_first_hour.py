@@ -21,7 +21,6 @@ from textual import events
 from textual.widgets import Input
 
 from tui.app import make_app
-from tui.arguments import UsageError
 from tui.cli import build_parser, settings
 from tui.config import ConfigError, parse_config
 from tui.desk import embedded_sim, feed_catalogue, feed_watchlists, simulator_watchlists
