@@ -15,7 +15,7 @@ wrong (a real feed does the same for a slow consumer).
 from __future__ import annotations
 
 import asyncio
-from typing import Final
+from typing import Any, Final
 
 from websockets.asyncio.server import ServerConnection
 from websockets.protocol import State
@@ -42,6 +42,7 @@ class Session:
         "sent",
         "serial",
         "stalled",
+        "stream",
         "subs",
         "token",
         "transport",
@@ -66,6 +67,8 @@ class Session:
         self.reading_paused = False
         self.garbage = garbage
         self.sent = 0  # frames written
+        #: the backend's per-connection state (the relay's stream mode and backlog)
+        self.stream: Any = None
 
     def __repr__(self) -> str:  # never shows the token
         return f"Session(#{self.serial} {self.level} uid={self.uid!r} authed={self.authed})"
