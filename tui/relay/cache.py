@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from tui.feed.frames import DecodeErrors
-from tui.market.prices import to_units
+from tui.wire.frames import DecodeErrors
+from tui.wire.prices import to_units
 from tui.market.store import Market
 
 #: Fields a depth message carries that a touchline message does not (levels 2..5).

@@ -23,7 +23,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from tui.feed.config import FeedConfig
-from tui.feed.frames import DecodeErrors
+from tui.wire.frames import DecodeErrors
 from tui.relay.backend import RelayBackend
 from tui.relay.cache import RelayCache
 from tui.relay.fanout import Fanout, status_frame

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
-from tui.feed.protocol import (
+from tui.wire.protocol import (
     CLIENT_TYPES,
     Connect,
     ConnectAck,
