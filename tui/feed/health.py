@@ -50,7 +50,9 @@ class Health:
     refused: int = 0  # ``er`` answers (access level, unknown scrip, ...)
     last_refusal: str = ""  # the latest ``er`` text: information about a request, not a fault
     sessions: int = 0  # acknowledged (``ck OK``) sessions so far
-    stopped_in: str = ""  # the state the client was in when it stopped (e.g. session-limit)
+    stopped_in: str = ""
+    #: behind a relay (``marketdesk relay``): its upstream's state ("" if not via a relay)
+    upstream: str = ""  # the state the client was in when it stopped (e.g. session-limit)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (plain numbers, strings, None, a dict of ints)."""

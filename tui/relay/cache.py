@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from tui.market.store import Market
 from tui.wire.frames import DecodeErrors
 from tui.wire.prices import to_units
-from tui.market.store import Market
 
 #: Fields a depth message carries that a touchline message does not (levels 2..5).
 DEPTH_ONLY: Final = frozenset(f"{side}{kind}{i}" for side in "bs" for kind in "pqo" for i in range(2, 6))

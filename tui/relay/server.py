@@ -23,7 +23,6 @@ from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from tui.feed.config import FeedConfig
-from tui.wire.frames import DecodeErrors
 from tui.relay.backend import RelayBackend
 from tui.relay.cache import RelayCache
 from tui.relay.fanout import Fanout, status_frame
@@ -33,6 +32,7 @@ from tui.relay.upstream import Interest, UpstreamClient
 from tui.server.config import ServerConfig
 from tui.server.server import ProtocolServer
 from tui.server.session import Session
+from tui.wire.frames import DecodeErrors
 
 log = logging.getLogger("tui.relay")
 
@@ -68,6 +68,14 @@ class RelayConfig:
             if upstream and token == upstream:
                 raise ValueError(f"client token {name} is the upstream token: give clients "
                                  "tokens of their own (the upstream token never leaves the relay)")
+
+
+def upstream_word(state: str, sessions: int) -> str:
+    """The upstream state as clients are told it (``st``'s ``up``): ``live``, ``connecting``
+    (never live yet), ``reconnecting``, ``session-limit``, ``auth-failed``, ``stopped``."""
+    if state in ("idle", "connecting", "authenticating", "backoff"):
+        return "reconnecting" if sessions else "connecting"
+    return state
 
 
 def conflate_hz(request: Request) -> float | None:
@@ -159,7 +167,7 @@ class Relay(ProtocolServer):
     # -- the upstream's state, told to every client ---------------------------------------
     def _status(self) -> bytes:
         h = self.upstream.health
-        fields = {"s": "upstream", "up": h.state, "lv": self.backend.level}
+        fields = {"s": "upstream", "up": upstream_word(h.state, h.sessions), "lv": self.backend.level}
         if h.state != "live" and h.last_error:
             fields["emsg"] = h.last_error[:200]
         return status_frame(**fields)
@@ -180,8 +188,9 @@ class Relay(ProtocolServer):
                 if h.sessions != sessions_seen:
                     sessions_seen = h.sessions
                     self.backend.forgive()
-                if h.state != self._told:
-                    self._told = h.state
+                word = upstream_word(h.state, h.sessions)
+                if word != self._told:
+                    self._told = word
                     log.info("relay: upstream %s", h.state)
                     frame = self._status()
                     for s in list(self.sessions):
