@@ -69,6 +69,7 @@ class Fanout:
         backlog of held ones (once: ``also`` holds those that got it already)."""
         frame: bytes | None = None
         live = 0
+        held = False
         price = upstream["t"] in _PRICE_TAGS
         for s in sessions:
             st: Stream | None = s.stream
@@ -83,10 +84,13 @@ class Fanout:
                 continue
             elif price:
                 st.hold_price(key, upstream)
+                held = True
             else:
                 st.hold_l2(key, upstream)
+                held = True
         if live:
             self.forwarded += live
+        if live or held:  # the clock turns again (it rests when nothing is queued or held)
             self.server.wake()
 
     # -- the clock: releases, behind and caught up -----------------------------------------
@@ -113,6 +117,8 @@ class Fanout:
                 if not st.behind:
                     self.release(s, st)
                     st.next_at = now + st.period
+            if st.behind:
+                holding = True  # watched every turn until it catches up
             if st.pending():
                 holding = True
                 if st.held_since is None:
@@ -158,7 +164,10 @@ class Fanout:
             self.released += n
             self.server.wake()
 
-    def forget(self, st: Stream, key: str) -> None:
-        """A client (re)subscribed ``key``: what it held for it predates its snapshot."""
-        st.prices.pop(key, None)
-        st.l2.pop(key, None)
+    def forget(self, st: Stream, kind: str, key: str) -> None:
+        """A client (re)subscribed ``kind`` of ``key``: what it held for that stream
+        predates the snapshot it is about to get."""
+        if kind == "l":
+            st.l2.pop(key, None)
+        else:
+            st.prices.pop(key, None)

@@ -157,7 +157,7 @@ class Relay(ProtocolServer):
 
     def add_subscriber(self, s: Session, kind: str, key: str) -> None:
         if s.stream is not None:
-            self.fanout.forget(s.stream, key)
+            self.fanout.forget(s.stream, kind, key)
         super().add_subscriber(s, kind, key)
 
     def _wanted(self, key: str) -> bool:
