@@ -23,15 +23,15 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 sys.path.insert(0, os.path.dirname(_HERE))
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import time  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import asyncio
+import time
+from typing import Any
 
-from tui.server.config import ServerConfig  # noqa: E402
-from tui.server.frames import json_frame  # noqa: E402
-from tui.server.server import ProtocolServer  # noqa: E402
-from tui.sim.market import SimMarket  # noqa: E402
+from tui.server.config import ServerConfig
+from tui.server.frames import json_frame
+from tui.server.server import ProtocolServer
+from tui.sim.market import SimMarket
 
 TOKEN = "bench-upstream-token"
 MARKER = "BENCH|0"

@@ -28,15 +28,15 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 sys.path.insert(0, os.path.dirname(_HERE))
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import asyncio
+import json
+import socket
+import statistics
+import subprocess
+import time
+import urllib.request
+from typing import Any
 
 PY = sys.executable
 UP_TOKEN = "bench-upstream-token"
@@ -260,7 +260,7 @@ def report(args: argparse.Namespace, a: dict[str, float], b: dict[str, float],
     print(f"upstream lag at the relay: {health['upstream']['lag']} s")
     for c in health["clients"]:
         print(f"  client #{c['id']:>2} {c['name']:<9} {c['mode']:<16} sent {c['frames_sent']:>9,}"
-              f"  behind {str(c['behind']):<5} fell behind {c['fell_behind']}x  merged "
+              f"  behind {c['behind']!s:<5} fell behind {c['fell_behind']}x  merged "
               f"{c['merged']:,}  L2 resynced {c['resynced']}  held scrips {c['held_scrips']}"
               f"  queued {c['queued_bytes']:,} B")
     desk = results.get("desk", {})

@@ -27,14 +27,14 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 sys.path.insert(0, os.path.dirname(_HERE))
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import resource  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
 
 UP_TOKEN = "bench-upstream-token"
 STACKS = ("websockets", "sans-io", "picows")
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             for stack in stacks:
                 out = subprocess.run([sys.executable, __file__, "--child", stack, url,
                                       "--seconds", str(args.seconds)],
-                                     capture_output=True, text=True, timeout=120)
+                                     check=True, capture_output=True, text=True, timeout=120)
                 results[stack].append(json.loads(out.stdout.strip().splitlines()[-1]))
     finally:
         source.communicate("", timeout=30)

@@ -177,8 +177,8 @@ def test_the_command_line_refuses_what_would_leak_or_cannot_work(
     monkeypatch.setenv("RELAY_C", T[0])
     assert main([*base, "--client-token-env", "RELAY_C", "--tls-cert", "x.pem"]) == 2
     assert "--tls-cert and --tls-key go together" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main([*base, "--client-token-env", "RELAY_C", "--listen", "nowhere"])
+    assert main([*base, "--client-token-env", "RELAY_C", "--listen", "nowhere"]) == 2
+    assert "expected HOST:PORT" in capsys.readouterr().err
     with pytest.raises(ValueError):
         RelayConfig(upstream=FeedConfig(url="ws://x/2.0/market/feed", token=UP), clients=())
 
