@@ -97,6 +97,12 @@ class BusConfig:
         )
 
     @property
+    def level(self) -> str:
+        """The bus carries whatever its publishers have, order level included: a consumer
+        may ask for anything (what no publisher has simply never arrives)."""
+        return "L2"
+
+    @property
     def servers(self) -> list[str]:
         return [one.strip() for one in self.url.split(",")]
 
