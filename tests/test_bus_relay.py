@@ -58,31 +58,31 @@ async def settled(sim: SimServer, relay: Relay, consumers: list[Consumer], keys:
 
 async def test_relay_publishes_what_nats_consumers_want(nats_server: NatsServer) -> None:
     sim_config = SimConfig(seed=11, rate=1500.0, tokens=(UPSTREAM,))
-    async with SimServer(sim_config) as sim:
-        async with (
-            Consumer(nats_server.url, KEYS, renew=1.0) as early,  # before the relay
-            relaying(sim, nats_server.url) as (relay, bus),
-        ):
-            await until(lambda: bus.interest.active >= set(KEYS), what="interest reached")
-            assert sim.connections(UPSTREAM) == 1  # one upstream whatever the clients
-            # a WebSocket client of the relay shares a scrip with the bus
-            market = Market(DecodeErrors())
-            ws = FeedClient(FeedConfig(url=relay.endpoint("L2"), token=CLIENT), market)
-            ws.subscribe(KEYS[:1], depth=True)
-            ws_task = asyncio.create_task(ws.run())
-            async with Consumer(nats_server.url, KEYS) as late:
-                await asyncio.sleep(0.5)
-                await settled(sim, relay, [early, late], KEYS)
-                # the NATS consumers never saw the upstream token nor the client token
-                assert early.market.errors.total == late.market.errors.total == 0
-            await early.source.stop()  # every NATS consumer gone ...
-            await until(lambda: not bus.interest.active, what="bus interest gone")
-            await asyncio.sleep(1.0)  # ... past the relay's grace
-            upstream = relay.upstream.subscriptions
-            assert KEYS[0] in upstream.depth  # still wanted by the WebSocket client
-            assert KEYS[1] not in upstream.depth  # wanted by nobody: dropped upstream
-            await ws.stop()
-            await ws_task
+    async with (
+        SimServer(sim_config) as sim,
+        Consumer(nats_server.url, KEYS, renew=1.0) as early,  # before the relay
+        relaying(sim, nats_server.url) as (relay, bus),
+    ):
+        await until(lambda: bus.interest.active >= set(KEYS), what="interest reached")
+        assert sim.connections(UPSTREAM) == 1  # one upstream whatever the clients
+        # a WebSocket client of the relay shares a scrip with the bus
+        market = Market(DecodeErrors())
+        ws = FeedClient(FeedConfig(url=relay.endpoint("L2"), token=CLIENT), market)
+        ws.subscribe(KEYS[:1], depth=True)
+        ws_task = asyncio.create_task(ws.run())
+        async with Consumer(nats_server.url, KEYS) as late:
+            await asyncio.sleep(0.5)
+            await settled(sim, relay, [early, late], KEYS)
+            # the NATS consumers never saw the upstream token nor the client token
+            assert early.market.errors.total == late.market.errors.total == 0
+        await early.source.stop()  # every NATS consumer gone ...
+        await until(lambda: not bus.interest.active, what="bus interest gone")
+        await asyncio.sleep(1.0)  # ... past the relay's grace
+        upstream = relay.upstream.subscriptions
+        assert KEYS[0] in upstream.depth  # still wanted by the WebSocket client
+        assert KEYS[1] not in upstream.depth  # wanted by nobody: dropped upstream
+        await ws.stop()
+        await ws_task
 
 
 async def test_relay_and_nats_restarted(nats_server: NatsServer) -> None:
