@@ -175,5 +175,6 @@ async def test_consumers_are_told_the_upstream_state(
             sim.kick("t1")  # the feed throws the publisher out: a slow retry follows
             await until(lambda: consumer.source.upstream() == "session-limit",
                         what="told of the session limit")
+            assert consumer.source.health.upstream == "session-limit"  # the health pane's
             assert fp.client.health.state == "session-limit"
         await until(lambda: consumer.source.upstream() == "silent", what="publisher gone")

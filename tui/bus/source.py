@@ -101,6 +101,7 @@ class NatsSource:
         self._newest = self.market.newest_feed_time(self._newest)
         h.lag = None if self._newest is None else max(0.0, self.wall() - self._newest)
         h.errors = self.errors.as_dict()
+        h.upstream = self.upstream()  # the health pane: "via relay · upstream reconnecting"
         return h
 
     def unsynced(self) -> list[str]:
