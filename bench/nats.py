@@ -141,7 +141,7 @@ async def consume(args: argparse.Namespace) -> None:
     c1 = cpu()
     if args.role == "nats":
         await asyncio.sleep(0.3)  # a last state or two: must change nothing
-        stats = dict(source.stats, unsynced=len(source.unsynced()))
+        stats = dict(source.stats, unsynced=len(source.unsynced()))  # gaps: losses only
         await source.stop()
     else:
         await ws.close()

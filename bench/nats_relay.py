@@ -95,6 +95,18 @@ async def relay_role(args: argparse.Namespace) -> None:
 
 
 async def consumer_role(args: argparse.Namespace) -> None:
+    if os.environ.get("BUS_DEBUG_GAPS"):
+        import tui.bus.splice as sp
+
+        orig = sp.Splice.batch
+
+        def batch(self: Any, epoch: str, seq: int, msgs: Any) -> bool:
+            if self.synced and (epoch != self.epoch or seq > self.seq + 1):
+                print("GAP", self.key, self.epoch, self.seq, epoch, seq, [m["t"] for m in msgs][:3],
+                      file=sys.stderr)
+            return orig(self, epoch, seq, msgs)
+
+        sp.Splice.batch = batch  # type: ignore[method-assign]
     keys = json.loads(args.keys)
     market = Market(DecodeErrors())
     inner, last, lat, count = market.apply, [time.monotonic()], [], [0]
@@ -128,7 +140,8 @@ async def consumer_role(args: argparse.Namespace) -> None:
     await _quiet(last)
     used = _cpu() - c0
     if args.role == "nats":
-        stats = {"gaps": source.stats["gaps"], "unsynced": len(source.unsynced())}
+        stats = {"gaps": source.stats["gaps"], "stale": source.stats["stale"],
+                 "unsynced": len(source.unsynced())}
     await source.stop()
     await asyncio.wait([task], timeout=10)
     lat.sort()
@@ -214,7 +227,7 @@ def report(run: dict[str, Any]) -> bool:
         p50 = "-" if c["p50_ms"] is None else f"{c['p50_ms']:.1f}"
         p99 = "-" if c["p99_ms"] is None else f"{c['p99_ms']:.1f}"
         print(f"  consumer {i + 1}: {'EXACT' if exact else 'NOT EXACT'}, {c['messages']:,} messages"
-              f", gaps {c.get('gaps', '-')}, latency p50 {p50} ms p99 {p99} ms "
+              f", gaps {c.get('gaps', '-')} (join catch-ups {c.get('stale', '-')}), latency p50 {p50} ms p99 {p99} ms "
               f"({c['samples']} markers), CPU {c['cpu_us_per_msg']:.1f} µs/msg, errors {c['errors']}")
     return ok
 

@@ -193,3 +193,16 @@ def test_splice_ignores_a_finished_run() -> None:
     # a later run (e3, heard after e2) takes over with its state
     order["e3"] = 2
     assert sp.state("e3", 7, _state(7)) and sp.epoch == "e3" and applied[-1] == "dk7"
+
+
+def test_a_stale_state_at_join_is_not_a_loss() -> None:
+    """A late joiner's store state may be older than the live stream it subscribed to
+    (states are throttled): caught up with a fresh state, counted apart from losses."""
+    sp = Splice("X|1", lambda m: None)
+    assert sp.state("e1", 29, _state(29))  # the store's state
+    assert sp.batch(*_batch(43))  # the first live batch: 30..42 were before the subscription
+    assert sp.stale == 1 and sp.gaps == 0
+    assert sp.state("e1", 43, _state(43)) and sp.synced
+    assert not sp.batch(*_batch(44))
+    assert sp.batch(*_batch(46))  # following the live stream now: this one is a loss
+    assert sp.gaps == 1 and sp.stale == 1

@@ -76,7 +76,9 @@ class NatsSource:
         self._epochs: dict[str, int] = {}
         #: epoch -> (its upstream's state, when heard), from the publishers' heartbeats
         self._upstreams: dict[str, tuple[str, float]] = {}
-        self.stats = {"gaps": 0, "states": 0, "batches": 0, "snap_requests": 0}
+        #: gaps: NATS messages lost in flight (healed); stale: a state older than the stream
+        #: it had to lead to, found when joining (healed, nothing lost)
+        self.stats = {"gaps": 0, "stale": 0, "states": 0, "batches": 0, "snap_requests": 0}
 
     # -- the seam ---------------------------------------------------------------------------
     def subscribe(self, keys: Iterable[str], *, depth: bool = True, orders: bool = False) -> None:
@@ -345,8 +347,12 @@ class NatsSource:
         if family == L1_DELTA or family == L2_DELTA:
             self._epochs.setdefault(b.e, len(self._epochs))
             self.stats["batches"] += 1
+            gaps = splice.gaps
             if splice.batch(b.e, b.q, b.m):
-                self.stats["gaps"] += 1
+                if splice.gaps != gaps:
+                    self.stats["gaps"] += 1
+                else:
+                    self.stats["stale"] += 1
                 self._changed.set()  # ask a state now
         else:
             self.stats["states"] += 1

@@ -29,7 +29,8 @@ def _any_other_is_newer(epoch: str, than: str) -> bool:
 
 
 class Splice:
-    __slots__ = ("apply", "buffer", "epoch", "gaps", "key", "newer", "parts", "seq", "synced")
+    __slots__ = ("apply", "buffer", "epoch", "gaps", "key", "live", "newer", "parts", "seq",
+                 "stale", "synced")  # fmt: skip
 
     def __init__(
         self, key: str, apply: Apply, newer: Callable[[str, str], bool] = _any_other_is_newer
@@ -45,13 +46,20 @@ class Splice:
         self.seq = 0
         self.synced = False
         self.buffer: deque[tuple[str, int, list[dict[str, Any]]]] = deque(maxlen=MAX_BUFFER)
-        self.gaps = 0  # times the stream was found broken
+        #: times the live stream was found broken (a NATS message lost in flight)
+        self.gaps = 0
+        #: times a state turned out older than the stream it had to lead to (a late joiner
+        #: reading a throttled store): caught up the same way, but nothing was lost
+        self.stale = 0
+        #: following the live stream (a batch applied in order since the last state)
+        self.live = False
 
     def batch(self, epoch: str, seq: int, msgs: list[dict[str, Any]]) -> bool:
         """Take one delta batch; True when the scrip just went out of sync (ask a state)."""
         if self.synced and epoch == self.epoch:
             if seq == self.seq + 1:
                 self.seq = seq
+                self.live = True
                 for msg in msgs:
                     self.apply(msg)
                 return False
@@ -61,11 +69,15 @@ class Splice:
             return False  # a late message of a run that is over
         if msgs and msgs[0].get("t") in FULL_TYPES:  # a fresh start: no state needed
             self._adopt(epoch, seq, msgs)
+            self.live = True
             return False
         self.buffer.append((epoch, seq, msgs))
         if self.synced:
             self.synced = False
-            self.gaps += 1
+            if self.live:
+                self.gaps += 1
+            else:
+                self.stale += 1
             return True
         return False
 
@@ -89,15 +101,15 @@ class Splice:
     def _adopt(self, epoch: str, seq: int, msgs: list[dict[str, Any]]) -> None:
         for msg in msgs:
             self.apply(msg)
-        self.epoch, self.seq, self.synced = epoch, seq, True
+        self.epoch, self.seq, self.synced, self.live = epoch, seq, True, False
         pending = sorted((b for b in self.buffer if b[0] == epoch and b[1] > seq), key=lambda b: b[1])
         self.buffer.clear()
         for i, (_, q, batch) in enumerate(pending):
-            if q != self.seq + 1:
+            if q != self.seq + 1:  # the state is older than what waits: not a loss
                 self.buffer.extend(pending[i:])
                 self.synced = False
-                self.gaps += 1
+                self.stale += 1
                 return
-            self.seq = q
+            self.seq, self.live = q, True
             for msg in batch:
                 self.apply(msg)
