@@ -80,7 +80,7 @@ def test_snapshot_and_tail_from_the_bus(nats: NatsServer, publisher: subprocess.
     assert set(doc["scrips"]) == {"PSX|OGDC", "NSE|2885"}
     ogdc = doc["scrips"]["PSX|OGDC"]
     assert ogdc["lp"] and ogdc["bids"], ogdc  # prices and depth came over the bus
-    assert doc["health"]["state"] == "stopped" and doc["health"]["endpoint"] == nats.url
+    assert doc["health"]["state"] == "live" and doc["health"]["endpoint"] == nats.url
     assert doc["health"]["decode_errors"] == 0
     tail = run_cli("tail", "--source", nats.url, "--nats-token-env", "NATS_TOKEN",
                    "--scrip", "PSX|OGDC", "--count", "3", "--seconds", "20")
