@@ -145,10 +145,20 @@ def build_parser() -> Parser:
     from tui.sim import cli as sim_cli
 
     sim_cli.add_scenario_option(parser)  # --scenario NAME[:KEY], for the built-in simulator
+    sim_cli.add_fault_option(parser)  # --sim-fault NAME=VALUE, for the built-in simulator
     sim = sub.add_parser(
         "sim", help="run the exchange simulator", description="Run the exchange simulator."
     )
     sim_cli.add_arguments(sim)
+
+    from tui.relay import cli as relay_cli
+
+    relay = sub.add_parser(
+        "relay", help="share one upstream connection with any number of desks and scripts",
+        description="Hold the one upstream connection of a token and serve the same protocol "
+        "to any number of clients, with tokens of their own (docs/RELAY.md).",
+    )
+    relay_cli.add_arguments(relay)
 
     snap = sub.add_parser(
         "snapshot", help="connect, subscribe depth, wait, print one JSON object",
@@ -214,7 +224,8 @@ def settings(args: argparse.Namespace) -> DeskConfig:
         for name in ("refresh_hz", "theme")
         if (value := getattr(args, name, None)) is not None
     }
-    return with_overrides(cfg, feed=feed, desk=desk) if feed or desk else cfg
+    simulator = dict(getattr(args, "sim_fault", None) or [])
+    return with_overrides(cfg, feed=feed, desk=desk, simulator=simulator) if feed or desk or simulator else cfg
 
 
 def describe(args: argparse.Namespace, cfg: DeskConfig) -> str:
@@ -304,6 +315,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         return exc.report(argv)
     notice = _logging(args)
+    if args.command == "relay":
+        from tui.relay import cli as relay_cli
+
+        return relay_cli.run(args)
     if args.command == "sim":
         from tui.sim import cli as sim_cli
 
