@@ -60,13 +60,13 @@ def scenario_arg(text: str) -> Entry:
     name = name.strip().lower()
     if name != "all" and name not in SCENARIOS:
         known = ", ".join([*SCENARIOS, "all"])
-        raise argparse.ArgumentTypeError(f"unknown scenario {name!r}; one of: {known}")
+        raise argparse.ArgumentTypeError(f"unknown scenario; one of: {known}")
     key = key.strip()
     if key:
         inst = next((i for i in INSTRUMENTS if i.key.lower() == key.lower()), None)
         if inst is None or inst.index:
             raise argparse.ArgumentTypeError(
-                f"{key!r} is not a stock of the simulator (EXCH|TOKEN, e.g. PSX|OGDC)"
+                "not a stock of the simulator (EXCH|TOKEN, e.g. PSX|OGDC)"
             )
         key = inst.key
     return name, key or None
@@ -234,17 +234,18 @@ def fault_arg(text: str) -> tuple[str, float | bool]:
     name, _, value = text.strip().partition("=")
     name = name.strip().lower().replace("_", "-")
     if name not in FAULTS:
-        raise argparse.ArgumentTypeError(f"unknown fault {name!r}; one of: {', '.join(FAULTS)}")
+        raise argparse.ArgumentTypeError(f"unknown fault; one of: {', '.join(FAULTS)}")
     key, value = name.replace("-", "_"), value.strip().lower()
     if name == "stall-pongs":
         if value not in _TRUE + _FALSE:
-            raise argparse.ArgumentTypeError(f"{name}: true or false, not {value!r}")
+            raise argparse.ArgumentTypeError(f"{name}: true or false")
         return key, value in _TRUE
     try:
         return key, float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{name}: a number of seconds (a fraction for "
-                                         f"garbage-ratio), not {value!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"{name}: a number of seconds (a fraction for garbage-ratio)"
+        ) from None
 
 
 def add_fault_option(parser: argparse.ArgumentParser) -> None:
