@@ -212,3 +212,19 @@ async def test_a_refused_upstream_token_is_told_to_clients_as_auth_failed() -> N
                         told.append(msg["up"])
             assert relay.upstream.health.state == "auth-failed"
             await ws.close()
+
+
+async def test_marketdesk_snapshot_through_the_relay_says_so() -> None:
+    import io
+
+    from relay_stack import fast
+
+    from tui import headless
+
+    async with stack() as (sim, relay):
+        key = next(i.key for i in sim.instruments if not i.index)
+        out = io.StringIO()
+        code = await headless.snapshot(fast(relay_url(relay, "L1"), T[0]), [key], 1.5, out=out)
+        doc = json.loads(out.getvalue())
+        assert code == 0 and doc["scrips"][key]["bids"]
+        assert doc["health"]["upstream"] == "live" and UP not in out.getvalue()
