@@ -58,11 +58,10 @@ async def _stdin_line() -> str:
 
 # -- roles (child processes) -----------------------------------------------------------------
 async def relay_role(args: argparse.Namespace) -> None:
-    from tui.relay.bus import RelayBus
-    from tui.relay.server import Relay, RelayConfig
-
     from tui.bus.config import BusConfig
     from tui.feed.config import FeedConfig
+    from tui.relay.bus import RelayBus
+    from tui.relay.server import Relay, RelayConfig
 
     keys = json.loads(args.keys)
     config = RelayConfig(upstream=FeedConfig(url=args.upstream, token=UPSTREAM_TOKEN),
