@@ -155,6 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--count", type=int, default=None, help="stop after this many lines")
     tail.add_argument("--hz", type=float, default=10.0, help="frames per second (default 10)")
 
+    from tui.serve import cli as serve_cli
+
+    serve = sub.add_parser(
+        "serve", help="serve the desk to web browsers (a desk per tab, one relay for all)",
+        description="Serve the desk to web browsers: each tab runs its own desk, all of them "
+        "reading one relay.  Loopback only unless a password is given.  docs/SERVE.md.",
+    )
+    serve_cli.add_arguments(serve)
+
     cfg = sub.add_parser(
         "config", help="show where the config and watchlists live, and the settings in effect",
         description="Print the config file's path, the watchlists file's path and the settings "
@@ -251,6 +260,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "config":
             print(describe(args, cfg), end="")
             return 0
+        if args.command == "serve":  # its own tokens, errors and exit codes
+            from tui.serve import cli as serve_cli
+
+            return serve_cli.run(args, cfg)
         if args.command and cfg.feed.url is None:
             raise ValueError(
                 f"{args.command} needs a feed: --url, or url in [feed] of the config file"
