@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Final
 
 from tui.config import ConfigError, load_config, with_overrides
-from tui.desk import SETTLE_GC_AFTER, Catalogue, feed_watchlists, open_watchlists, simulator_watchlists
+from tui.desk import (
+    SETTLE_GC_AFTER,
+    Catalogue,
+    feed_watchlists,
+    open_watchlists,
+    simulator_watchlists,
+)
 from tui.feed.config import FeedConfig
 from tui.feed.source import open_source
 from tui.market.store import Market

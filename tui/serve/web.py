@@ -124,13 +124,13 @@ class DeskServer(Server):
             "upstream": self.upstream_health(),
         }
 
-    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         """textual-serve's handler, with our app service, the tab limit and the tab count."""
         if len(self.tabs) >= self.max_tabs:
             self.turned_away += 1
             log.warning("serve: %d tabs open already; one more from %s turned away",
                         len(self.tabs), request.remote)
-            return web.Response(status=503, text=f"503: {self.max_tabs} desks are open already\n")
+            raise web.HTTPServiceUnavailable(text=f"503: {self.max_tabs} desks are open already\n")
         websocket = web.WebSocketResponse(heartbeat=15)
         width = max(20, min(500, to_int(request.query.get("width", "80"), 80)))
         height = max(10, min(300, to_int(request.query.get("height", "24"), 24)))
@@ -166,7 +166,7 @@ class DeskServer(Server):
             try:
                 envelope = json.loads(message.data)
                 kind = envelope[0]
-                data = envelope[1] if len(envelope) > 1 else None
+                data: Any = envelope[1] if len(envelope) > 1 else None
                 if kind == "stdin":
                     await app_service.send_bytes(str(data).encode("utf-8"))
                 elif kind == "resize":
