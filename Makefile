@@ -30,6 +30,7 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	$(BIN)/python tools/screenshots.py
+	$(BIN)/python tools/browser_screenshot.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check tui tests bench tools
