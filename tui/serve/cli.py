@@ -124,11 +124,15 @@ def options_from(args: argparse.Namespace, cfg: DeskConfig) -> ServeOptions:
         raise ValueError("--token-env/--token-file after serve go with --url RELAY_URL "
                          "(the feed's own go before serve)")
     elif cfg.feed.url is not None:
+        from tui.cli import tls_context
         from tui.feed.config import FeedConfig
 
         token = resolve_token(cfg.feed.token_env, cfg.feed.token_file)
+        if not token:
+            raise ValueError("the feed needs a token: --token-env VAR or --token-file PATH "
+                             "before serve (or token_env / token_file in [feed] of the config)")
         opts.feed = FeedConfig(url=cfg.feed.url, token=token, auth=cfg.feed.auth,
-                               uid=cfg.feed.uid)
+                               uid=cfg.feed.uid, ssl=tls_context(cfg))
     else:
         opts.sim = SimOptions(seed=args.seed, rate=args.rate, scenarios=args.scenario or ())
     return opts

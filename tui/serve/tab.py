@@ -70,10 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     token = os.environ.pop(TAB_TOKEN_ENV, "")
     from tui.cli import log_file
 
-    path = log_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.WARNING, filename=path,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:  # the desk's log file; a tab starts whatever happens to its log
+        path = log_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(level=logging.WARNING, filename=path,
+                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    except OSError:
+        logging.basicConfig(level=logging.CRITICAL, handlers=[logging.NullHandler()])
     try:
         cfg = load_config(args.config)
         desk = {name: value for name in ("theme", "refresh_hz")
