@@ -96,8 +96,10 @@ class Guard:
 
     def _refuse(self, request: web.Request, reason: str, response: web.Response) -> web.Response:
         self.refused[reason] += 1
-        log.warning("serve: refused %s %s from %s: %s",
-                    request.method, request.path, request.remote, reason)
+        # a browser's first request comes without the password (the prompt follows): info
+        level = logging.INFO if reason == "no password" else logging.WARNING
+        log.log(level, "serve: refused %s %s from %s: %s",
+                request.method, request.path, request.remote, reason)
         return response
 
     def _unauthorized(self, request: web.Request, reason: str) -> web.Response:

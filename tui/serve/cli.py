@@ -174,7 +174,8 @@ async def serve(opts: ServeOptions, stop: asyncio.Event | None = None) -> None:
         argv = command(upstream.url, simulated=upstream.simulated, **opts.desk)  # type: ignore[arg-type]
         environment: dict[str, str | None] = {name: None for name in opts.hidden}
         environment[TAB_TOKEN_ENV] = upstream.token
-        server = DeskServer(shlex.join(argv), guard=Guard(opts.password),
+        # exec: the shell textual-serve starts becomes the desk, so stopping it stops the desk
+        server = DeskServer("exec " + shlex.join(argv), guard=Guard(opts.password),
                             environment=environment, health=upstream.health,
                             max_tabs=opts.max_tabs)
         runner = web.AppRunner(await server.make_app(), access_log=None, shutdown_timeout=5)

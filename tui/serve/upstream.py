@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -74,10 +75,13 @@ async def open_upstream(
         if feed is None:
             options = sim or SimOptions()
             sim_token = secrets.token_urlsafe(24)
-            simulator = await stack.enter_async_context(SimServer(SimConfig(
+            simulator = SimServer(SimConfig(
                 seed=options.seed, rate=options.rate, tokens=(sim_token,), host="127.0.0.1",
                 port=0,
-            )))
+            ))
+            if not logging.getLogger().isEnabledFor(logging.INFO):  # its socket log: with -v
+                logging.getLogger("tui.sim.ws").setLevel(logging.WARNING)
+            await stack.enter_async_context(simulator)
             feed = FeedConfig(url=simulator.endpoint("L2"), token=sim_token)
             if options.scenarios:
                 schedule = ScenarioSchedule(simulator.market, list(options.scenarios))
