@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +78,16 @@ class Served:
         with urllib.request.urlopen(request, timeout=10) as answer:
             result: dict[str, Any] = json.loads(answer.read())
         return result
+
+
+    async def wait_health(self, condition: Callable[[dict[str, Any]], bool],
+                          timeout: float = WAIT) -> dict[str, Any]:
+        """Ask ``/health`` until ``condition`` holds (polled: the server has no push)."""
+        deadline = time.monotonic() + timeout
+        while not condition(health := await asyncio.to_thread(self.health)):
+            assert time.monotonic() < deadline, f"never: {health}"
+            await asyncio.sleep(0.1)
+        return health
 
 
 @contextmanager

@@ -129,6 +129,19 @@ def test_an_existing_relay_or_the_configured_feed(monkeypatch: pytest.MonkeyPatc
     assert "client token" in capsys.readouterr().err
 
 
+def test_the_banner_says_who_may_come_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.serve.upstream import Upstream
+
+    upstream = Upstream("ws://127.0.0.1:1/2.0/market/feed/l2", "tab-token", simulated=True,
+                        summary="one relay in this process", health=dict)
+    text = serve_cli.banner(options("serve"), "http://127.0.0.1:8000/", upstream)
+    assert "open to this machine only" in text and "tab-token" not in text
+    monkeypatch.setenv("SERVE_PW", PASSWORD)
+    opts = options("serve", "--listen", "0.0.0.0:8000", "--password-env", "SERVE_PW")
+    text = serve_cli.banner(opts, "http://0.0.0.0:8000/", upstream)
+    assert "password required" in text and "TLS" in text and PASSWORD not in text
+
+
 def test_the_tab_command_carries_no_secret() -> None:
     argv = command("ws://127.0.0.1:1/2.0/market/feed/l2", simulated=True, theme="marketdesk-cb",
                    refresh_hz=10.0, watch=("PSX|OGDC",))
@@ -188,8 +201,10 @@ async def test_the_page_loads_only_from_this_server(client: TestClient) -> None:
     page = await answer.text()
     urls = re.findall(r'(?:\b(?:href|src)=|url\()"([^"]+)"', page)
     assert urls and all(u.startswith(("/static/", "data:")) for u in urls), urls
-    assert "googleapis" not in page and "http" not in page.replace("http://www.w3.org", "")
     host = f"{client.host}:{client.port}"
+    absolute = re.findall(r"\b(?:https?|wss?)://[\w.:-]+", page)
+    assert absolute == [f"ws://{host}"], absolute  # the socket's default, on this server
+    assert "googleapis" not in page
     assert f'data-session-websocket-url="ws://{host}/ws"' in page
     for url in urls:
         if url.startswith("/static/"):

@@ -81,8 +81,8 @@ async def test_the_desk_in_a_tab_draws_answers_keys_and_stays_on_this_machine(
         assert changed(desk, surveillance) > max(0.05, 3 * ticking)
 
         since = len(tab.raw)
-        await tab.page.keyboard.press("Escape")  # back to the desk, then the next theme
-        await tab.wait_text("Feed", since=since)
+        await tab.page.keyboard.press("Escape")  # back to the desk (its footer), then a theme
+        await tab.wait_text("Maximise", since=since)  # (t right after esc would be alt+t)
         await tab.page.keyboard.press("t")
         await tab.wait_text("marketdesk-light", since=since)
 
@@ -106,6 +106,9 @@ async def test_three_tabs_keep_one_upstream_connection(
         upstream = health["upstream"]
         assert upstream["simulator"] == {"connections": 1, "max_connections": 1}, upstream
         assert upstream["clients"] == 3 and upstream["state"] == "live", upstream
+
+        await tabs[0].page.close()  # a closed tab stops its desk
+        await served.wait_health(lambda h: h["tabs"] == 2 and h["upstream"]["clients"] == 2)
     finally:
         await context.close()
 
@@ -129,7 +132,7 @@ async def test_a_wrong_or_missing_password_gets_nothing(
             else:
                 assert response is not None and response.status == 401
             assert tab.responses and all(status == 401 for _, status in tab.responses)
-            assert "textual-terminal" not in await page.content()
+            assert not [url for url in tab.requests if "/static/" in url or "/ws" in url]
             assert not tab.sockets
         finally:
             await context.close()

@@ -59,10 +59,13 @@ class DeskAppService(AppService):
 
     async def shut(self) -> None:
         """Ask the desk to quit; kill it if it has not within :data:`QUIT_WITHIN`."""
+        process = self._process
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.stop(), QUIT_WITHIN)
-        process = self._process
+            if process is not None:
+                await asyncio.wait_for(process.wait(), QUIT_WITHIN)
         if process is not None and process.returncode is None:
+            log.warning("serve: a tab's desk did not quit; killed")
             process.kill()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(process.wait(), QUIT_WITHIN)
