@@ -67,6 +67,14 @@ def test_defaults_serve_loopback_without_password_over_the_simulator() -> None:
     assert opts.sim is not None and opts.feed is None and opts.relay_url is None
 
 
+def test_the_built_in_simulator_takes_the_desks_options() -> None:
+    opts = options("--seed", "5", "--rate", "300", "--sim-fault", "drop-every=20",
+                   "--scenario", "spread", "serve")
+    assert opts.sim is not None
+    assert (opts.sim.seed, opts.sim.rate, opts.sim.faults["drop_every"]) == (5, 300.0, 20.0)
+    assert [name for name, _ in opts.sim.scenarios] == ["spread"]
+
+
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "[::]", "desk.example"])
 def test_beyond_loopback_needs_a_password(host: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert serve_cli.run(*_args_cfg("serve", "--listen", f"{host}:8000")) == 2

@@ -134,7 +134,10 @@ def options_from(args: argparse.Namespace, cfg: DeskConfig) -> ServeOptions:
         opts.feed = FeedConfig(url=cfg.feed.url, token=token, auth=cfg.feed.auth,
                                uid=cfg.feed.uid, ssl=tls_context(cfg))
     else:
-        opts.sim = SimOptions(seed=args.seed, rate=args.rate, scenarios=args.scenario or ())
+        import msgspec
+
+        opts.sim = SimOptions(seed=args.seed, rate=args.rate, scenarios=args.scenario or (),
+                              faults=msgspec.structs.asdict(cfg.simulator))
     return opts
 
 

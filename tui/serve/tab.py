@@ -21,6 +21,7 @@ from tui.config import ConfigError, load_config, with_overrides
 from tui.desk import (
     SETTLE_GC_AFTER,
     Catalogue,
+    feed_catalogue,
     feed_watchlists,
     open_watchlists,
     simulator_watchlists,
@@ -92,9 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.wire.catalogue import Entry
 
         default = simulator_watchlists(INSTRUMENTS)
-        catalogue = tuple(Entry(i.key, i.symbol, i.name) for i in INSTRUMENTS)
+        catalogue = tuple(Entry(i.key, i.symbol, i.name, i.index) for i in INSTRUMENTS)
     else:
         default = feed_watchlists()
+        catalogue = feed_catalogue()
     from tui.app import make_app
 
     watchlists, store, notices = open_watchlists(default, args.watch or ())

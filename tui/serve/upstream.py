@@ -18,13 +18,13 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tui.feed.config import FeedConfig
 from tui.sim.cli import Entry, ScenarioSchedule, run_schedule
-from tui.sim.config import SimConfig
+from tui.sim.config import Faults, SimConfig
 from tui.sim.server import SimServer
 
 
@@ -48,6 +48,8 @@ class SimOptions:
     seed: int = 1
     rate: float = 2000.0
     scenarios: Sequence[Entry] = ()
+    #: ``[simulator]`` of the config and ``--sim-fault``: tui.sim.config.Faults' fields
+    faults: Mapping[str, Any] = field(default_factory=dict)
 
 
 async def _front(
@@ -77,7 +79,7 @@ async def open_upstream(
             sim_token = secrets.token_urlsafe(24)
             simulator = SimServer(SimConfig(
                 seed=options.seed, rate=options.rate, tokens=(sim_token,), host="127.0.0.1",
-                port=0,
+                port=0, faults=Faults(**options.faults),
             ))
             if not logging.getLogger().isEnabledFor(logging.INFO):  # its socket log: with -v
                 logging.getLogger("tui.sim.ws").setLevel(logging.WARNING)
