@@ -81,9 +81,15 @@ async def test_the_desk_in_a_tab_draws_answers_keys_and_stays_on_this_machine(
         assert changed(desk, surveillance) > max(0.05, 3 * ticking)
 
         since = len(tab.raw)
-        await tab.page.keyboard.press("Escape")  # back to the desk (its footer), then a theme
-        await tab.wait_text("Maximise", since=since)  # (t right after esc would be alt+t)
-        await tab.page.keyboard.press("t")
+        await tab.page.keyboard.press("Escape")  # back to the desk (its footer)
+        await tab.wait_text("Maximise", since=since)  # (a key right after esc is alt+key)
+        since = len(tab.raw)
+        await tab.page.keyboard.press("?")  # every key, in the help
+        await tab.wait_text("esc to close", since=since)
+        since = len(tab.raw)
+        await tab.page.keyboard.press("Escape")
+        await tab.wait_text("Maximise", since=since)
+        await tab.page.keyboard.press("t")  # the next theme
         await tab.wait_text("marketdesk-light", since=since)
 
         strays = [url for url in tab.requests + tab.sockets if not local(url, served)]
