@@ -33,9 +33,12 @@ async def draw(out: Path) -> None:
             await page.goto(served.url)
             await tab.wait_text("OGDC", "live")
             await page.focus(".xterm-helper-textarea")
-            for key in ("j", "j", "j", "Enter"):  # OGDC: a stock, with depth and L2 orders
-                await page.keyboard.press(key)
-            await tab.wait_text("Ladder · OGDC", "L2 tape · OGDC")
+            # down to OGDC (a stock: depth and L2 orders), one row at a time
+            for symbol in ("Nifty Bank", "KSE100", "OGDC"):
+                since = len(tab.raw)
+                await page.keyboard.press("j")
+                await tab.wait_text(f"Ladder · {symbol}", since=since)
+            await tab.wait_text("L2 tape · OGDC")
             await page.wait_for_timeout(TOASTS_GONE * 1000)
             await page.screenshot(path=str(out))
             await context.close()
