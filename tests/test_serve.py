@@ -25,7 +25,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from tui import cli
 from tui.serve import cli as serve_cli
 from tui.serve.auth import Guard, basic_password, is_loopback
-from tui.serve.tab import TAB_TOKEN_ENV, command
+from tui.serve.tab import TAB_TOKEN_ENV, TabOptions, command
 from tui.serve.web import DeskServer
 
 PASSWORD = "s3cret-enough-pw"
@@ -135,6 +135,10 @@ def test_an_existing_relay_or_the_configured_feed(monkeypatch: pytest.MonkeyPatc
     assert "go with --url RELAY_URL" in capsys.readouterr().err
     assert serve_cli.run(*_args_cfg("serve", "--url", "ws://127.0.0.1:8770/2.0/market/feed")) == 2
     assert "client token" in capsys.readouterr().err
+    opts = options("--theme", "marketdesk-light", "--watch", "PSX|OGDC#PSX|HBL", "serve")
+    assert opts.desk == TabOptions(theme="marketdesk-light", watch=("PSX|OGDC", "PSX|HBL"))
+    assert serve_cli.run(*_args_cfg("--watch", "OGDC", "serve")) == 2
+    assert "EXCH|TOKEN" in capsys.readouterr().err
 
 
 def test_the_banner_says_who_may_come_in(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -151,8 +155,8 @@ def test_the_banner_says_who_may_come_in(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_the_tab_command_carries_no_secret() -> None:
-    argv = command("ws://127.0.0.1:1/2.0/market/feed/l2", simulated=True, theme="marketdesk-cb",
-                   refresh_hz=10.0, watch=("PSX|OGDC",))
+    argv = command("ws://127.0.0.1:1/2.0/market/feed/l2", simulated=True,
+                   options=TabOptions(theme="marketdesk-cb", refresh_hz=10.0, watch=("PSX|OGDC",)))
     assert argv[:3] == [sys.executable, "-m", "tui.serve.tab"]
     assert ["--theme", "marketdesk-cb"] == argv[argv.index("--theme"):][:2]
     assert "--simulated" in argv and TAB_TOKEN_ENV not in " ".join(argv)

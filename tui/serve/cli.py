@@ -17,12 +17,13 @@ import contextlib
 import shlex
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from tui.config import check_url
 from tui.secrets import TokenError, resolve_token, token_from_env, token_from_file
-from tui.serve.tab import TAB_TOKEN_ENV, command
+from tui.serve.tab import TAB_TOKEN_ENV, TabOptions, command
 
 if TYPE_CHECKING:
     from tui.config import DeskConfig
@@ -78,14 +79,29 @@ class ServeOptions:
     port: int
     password: str | None = field(repr=False)
     max_tabs: int
-    #: the tabs' desk options (theme, config file, ...) as tab.command() takes them
-    desk: dict[str, object]
+    #: the desk's own options, handed on to every tab
+    desk: TabOptions
     relay_url: str | None = None
     relay_token: str = field(default="", repr=False)
     feed: FeedConfig | None = field(default=None, repr=False)
     sim: SimOptions | None = None
     #: environment variables the tabs must not inherit (the password's, the feed token's)
     hidden: tuple[str, ...] = ()
+
+
+def _watch(values: Sequence[str]) -> tuple[str, ...]:
+    """``--watch`` keys, checked here so that no tab starts only to fail on them."""
+    from tui.watchlists import check_key
+    from tui.wire.protocol import split_keys
+
+    keys: dict[str, None] = {}
+    for value in values:
+        for key in split_keys(value):
+            try:
+                keys[check_key(key)] = None
+            except ValueError:
+                raise ValueError("--watch takes scrip keys EXCH|TOKEN, e.g. PSX|OGDC") from None
+    return tuple(keys)
 
 
 def options_from(args: argparse.Namespace, cfg: DeskConfig) -> ServeOptions:
@@ -107,22 +123,23 @@ def options_from(args: argparse.Namespace, cfg: DeskConfig) -> ServeOptions:
             "(--password-env VAR or --password-file PATH), or listen on 127.0.0.1")
     if args.max_tabs < 1:
         raise ValueError("--max-tabs must be at least 1")
-    hidden = [name for name in (args.password_env, cfg.feed.token_env) if name]
-    desk = {"config": getattr(args, "config", None), "theme": getattr(args, "theme", None),
-            "refresh_hz": getattr(args, "refresh_hz", None),
-            "watch": tuple(getattr(args, "watch", None) or ())}
-    opts = ServeOptions(host, port, password, args.max_tabs, desk, hidden=tuple(hidden))
+    if args.relay_token_env or args.relay_token_file:
+        if not args.relay_url:
+            raise ValueError("--token-env/--token-file after serve go with --url RELAY_URL "
+                             "(the feed's own go before serve)")
+    elif args.relay_url:
+        raise ValueError("--url after serve (a relay) needs the relay's client token: "
+                         "--token-env VAR or --token-file PATH")
+    # the tabs inherit none of the secrets' variables: they get the relay's token alone
+    hidden = tuple(name for name in (args.password_env, args.relay_token_env,
+                                     cfg.feed.token_env) if name)
+    desk = TabOptions(config=getattr(args, "config", None), theme=getattr(args, "theme", None),
+                      refresh_hz=getattr(args, "refresh_hz", None),
+                      watch=_watch(getattr(args, "watch", None) or ()))
+    opts = ServeOptions(host, port, password, args.max_tabs, desk, hidden=hidden)
     if args.relay_url:
         opts.relay_url = args.relay_url
         opts.relay_token = resolve_token(args.relay_token_env, args.relay_token_file)
-        if not opts.relay_token:
-            raise ValueError("--url needs the relay's client token: --token-env or --token-file")
-        if args.relay_token_env:
-            hidden.append(args.relay_token_env)
-            opts.hidden = tuple(hidden)
-    elif args.relay_token_env or args.relay_token_file:
-        raise ValueError("--token-env/--token-file after serve go with --url RELAY_URL "
-                         "(the feed's own go before serve)")
     elif cfg.feed.url is not None:
         from tui.cli import tls_context
         from tui.feed.config import FeedConfig
@@ -174,7 +191,7 @@ async def serve(opts: ServeOptions, stop: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(sig, stop.set)
     async with open_upstream(relay_url=opts.relay_url, relay_token=opts.relay_token,
                              feed=opts.feed, sim=opts.sim) as upstream:
-        argv = command(upstream.url, simulated=upstream.simulated, **opts.desk)  # type: ignore[arg-type]
+        argv = command(upstream.url, simulated=upstream.simulated, options=opts.desk)
         environment: dict[str, str | None] = {name: None for name in opts.hidden}
         environment[TAB_TOKEN_ENV] = upstream.token
         # exec: the shell textual-serve starts becomes the desk, so stopping it stops the desk

@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -47,21 +48,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def command(
-    url: str, *, simulated: bool, config: Path | None = None, theme: str | None = None,
-    refresh_hz: float | None = None, watch: Sequence[str] = (),
-) -> list[str]:
+@dataclass(frozen=True)
+class TabOptions:
+    """The desk's own options of the command line, handed on to every tab."""
+
+    config: Path | None = None
+    theme: str | None = None
+    refresh_hz: float | None = None
+    watch: tuple[str, ...] = ()
+
+
+def command(url: str, *, simulated: bool, options: TabOptions = TabOptions()) -> list[str]:
     """The argv that starts a tab (no secret in it)."""
     argv = [sys.executable, "-m", "tui.serve.tab", "--url", url]
     if simulated:
         argv.append("--simulated")
-    if config is not None:
-        argv += ["--config", str(config)]
-    if theme is not None:
-        argv += ["--theme", theme]
-    if refresh_hz is not None:
-        argv += ["--refresh-hz", repr(refresh_hz)]
-    for key in watch:
+    if options.config is not None:
+        argv += ["--config", str(options.config)]
+    if options.theme is not None:
+        argv += ["--theme", options.theme]
+    if options.refresh_hz is not None:
+        argv += ["--refresh-hz", repr(options.refresh_hz)]
+    for key in options.watch:
         argv += ["--watch", key]
     return argv
 
