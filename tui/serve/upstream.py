@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.feed.config import FeedConfig
+from tui.relay.server import Relay, RelayConfig
 from tui.sim.cli import Entry, ScenarioSchedule, run_schedule
 from tui.sim.config import Faults, SimConfig
 from tui.sim.server import SimServer
@@ -55,10 +56,19 @@ class SimOptions:
 async def _front(
     stack: contextlib.AsyncExitStack, feed: FeedConfig
 ) -> tuple[str, str, Callable[[], dict[str, Any]]]:
-    """RELAY HOOKUP: the URL and token the tabs use in front of ``feed``, and the relay's
-    figures.  Until the relay (tui/relay/) lands, the tabs connect to ``feed`` itself, so
-    only two tabs fit a token's limit."""
-    return feed.url, feed.token, lambda: {"kind": "direct", "endpoint": feed.endpoint}
+    """The relay in front of ``feed`` (started on this loop, stopped with ``stack``): the
+    URL and the fresh client token the tabs use, and the relay's figures."""
+    token = secrets.token_urlsafe(24)
+    relay = await stack.enter_async_context(Relay(RelayConfig(
+        upstream=feed, clients=(("serve", token),), host="127.0.0.1", port=0,
+    )))
+
+    def health() -> dict[str, Any]:
+        h = relay.upstream.health
+        return {"kind": "relay", "url": relay.url, "endpoint": feed.endpoint, "state": h.state,
+                "connections": h.connections_used, "clients": len(relay.sessions)}
+
+    return relay.endpoint(feed.level or "L1"), token, health
 
 
 @contextlib.asynccontextmanager
