@@ -91,10 +91,54 @@ class Served:
 
 
 @contextmanager
-def serve(tmp: Path, *args: str, password: str | None = PASSWORD) -> Iterator[Served]:
-    """``marketdesk [args before serve] serve --listen 127.0.0.1:0 [...]`` until the block ends."""
-    env = dict(os.environ, MARKETDESK_CONFIG_DIR=str(tmp / "config"), PYTHONUNBUFFERED="1")
-    argv = [sys.executable, "-m", "tui", *args, "serve", "--listen", "127.0.0.1:0"]
+def background(argv: list[str], env: dict[str, str], until: str) -> Iterator[list[str]]:
+    """A ``marketdesk`` process (sim, relay) until the block ends; its output lines, once
+    one containing ``until`` was printed."""
+    process = subprocess.Popen([sys.executable, "-m", "tui", *argv], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if until in line:
+                ready.set()
+        ready.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        ready.wait(WAIT)
+        assert any(until in line for line in lines), f"{argv[0]} did not start: {lines}"
+        yield lines
+    finally:
+        _stop(process)
+        reader.join(10)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    with _suppress():
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        with _suppress():
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
+@contextmanager
+def serve(
+    tmp: Path, *args: str, after: tuple[str, ...] = (), password: str | None = PASSWORD,
+    env: dict[str, str] | None = None,
+) -> Iterator[Served]:
+    """``marketdesk [args] serve --listen 127.0.0.1:0 [after]`` until the block ends."""
+    env = dict(env or os.environ, MARKETDESK_CONFIG_DIR=str(tmp / "config"),
+               PYTHONUNBUFFERED="1")
+    argv = [sys.executable, "-m", "tui", *args, "serve", "--listen", "127.0.0.1:0", *after]
     if password is not None:
         env[PASSWORD_ENV] = password
         argv += ["--password-env", PASSWORD_ENV]
@@ -123,14 +167,7 @@ def serve(tmp: Path, *args: str, password: str | None = PASSWORD) -> Iterator[Se
         assert served.url, "serve did not start:\n" + "".join(served.output)
         yield served
     finally:
-        with _suppress():
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            with _suppress():
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
+        _stop(process)
         reader.join(10)
 
 

@@ -18,6 +18,7 @@ from serve_browser import (
     PASSWORD,
     Served,
     Tab,
+    background,
     changed,
     colours,
     launch,
@@ -110,12 +111,14 @@ async def test_three_tabs_keep_one_upstream_connection(
     context = await launch(playwright, tmp_path / "profile")
     try:
         tabs = [await open_tab(context, served) for _ in range(3)]
-        await asyncio.gather(*(tab.wait_text(*DESK_SHOWS) for tab in tabs))
-        health = served.health()
+        # each desk's health pane says live: its session with the relay is acknowledged
+        await asyncio.gather(*(tab.wait_text(*DESK_SHOWS, "live") for tab in tabs))
+        health = await served.wait_health(lambda h: h["upstream"]["clients"] == 3)
         assert health["tabs"] == 3
         upstream = health["upstream"]
+        assert upstream["state"] == "live" and upstream["connections"] == 1, upstream
+        # the simulator behind the relay: one connection now, and never more than one
         assert upstream["simulator"] == {"connections": 1, "max_connections": 1}, upstream
-        assert upstream["clients"] == 3 and upstream["state"] == "live", upstream
 
         await tabs[0].page.close()  # a closed tab stops its desk
         await served.wait_health(lambda h: h["tabs"] == 2 and h["upstream"]["clients"] == 2)
@@ -160,3 +163,39 @@ async def test_a_wrong_or_missing_password_gets_nothing(
         "wrong password", 0) + 2
     assert after["refused"].get("no password", 0) >= before["refused"].get("no password", 0) + 2
     assert PASSWORD not in "".join(served.output)
+
+
+async def test_tabs_on_a_relay_that_already_runs(playwright: object, tmp_path: Path) -> None:
+    """``marketdesk sim``, ``marketdesk relay`` in front of it, ``marketdesk serve --url
+    RELAY --token-env VAR``: the tab's desk is the relay's client, under that name."""
+    import json
+    import os
+    import urllib.request
+
+    env = dict(os.environ, MARKETDESK_CONFIG_DIR=str(tmp_path / "config"), PYTHONUNBUFFERED="1",
+               SIM_TOKEN="sim-token-for-the-relay", DESK_TOKEN="desk-token-of-the-relay")
+    with background(["sim", "--port", "0", "--token-env", "SIM_TOKEN", "--rate", "400"], env,
+                    "L2 ") as sim_out:
+        sim_l2 = next(line.split()[1] for line in sim_out if line.strip().startswith("L2"))
+        with background(["relay", "--url", sim_l2, "--token-env", "SIM_TOKEN",
+                         "--listen", "127.0.0.1:0", "--client-token-env", "DESK_TOKEN"],
+                        env, "clients:") as relay_out:
+            relay_l2 = next(line.split()[1] for line in relay_out
+                            if line.strip().startswith("L2"))
+            with serve(tmp_path, "--watch", "PSX|OGDC", env=env,
+                       after=("--url", relay_l2, "--token-env", "DESK_TOKEN")) as served:
+                assert "tabs read: relay ws://127.0.0.1:" in "".join(served.banner)
+                context = await launch(playwright, tmp_path / "profile")
+                try:
+                    tab = await open_tab(context, served)
+                    await tab.wait_text("OGDC", "live")
+                    http = relay_l2.split("/2.0/")[0].replace("ws://", "http://")
+                    with urllib.request.urlopen(http + "/health", timeout=10) as answer:
+                        relay_health = json.loads(answer.read())
+                finally:
+                    await context.close()
+                # the tab's desk is the relay's client, under the token variable's name
+                assert [c["name"] for c in relay_health["clients"]] == ["DESK_TOKEN"]
+                assert relay_health["upstream"]["connections_used"] == 1
+    for secret in ("sim-token-for-the-relay", "desk-token-of-the-relay"):
+        assert secret not in "".join(sim_out + relay_out + served.output)

@@ -190,7 +190,7 @@ async def serve(opts: ServeOptions, stop: asyncio.Event | None = None) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with open_upstream(relay_url=opts.relay_url, relay_token=opts.relay_token,
-                             feed=opts.feed, sim=opts.sim) as upstream:
+                             feed=opts.feed, sim=opts.sim, tabs=opts.max_tabs) as upstream:
         argv = command(upstream.url, simulated=upstream.simulated, options=opts.desk)
         environment: dict[str, str | None] = {name: None for name in opts.hidden}
         environment[TAB_TOKEN_ENV] = upstream.token

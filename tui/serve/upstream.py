@@ -54,13 +54,15 @@ class SimOptions:
 
 
 async def _front(
-    stack: contextlib.AsyncExitStack, feed: FeedConfig
+    stack: contextlib.AsyncExitStack, feed: FeedConfig, tabs: int
 ) -> tuple[str, str, Callable[[], dict[str, Any]]]:
     """The relay in front of ``feed`` (started on this loop, stopped with ``stack``): the
-    URL and the fresh client token the tabs use, and the relay's figures."""
+    URL and the fresh client token the tabs use, and the relay's figures.  ``tabs``: the
+    most tabs at once (the relay lets two more in, for a desk reconnecting)."""
     token = secrets.token_urlsafe(24)
     relay = await stack.enter_async_context(Relay(RelayConfig(
         upstream=feed, clients=(("serve", token),), host="127.0.0.1", port=0,
+        max_sessions=tabs + 2,
     )))
 
     def health() -> dict[str, Any]:
@@ -74,10 +76,11 @@ async def _front(
 @contextlib.asynccontextmanager
 async def open_upstream(
     *, relay_url: str | None = None, relay_token: str = "", feed: FeedConfig | None = None,
-    sim: SimOptions | None = None,
+    sim: SimOptions | None = None, tabs: int = 8,
 ) -> AsyncIterator[Upstream]:
     """The tabs' upstream, running until the block ends.  ``relay_url``/``relay_token``:
-    an existing relay; else a relay here in front of ``feed``, or of a simulator."""
+    an existing relay; else a relay here in front of ``feed``, or of a simulator, for at
+    most ``tabs`` tabs at once."""
     if relay_url is not None:
         yield Upstream(relay_url, relay_token, simulated=False, summary=f"relay {relay_url}",
                        health=lambda: {"kind": "relay", "endpoint": relay_url})
@@ -99,7 +102,7 @@ async def open_upstream(
                 schedule = ScenarioSchedule(simulator.market, list(options.scenarios))
                 task = asyncio.create_task(run_schedule(schedule), name="serve-scenarios")
                 stack.push_async_callback(_cancel, task)
-        url, token, front_health = await _front(stack, feed)
+        url, token, front_health = await _front(stack, feed, tabs)
 
         def health() -> dict[str, Any]:
             report = front_health()
