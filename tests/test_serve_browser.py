@@ -168,9 +168,9 @@ async def test_a_wrong_or_missing_password_gets_nothing(
 async def test_tabs_on_a_relay_that_already_runs(playwright: object, tmp_path: Path) -> None:
     """``marketdesk sim``, ``marketdesk relay`` in front of it, ``marketdesk serve --url
     RELAY --token-env VAR``: the tab's desk is the relay's client, under that name."""
-    import json
     import os
-    import urllib.request
+
+    import aiohttp
 
     env = dict(os.environ, MARKETDESK_CONFIG_DIR=str(tmp_path / "config"), PYTHONUNBUFFERED="1",
                SIM_TOKEN="sim-token-for-the-relay", DESK_TOKEN="desk-token-of-the-relay")
@@ -190,8 +190,9 @@ async def test_tabs_on_a_relay_that_already_runs(playwright: object, tmp_path: P
                     tab = await open_tab(context, served)
                     await tab.wait_text("OGDC", "live")
                     http = relay_l2.split("/2.0/")[0].replace("ws://", "http://")
-                    with urllib.request.urlopen(http + "/health", timeout=10) as answer:
-                        relay_health = json.loads(answer.read())
+                    async with aiohttp.ClientSession() as session:
+                        async with session.get(http + "/health") as answer:
+                            relay_health = await answer.json()
                 finally:
                     await context.close()
                 # the tab's desk is the relay's client, under the token variable's name
