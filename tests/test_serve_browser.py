@@ -190,9 +190,10 @@ async def test_tabs_on_a_relay_that_already_runs(playwright: object, tmp_path: P
                     tab = await open_tab(context, served)
                     await tab.wait_text("OGDC", "live")
                     http = relay_l2.split("/2.0/")[0].replace("ws://", "http://")
-                    async with aiohttp.ClientSession() as session:
-                        async with session.get(http + "/health") as answer:
-                            relay_health = await answer.json()
+                    async with aiohttp.ClientSession() as session, session.get(
+                        http + "/health"
+                    ) as answer:
+                        relay_health = await answer.json()
                 finally:
                     await context.close()
                 # the tab's desk is the relay's client, under the token variable's name
