@@ -32,13 +32,8 @@ async def draw(out: Path) -> None:
             tab = Tab(page)
             await page.goto(served.url)
             await tab.wait_text("OGDC", "live")
-            await page.focus(".xterm-helper-textarea")
-            # down to OGDC (a stock: depth and L2 orders), one row at a time
-            for symbol in ("Nifty Bank", "KSE100", "OGDC"):
-                since = len(tab.raw)
-                await page.keyboard.press("j")
-                await tab.wait_text(f"Ladder · {symbol}", since=since)
-            await tab.wait_text("L2 tape · OGDC")
+            # the desk selects the first stock (OGDC): its depth and its L2 orders
+            await tab.wait_text("Ladder · OGDC", "L2 tape · OGDC")
             await page.wait_for_timeout(TOASTS_GONE * 1000)
             await page.screenshot(path=str(out))
             await context.close()
