@@ -13,7 +13,6 @@ import asyncio
 import io
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -257,7 +256,3 @@ def local(url: str, served: Served) -> bool:
     """Whether the page's request stays on this machine's server (or is inline data)."""
     origin = served.url.rstrip("/").split("://", 1)[1]
     return url.startswith(("data:", "blob:", f"http://{origin}/", f"ws://{origin}/"))
-
-
-def have_chromium() -> bool:
-    return shutil.which(CHROMIUM) is not None

@@ -154,6 +154,17 @@ def test_the_banner_says_who_may_come_in(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "password required" in text and "TLS" in text and PASSWORD not in text
 
 
+def test_a_port_in_use_is_said_plainly(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert serve_cli.run(*_args_cfg("serve", "--listen", f"127.0.0.1:{port}")) == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
 def test_the_tab_command_carries_no_secret() -> None:
     argv = command("ws://127.0.0.1:1/2.0/market/feed/l2", simulated=True,
                    options=TabOptions(theme="marketdesk-cb", refresh_hz=10.0, watch=("PSX|OGDC",)))
