@@ -53,6 +53,7 @@ def health_json(client: FeedSource) -> dict[str, Any]:
         "failure": h.failure,
         "refused": h.refused,
         "last_refusal": h.last_refusal,
+        "upstream": h.upstream,  # behind a relay: its upstream's state ("" when direct)
     }
 
 

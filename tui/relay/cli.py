@@ -11,14 +11,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import os
 import ssl
 import sys
 from typing import Final
 
 from tui.feed.config import FeedConfig
 from tui.relay.server import Relay, RelayConfig
-from tui.secrets import TokenError, resolve_token, token_from_env
+from tui.secrets import TokenError, ca_context, resolve_token, token_from_env
 from tui.server.config import PATHS
+from tui.userfiles import BadFile, open_regular
 
 DEFAULT_LISTEN: Final = "127.0.0.1:8770"
 EXIT_USAGE: Final = 2
@@ -52,6 +54,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--auth", choices=("header", "query", "connect"), default="header",
                    help="how to present the upstream token (default: header)")
     p.add_argument("--uid", default="marketdesk", help="uid/actid for --auth connect")
+    p.add_argument("--ca-file", metavar="PATH",
+                   help="also trust the CA certificates (PEM) in PATH for a wss:// upstream")
     p.add_argument("--listen", type=listen_arg, default=listen_arg(DEFAULT_LISTEN),
                    metavar="HOST:PORT", help=f"where clients connect (default {DEFAULT_LISTEN})")
     p.add_argument("--client-token-env", action="append", required=True, metavar="VAR",
@@ -64,6 +68,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="connections allowed at once per client token (default 16)")
 
 
+def check_regular(path: str) -> None:
+    """ValueError (one line) unless ``path`` is a regular file (never blocks)."""
+    try:
+        fd, _ = open_regular(path)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except BadFile as exc:
+        raise ValueError(str(exc)) from None
+    os.close(fd)
+
+
 def config_from(args: argparse.Namespace) -> RelayConfig:
     """The relay's settings; ValueError or TokenError (never naming a token) if wrong."""
     token = resolve_token(args.token_env, args.token_file)
@@ -73,6 +88,8 @@ def config_from(args: argparse.Namespace) -> RelayConfig:
         raise ValueError("--tls-cert and --tls-key go together")
     context = None
     if args.tls_cert:
+        for path in (args.tls_cert, args.tls_key):  # a FIFO would hang the start
+            check_regular(path)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         try:
             context.load_cert_chain(args.tls_cert, args.tls_key)
@@ -80,7 +97,13 @@ def config_from(args: argparse.Namespace) -> RelayConfig:
             raise ValueError(f"cannot load the TLS certificate or key: {exc}") from None
     if args.grace < 0 or args.max_sessions < 1:
         raise ValueError("--grace must be >= 0 and --max-sessions >= 1")
-    upstream = FeedConfig(url=args.url, token=token, auth=args.auth, uid=args.uid)
+    trust = None
+    ca_file = getattr(args, "ca_file", None)
+    if ca_file:
+        if not args.url.startswith("wss://"):
+            raise ValueError("--ca-file is for a wss:// upstream")
+        trust = ca_context(ca_file)
+    upstream = FeedConfig(url=args.url, token=token, auth=args.auth, uid=args.uid, ssl=trust)
     return RelayConfig(upstream=upstream, clients=clients, host=host, port=port, ssl=context,
                        grace=args.grace, max_sessions=args.max_sessions)
 

@@ -72,7 +72,8 @@ class RelayConfig:
 
 def upstream_word(state: str, sessions: int) -> str:
     """The upstream state as clients are told it (``st``'s ``up``): ``live``, ``connecting``
-    (never live yet), ``reconnecting``, ``session-limit``, ``auth-failed``, ``stopped``."""
+    (never live yet), ``reconnecting``, ``session-limit``, ``auth-failed``, ``failed``,
+    ``stopped``."""
     if state in ("idle", "connecting", "authenticating", "backoff"):
         return "reconnecting" if sessions else "connecting"
     return state
