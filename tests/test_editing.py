@@ -137,6 +137,22 @@ async def test_remove_and_move_follow_the_cursor_and_are_saved(tmp_path):
     assert list(saved(path).keys_of("Main")) == [RELIANCE, NIFTY, TCS]
 
 
+async def test_an_edit_that_keeps_the_lists_names_keeps_the_tab_bar(tmp_path):
+    path = tmp_path / "watchlists.toml"
+    app = desk(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        tabs = list(app.tabs.query("Tab"))
+        await pilot.press("plus", *"infy", "enter")  # a scrip added: names and order as they were
+        await pilot.press("d", "J")
+        assert list(app.tabs.query("Tab")) == tabs, "the tab bar was rebuilt for a scrip edit"
+        assert app.tabs.active == tabs[0].id
+        await pilot.press("R")
+        app.screen.query_one(Input).value = "Core"
+        await pilot.press("enter")  # a name changed: the bar follows
+        assert [tab.label.plain for tab in app.tabs.query("Tab")] == ["Core", "Banks"]
+        assert app.tabs.active_tab is not None and app.tabs.active_tab.label.plain == "Core"
+
+
 async def test_a_sorted_list_refuses_a_manual_move(tmp_path):
     path = tmp_path / "watchlists.toml"
     app = desk(path, wl=Watchlists([("Main", [NIFTY, RELIANCE, OGDC])]))

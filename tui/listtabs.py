@@ -30,7 +30,7 @@ class ListTabs(Part):
 
     async def _sync_tabs(self) -> None:
         """The tab bar shows the lists in order, the active one highlighted."""
-        names = self.lists.names()
+        names = list(self.lists.names())  # a tuple: compared as is, never equal to the list
         if [self._tab_ids[tab.id or ""] for tab in self.tabs.query(Tab)] != names:
             await self.tabs.clear()
             self._tab_ids.clear()
