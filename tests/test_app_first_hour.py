@@ -130,6 +130,7 @@ async def test_y_typed_right_after_D_answers_the_question(tmp_path: Path):
 # -- the first screen ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_clean_start_opens_on_a_stock_with_a_full_ladder_and_a_moving_tape_and_no_refusal():
     """``make run``: the default lists on the seeded simulator, through the real client."""
     loop = asyncio.get_running_loop()

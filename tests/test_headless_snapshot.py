@@ -10,12 +10,16 @@ import json
 from collections import defaultdict
 from typing import Any
 
+import pytest
+
 from tui.feed.config import FeedConfig
 from tui.headless import EXIT_OK, EXIT_REFUSED, snapshot
 from tui.sim.config import SimConfig
 from tui.sim.server import SimServer
 
 TOKEN = "demo-token"
+#: the real client against a real simulator server: end to end
+pytestmark = pytest.mark.slow
 
 
 async def snap(level: str, keys: list[str], *, orders: bool = False, seconds: float = 1.0,
