@@ -38,6 +38,7 @@ bench: $(VENV)/.installed-desk
 	$(BIN)/python bench/socket.py
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/desk.py
+	$(BIN)/python bench/nats.py
 
 screenshots: $(VENV)/.installed-desk
 	$(BIN)/python tools/screenshots.py
