@@ -127,7 +127,8 @@ class KeyMap(Part):
             ("Watchlist", rows(Watchlist)),
             ("Watchlists (editing)", rows(None, lambda b: (b.id or "").startswith("watchlists."))),
             ("L2 tape", rows(L2Tape)),
-            ("Surveillance (v)", rows(SurveillanceScreen) + rows(Tiles)),
+            ("Surveillance (v)", rows(SurveillanceScreen) + rows(Tiles)
+             + [("tab, shift+tab", "Tiles / alert list")]),
             ("Alerts", rows(AlertList)),
         ]
 
