@@ -61,7 +61,9 @@ class Alerting(Part):
 
     def _alert_title(self) -> None:
         unacked = len(self.alerts.alerts(unacked_only=True))
-        self.sub_title = f"{unacked} alert{'s' if unacked != 1 else ''} · v to look" if unacked else ""
+        self.sub_title = (
+            f"{unacked} alert{'s' if unacked != 1 else ''} · v to look" if unacked else ""
+        )
 
     def action_surveillance(self) -> None:
         """Show the surveillance screen (or go back to the desk from it)."""
@@ -77,8 +79,13 @@ class Alerting(Part):
 
         self.push_screen(
             SurveillanceScreen(
-                self.market, self.alerts, list(keys), clock=self.clock, tz=self.tz,
-                stale_after=self.settings.stale_after, circuit_near=self.settings.circuit_near,
+                self.market,
+                self.alerts,
+                list(keys),
+                clock=self.clock,
+                tz=self.tz,
+                stale_after=self.settings.stale_after,
+                circuit_near=self.settings.circuit_near,
             ),
             back,
         )

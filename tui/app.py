@@ -71,7 +71,9 @@ CSS_FILES: list[str | PurePath] = [
 WIDE = 140
 
 
-class DeskApp(KeyMap, FeedLink, FrameLoop, Alerting, Selection, ListTabs, Editing, Panes, Palette, App[None]):
+class DeskApp(
+    KeyMap, FeedLink, FrameLoop, Alerting, Selection, ListTabs, Editing, Panes, Palette, App[None]
+):
     TITLE = "marketdesk"
     CSS_PATH = CSS_FILES
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]  # noqa: RUF012 - Textual's API
@@ -120,7 +122,9 @@ class DeskApp(KeyMap, FeedLink, FrameLoop, Alerting, Selection, ListTabs, Editin
         self.indices = frozenset(entry.key for entry in self.catalogue if entry.is_index)
         #: None: the watchlist follows the market's scrips (no list given: tests, tail)
         self.follow = watchlists is None
-        self.lists = watchlists if watchlists is not None else Watchlists.single("Watchlist", market.scrips)
+        self.lists = (
+            watchlists if watchlists is not None else Watchlists.single("Watchlist", market.scrips)
+        )
         if selected is None and not self.follow:
             # open on a stock: its ladder and tape have something to show at once
             active = self.lists.keys_of(self.lists.active)
@@ -210,7 +214,9 @@ class DeskApp(KeyMap, FeedLink, FrameLoop, Alerting, Selection, ListTabs, Editin
         self.watchlist.focus()
         unknown = sorted(set(self.settings.keys) - self.binding_ids())
         if unknown:
-            self.notices.append("[keys] names no binding: " + ", ".join(unknown) + " (see ? for ids)")
+            self.notices.append(
+                "[keys] names no binding: " + ", ".join(unknown) + " (see ? for ids)"
+            )
         for notice in self.notices:
             self.notify(notice, title="marketdesk", severity="warning", timeout=20)
         if self.client is not None:

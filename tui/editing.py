@@ -86,7 +86,9 @@ class Editing(Part):
         ]
 
         async def added(key: str | None) -> None:
-            if key and await self.edit(partial(self.lists.add, name, key), toast=f"added {key} to {name}"):
+            if key and await self.edit(
+                partial(self.lists.add, name, key), toast=f"added {key} to {name}"
+            ):
                 self.jump_to(key)
 
         await self.open_modal(AddScripScreen(name, pool, self.lists.keys_of(name)), added)
@@ -94,14 +96,20 @@ class Editing(Part):
     async def action_remove_scrip(self) -> None:
         key, name = self.watchlist.cursor_key, self.lists.active
         if key is not None:
-            await self.edit(partial(self.lists.remove, name, key), toast=f"removed {self._symbol(key)} from {name}")
+            await self.edit(
+                partial(self.lists.remove, name, key),
+                toast=f"removed {self._symbol(key)} from {name}",
+            )
 
     async def action_move_scrip(self, step: int) -> None:
         key = self.watchlist.cursor_key
         if key is None:
             return
         if self.watchlist.sort_column is not None:
-            self.notify("the list is sorted: press s until sorting is off to move scrips", severity="warning")
+            self.notify(
+                "the list is sorted: press s until sorting is off to move scrips",
+                severity="warning",
+            )
             return
         if await self.edit(partial(self.lists.move, self.lists.active, key, step)):
             self.watchlist.move_cursor(self.watchlist.keys.index(key))
@@ -128,7 +136,9 @@ class Editing(Part):
 
         async def named(name: str | None) -> None:
             if name and name != old:
-                await self.edit(partial(self.lists.rename, old, name), toast=f"renamed {old} to {name}")
+                await self.edit(
+                    partial(self.lists.rename, old, name), toast=f"renamed {old} to {name}"
+                )
 
         await self.open_modal(NameScreen(f"Rename {old}", old, self._check_name(old)), named)
 
@@ -136,7 +146,9 @@ class Editing(Part):
         name = self.lists.active
         count = len(self.lists.keys_of(name))
         if len(self.lists.names()) == 1:
-            self.notify("the last watchlist cannot be deleted", title="watchlist", severity="warning")
+            self.notify(
+                "the last watchlist cannot be deleted", title="watchlist", severity="warning"
+            )
             return
 
         async def answered(yes: bool | None) -> None:

@@ -95,7 +95,9 @@ class FeedLink(Part):
         if self.client is None or not self._feed_failed():
             return
         self.notify("Trying the feed again", title="feed", timeout=3)
-        self._feed = self.run_worker(self.client.run(), name="feed", group="feed", exit_on_error=False)
+        self._feed = self.run_worker(
+            self.client.run(), name="feed", group="feed", exit_on_error=False
+        )
         self._failed_shown = False
         self.refresh_bindings()
 

@@ -28,12 +28,19 @@ else:
 
 
 def _edit(
-    description: str, key: str, action: str, binding_id: str, show: bool = False, modal: bool = False
+    description: str,
+    key: str,
+    action: str,
+    binding_id: str,
+    show: bool = False,
+    modal: bool = False,
 ) -> Binding:
     """An editing binding; ``modal``: the key opens a modal, so it is bound with priority
     (handled as it arrives, before the keys typed after it are passed on: those go to the
     modal, see :meth:`~tui.editing.Editing.open_modal`)."""
-    return Binding(key, action, description, id=f"watchlists.{binding_id}", show=show, priority=modal)
+    return Binding(
+        key, action, description, id=f"watchlists.{binding_id}", show=show, priority=modal
+    )
 
 
 #: the desk's bindings (``DeskApp.BINDINGS``)
@@ -51,7 +58,9 @@ BINDINGS: list[BindingType] = [
     Binding("3", "toggle_pane('tape')", "Tape pane", id="desk.pane3", show=False),
     Binding("4", "toggle_pane('health')", "Health pane", id="desk.pane4", show=False),
     Binding("right_square_bracket", "switch_list(1)", "Next list", id="desk.next_list", show=False),
-    Binding("left_square_bracket", "switch_list(-1)", "Previous list", id="desk.prev_list", show=False),
+    Binding(
+        "left_square_bracket", "switch_list(-1)", "Previous list", id="desk.prev_list", show=False
+    ),
     # editing: active while the watchlist has the focus (check_action)
     _edit("Add", "plus,insert", "add_scrip", "add", show=True, modal=True),
     _edit("Remove", "d,delete", "remove_scrip", "remove", show=True),
@@ -66,7 +75,9 @@ EDITING: frozenset[str] = frozenset(
     {"add_scrip", "remove_scrip", "move_scrip", "new_list", "rename_list", "delete_list"}
 )
 #: actions that work on any screen; the others belong to the desk screen
-EVERYWHERE: frozenset[str] = frozenset({"quit", "help", "next_theme", "command_palette", "surveillance"})
+EVERYWHERE: frozenset[str] = frozenset(
+    {"quit", "help", "next_theme", "command_palette", "surveillance"}
+)
 #: the desk screen's own actions (its bindings): idle while another screen is on top.
 #: Textual's own (focus_next, focus_previous, ...) act on whichever screen is shown.
 DESK_ONLY: frozenset[str] = (
@@ -111,12 +122,16 @@ class KeyMap(Part):
     def help_sections(self) -> HelpSections:
         """Every binding with the keys in force (the user's remaps applied)."""
 
-        def rows(owner: type[object] | None, only: Callable[[Binding], bool] = lambda b: True) -> list[tuple[str, str]]:
+        def rows(
+            owner: type[object] | None, only: Callable[[Binding], bool] = lambda b: True
+        ) -> list[tuple[str, str]]:
             out = []
             for b in _bindings(owner):
                 if only(b):
                     keys = self.settings.keys.get(b.id or "", b.key)
-                    shown = ", ".join(self.get_key_display(Binding(k.strip(), "")) for k in keys.split(","))
+                    shown = ", ".join(
+                        self.get_key_display(Binding(k.strip(), "")) for k in keys.split(",")
+                    )
                     out.append((shown, b.description))
             return out
 
@@ -127,8 +142,10 @@ class KeyMap(Part):
             ("Watchlist", rows(Watchlist)),
             ("Watchlists (editing)", rows(None, lambda b: (b.id or "").startswith("watchlists."))),
             ("L2 tape", rows(L2Tape)),
-            ("Surveillance (v)", rows(SurveillanceScreen) + rows(Tiles)
-             + [("tab, shift+tab", "Tiles / alert list")]),
+            (
+                "Surveillance (v)",
+                rows(SurveillanceScreen) + rows(Tiles) + [("tab, shift+tab", "Tiles / alert list")],
+            ),
             ("Alerts", rows(AlertList)),
         ]
 

@@ -50,6 +50,11 @@ class Panes(Part):
             self.screen.minimize()
             return
         focused = self.focused
-        if focused is None or focused not in (self.watchlist, self.ladder, self.tape, self.health_panel):
+        if focused is None or focused not in (
+            self.watchlist,
+            self.ladder,
+            self.tape,
+            self.health_panel,
+        ):
             focused = self.watchlist
         self.screen.maximize(focused, container=False)

@@ -65,7 +65,11 @@ class Selection(Part):
         titles: list[tuple[Widget, str, str]] = [
             (self.watchlist, self.lists.active, f"{count} scrip" + ("s" if count != 1 else "")),
             (self.ladder, f"Ladder · {symbol}" if symbol else "Ladder", self.selected or ""),
-            (self.tape, "L2 tape · " + ("all scrips" if self.tape_all else symbol), self.tape.status()),
+            (
+                self.tape,
+                "L2 tape · " + ("all scrips" if self.tape_all else symbol),
+                self.tape.status(),
+            ),
         ]
         for widget, title, subtitle in titles:
             if widget.border_title != title:
