@@ -42,6 +42,7 @@ bench: $(VENV)/.installed-desk
 
 screenshots: $(VENV)/.installed-desk
 	$(BIN)/python tools/screenshots.py
+	$(BIN)/python tools/browser_screenshot.py
 
 lint: $(VENV)/.installed-dev $(VENV)/.installed-test
 	$(BIN)/ruff check tui tests bench tools

@@ -214,6 +214,15 @@ def build_parser() -> Parser:
     pub.add_argument("--seconds", type=float, default=None, help="stop after this long")
     bus_options.add_bus_options(pub, argparse.SUPPRESS)
 
+    from tui.serve import cli as serve_cli
+
+    serve = sub.add_parser(
+        "serve", help="serve the desk to web browsers (a desk per tab, one relay for all)",
+        description="Serve the desk to web browsers: each tab runs its own desk, all of them "
+        "reading one relay.  Loopback only unless a password is given.  docs/SERVE.md.",
+    )
+    serve_cli.add_arguments(serve)
+
     cfg = sub.add_parser(
         "config", help="show where the config and watchlists live, and the settings in effect",
         description="Print the config file's path, the watchlists file's path and the settings "
@@ -362,7 +371,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "config":
             print(describe(args, cfg), end="")
             return 0
-        source = getattr(args, "source", None)
+        if args.command == "serve":  # its own tokens, errors and exit codes
+            from tui.serve import cli as serve_cli
+
+            return serve_cli.run(args, cfg)
+        source: str = getattr(args, "source", None) or ""
         from_bus = bool(source) and args.command != "publish"  # --source nats://...
         if args.command and cfg.feed.url is None and not from_bus:
             raise ValueError(
