@@ -14,8 +14,10 @@ import ipaddress
 import os
 import ssl
 import sys
+from collections.abc import Sequence
 from typing import Final
 
+from tui.bus.config import BusConfig
 from tui.feed.config import FeedConfig
 from tui.relay.server import Relay, RelayConfig
 from tui.secrets import TokenError, ca_context, resolve_token, token_from_env
@@ -66,6 +68,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="seconds a scrip stays subscribed upstream after its last client (default 5)")
     p.add_argument("--max-sessions", type=int, default=16,
                    help="connections allowed at once per client token (default 16)")
+    from tui.bus import options as bus_options
+
+    p.add_argument("--publish", type=bus_options.bus_url, metavar="NATS_URL",
+                   help="also publish onto NATS for desks on other machines (docs/BUS.md)")
+    p.add_argument("--exchange", action="append", metavar="EXCH",
+                   help="with --publish: serve only these exchanges to the bus (repeat)")
+    bus_options.add_bus_options(p)
 
 
 def check_regular(path: str) -> None:
@@ -119,20 +128,43 @@ def describe(relay: Relay, config: RelayConfig) -> str:
     return "\n".join(lines)
 
 
-async def serve(config: RelayConfig) -> None:
-    async with Relay(config) as relay:
-        print(describe(relay, config), flush=True)
-        await relay.serve_forever()
+async def serve(config: RelayConfig, bus: BusConfig | None = None,
+                exchanges: Sequence[str] = ()) -> None:
+    relay = Relay(config)
+    publishing = None
+    if bus is not None:  # --publish: attached before the upstream starts, so it sees it all
+        from tui.relay.bus import RelayBus
+
+        allowed = {e.upper() for e in exchanges}
+        accept = (lambda key: key.split("|", 1)[0].upper() in allowed) if allowed else None
+        publishing = RelayBus(relay, bus, accept=accept)
+    async with relay:
+        if publishing is not None:
+            await publishing.start()
+        text = describe(relay, config)
+        if bus is not None:
+            text += f"\n  publishing to {bus.url} (docs/BUS.md)"
+        print(text, flush=True)
+        try:
+            await relay.serve_forever()
+        finally:
+            if publishing is not None:
+                await publishing.stop()
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         config = config_from(args)
+        bus = None
+        if args.publish:
+            from tui.bus.options import bus_config
+
+            bus = bus_config(args, args.publish, name="marketdesk-relay")
     except (TokenError, ValueError) as exc:
         print(f"marketdesk relay: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        asyncio.run(serve(config))
+        asyncio.run(serve(config, bus, args.exchange or ()))
     except OSError as exc:  # the port is taken, the address is not ours
         print(f"marketdesk relay: cannot listen on {config.host}:{config.port}: {exc.strerror}",
               file=sys.stderr)

@@ -50,6 +50,10 @@ __all__ = ["HttpHook", "ProtocolServer", "route"]
 HttpHook = Callable[[ServerConnection, Request], Awaitable[Response | None] | Response | None]
 
 
+def _no_debug(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.INFO
+
+
 class ProtocolServer:
     """``async with ProtocolServer(config, backend) as server:`` serves until the block ends."""
 
@@ -60,9 +64,9 @@ class ProtocolServer:
         self.backend = backend
         self.http = http
         self.log = logging.getLogger(config.log_name)
-        # websockets logs request headers (the bearer token) at DEBUG: its logger stays at INFO.
+        # websockets logs request headers (bearer tokens) at DEBUG: never pass those on.
         self._ws_log = logging.getLogger(config.log_name + ".ws")
-        self._ws_log.setLevel(logging.INFO)
+        self._ws_log.addFilter(_no_debug)
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
