@@ -431,7 +431,9 @@ class DeskApp(App[None]):
         self.market.sample_history()  # the sparklines' next point
         health = self.health_source() if self.health_source is not None else None
         errors = self.market.errors.by_kind
-        self.health_panel.show(health, errors, now, wall=self.wall())
+        self.health_panel.show(
+            health, errors, now, wall=self.wall(), fields=self.market.errors.by_field
+        )
         self._tell_errors(errors, now)
         self.tape.set_note(self._tape_note())
         with self.batch_update():
