@@ -21,7 +21,10 @@ INTS = sorted(INT_FIELDS - {"ls"})
 
 
 def ref_convert(name, text, pp):
-    """The reference conversion: Decimal, exact or nothing."""
+    """The reference conversion: Decimal, exact or nothing.  Only text is a value; a text
+    field holds at most 256 characters."""
+    if type(text) is not str:
+        return None
     if name in PRICE_FIELDS or name in PERCENT_FIELDS:
         scale = 2 if name in PERCENT_FIELDS else pp
         try:
@@ -36,8 +39,9 @@ def ref_convert(name, text, pp):
             return None
         return int(value)
     if name in INT_FIELDS or name == "pp":
-        return int(text) if text.isascii() and text.isdigit() and int(text) < 10**15 else None
-    return text
+        ok = text.isascii() and text.isdigit() and len(text) <= 18 and int(text) < 10**15
+        return int(text) if ok else None
+    return text if len(text) <= 256 else None
 
 
 def ref_fold(messages):

@@ -118,8 +118,12 @@ class Scrip:
         before: dict[str, Any] = {}
         changed = False
         if self.replacing:
+            # a field the snapshot brings bad keeps its last good value; one it does not
+            # bring is gone, whatever comes bad after it
             self.replacing = False
-            before, raw, values = raw, {}, {}
+            snapshot = pending[0]
+            before = {name: text for name, text in raw.items() if name in snapshot}
+            raw, values = {}, {}
             self.raw, self.values, self.pp, self.extras = raw, values, DEFAULT_PRECISION, 0
             changed = True
         pp_text = merged.get("pp", _NOTHING)
