@@ -101,7 +101,8 @@ class FrameReader:
 
     :meth:`feed` is the hot path: market messages go straight to ``sink`` (normally
     ``Market.apply``, which checks the ``e``/``tk`` key) and only control messages come
-    back.  :meth:`read` returns every good message (tests, tools, the simulator).
+    back (a sink with ``takes_frame`` set, as ``Market.apply``, gets the frame as well).
+    :meth:`read` returns every good message (tests, tools, the simulator).
     Numbers that arrive as JSON numbers keep their exact text (``float_hook=str``): a
     price is never a float, even from a feed that does not quote its values.
     """
@@ -120,7 +121,13 @@ class FrameReader:
         self, sink: Callable[[dict[str, Any]], None] | None
     ) -> Callable[[str | bytes], dict[str, Any] | None]:
         decode, add, market, control = self._decode, self.errors.add, MARKET_TAGS, CONTROL_TYPES
-        deliver = sink if sink is not None else _refuse_market
+        one: Callable[[dict[str, Any]], None] = sink if sink is not None else _refuse_market
+        if getattr(sink, "takes_frame", False):
+            # ``Market.apply(msg, frame)``: it keeps the frame (already allocated, cheap)
+            # rather than the decoded dict, to look back if a newer value proves bad
+            deliver: Callable[[dict[str, Any], str | bytes], None] = sink  # type: ignore[assignment]
+        else:
+            deliver = lambda msg, frame: one(msg)  # any one-argument sink
 
         def feed(frame: str | bytes) -> dict[str, Any] | None:
             """Market messages to the sink; a control message is returned; None otherwise.
@@ -137,7 +144,7 @@ class FrameReader:
                 except TypeError:  # an unhashable "t": a list or an object
                     is_market, t = False, None
                 if is_market:
-                    deliver(msg)
+                    deliver(msg, frame)
                     return None
                 if t in control:
                     return msg

@@ -7,7 +7,8 @@ The contract (docs/PROTOCOL.md, docs/BAD_INPUT.md):
   good fields of a message with a bad one are merged.  A snapshot that brings a field
   bad keeps that field's last good value too.
 - The hot path only conflates wire text (one ``dict.update`` into ``delta``) and keeps the
-  message (one ``list.append`` to ``pending``); :meth:`Scrip.materialize` converts the
+  frame the message came in (one ``list.append`` to ``pending``: the frame is already
+  allocated, while keeping the decoded dicts alive cost the merge twice its time); :meth:`Scrip.materialize` converts the
   fields whose text changed when the scrip is read (drawn, printed, swept), and only for a
   field whose newest text is bad looks back through ``pending`` for the last good text
   received before it.  A scrip nobody reads is folded when :data:`FOLD_AT` messages are
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Final
+
+import msgspec
 
 from tui.feed.frames import BAD_NUMBER, BAD_VALUE, UNKNOWN_FIELD, DecodeErrors
 from tui.market.fields import INT, KIND, LEVELS, PERCENT, PRICE, SKIP
@@ -78,8 +81,9 @@ class Scrip:
         self.raw: dict[str, Any] = {}
         #: the newest wire text of each field received since the last materialize (bad too)
         self.delta: dict[str, Any] = {}
-        #: the messages received since the last materialize, oldest first (not changed)
-        self.pending: list[dict[str, Any]] = []
+        #: what was received since the last materialize, oldest first: each message's frame
+        #: (bytes or text, decoded again only to look back) or the message itself
+        self.pending: list[Any] = []
         #: typed values of the fields that converted (prices in units of 10^-pp)
         self.values: dict[str, int | str] = {}
         self.pp = DEFAULT_PRECISION
@@ -91,19 +95,22 @@ class Scrip:
         self.extras = 0
 
     # -- hot path ------------------------------------------------------------------------
-    def replace(self, msg: dict[str, Any], errors: DecodeErrors | None = None) -> None:
+    def replace(
+        self, msg: dict[str, Any], errors: DecodeErrors | None = None, frame: object = None
+    ) -> None:
         """A snapshot: what was pending is folded first, so that a field the snapshot brings
         bad keeps the last good value received before it."""
         if self.delta:
             self.materialize(errors)
         self.delta = dict(msg)
-        self.pending = [msg]
+        self.pending = [msg if frame is None else frame]
         self.replacing = True
         self.generation += 1
 
-    def merge(self, msg: dict[str, Any]) -> None:
+    def merge(self, msg: dict[str, Any], frame: object = None) -> None:
+        """A delta (what ``Market.apply`` does inline); ``frame``: the frame it came in."""
         self.delta.update(msg)
-        self.pending.append(msg)
+        self.pending.append(msg if frame is None else frame)
 
     # -- at draw time --------------------------------------------------------------------
     def materialize(self, errors: DecodeErrors | None = None) -> bool:
@@ -121,7 +128,7 @@ class Scrip:
             # a field the snapshot brings bad keeps its last good value; one it does not
             # bring is gone, whatever comes bad after it
             self.replacing = False
-            snapshot = pending[0]
+            snapshot = _message(pending[0])
             before = {name: text for name, text in raw.items() if name in snapshot}
             raw, values = {}, {}
             self.raw, self.values, self.pp, self.extras = raw, values, DEFAULT_PRECISION, 0
@@ -184,7 +191,7 @@ class Scrip:
         return changed
 
     def _precision(
-        self, pending: list[dict[str, Any]], text: object, before: dict[str, Any],
+        self, pending: list[Any], text: object, before: dict[str, Any],
         errors: DecodeErrors | None,
     ) -> tuple[int | None, object]:
         """The precision the pending messages set (the last good one), and its text."""
@@ -195,7 +202,7 @@ class Scrip:
 
     def _last_good(
         self,
-        pending: list[dict[str, Any]],
+        pending: list[Any],
         name: str,
         kind: int,
         newest: object,
@@ -208,6 +215,9 @@ class Scrip:
         pp = self.pp
         judge = convert if convert is not None else (lambda text: _convert(kind, text, pp))
         self._bad(errors, name, newest)
+        for i, item in enumerate(pending):  # frames decoded once a fold, in place
+            if type(item) is not dict:
+                pending[i] = _message(item)
         skipped = False  # the newest occurrence is the one just judged
         for msg in reversed(pending):
             text = msg.get(name, _NOTHING)
@@ -265,6 +275,20 @@ class Scrip:
     def symbol(self) -> str:
         return self.text("ts") or self.key.partition("|")[2]
 
+
+
+_decode = msgspec.json.Decoder(float_hook=str).decode
+
+
+def _message(item: object) -> dict[str, Any]:
+    """A pending message: kept as is, or as the frame it came in (decoded again)."""
+    if type(item) is dict:
+        return item
+    try:
+        msg = _decode(item)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - it decoded once; never raise on the read path
+        return {}
+    return msg if type(msg) is dict else {}
 
 
 def _convert(kind: int, text: object, pp: int) -> int | str | None:

@@ -49,17 +49,19 @@ class Market:
         self.expected: set[str] | None = None
         #: keys forgotten lately, oldest first: their in-flight messages are dropped quietly
         self._leaving: dict[str, None] = {}
-        #: merge one market message (``FrameReader`` checked ``t``); never raises
-        self.apply: Callable[[dict[str, Any]], None] = self._hot_path()
+        #: merge one market message (``FrameReader`` checked ``t``), given with the frame it
+        #: came in if there is one (kept instead of the dict: cheaper); never raises.  The
+        #: market keeps the message: do not change it afterwards.
+        self.apply: Callable[..., None] = self._hot_path()
 
-    def _hot_path(self) -> Callable[[dict[str, Any]], None]:
+    def _hot_path(self) -> Callable[..., None]:
         """``apply`` as a closure over its tables: the commonest message (a delta) costs a
         key, one look-up, one ``dict.update``, one ``list.append``, a length check and one
         set insert."""
         get, mark, other, new = self.scrips.get, self.dirty.add, self._other, self._new_scrip
         errors, fold_at = self.errors, FOLD_AT
 
-        def apply(msg: dict[str, Any]) -> None:
+        def apply(msg: dict[str, Any], frame: object = None) -> None:
             try:
                 key = msg["e"] + "|" + msg["tk"]
                 t = msg["t"]
@@ -74,13 +76,14 @@ class Market:
                         return
                 scrip.delta.update(msg)  # Scrip.merge, inlined
                 pending = scrip.pending
-                pending.append(msg)
+                pending.append(msg if frame is None else frame)
                 if len(pending) >= fold_at:
                     scrip.materialize(errors)
                 mark(key)
             else:
-                other(t, key, msg)
+                other(t, key, msg, frame)
 
+        apply.takes_frame = True  # type: ignore[attr-defined]  # FrameReader passes the frame
         return apply
 
     def _wanted(self, key: str) -> bool:
@@ -98,14 +101,14 @@ class Market:
         scrip = self.scrips[key] = Scrip(key)
         return scrip
 
-    def _other(self, t: str, key: str, msg: dict[str, Any]) -> None:
+    def _other(self, t: str, key: str, msg: dict[str, Any], frame: object = None) -> None:
         if t == "dk" or t == "tk":
             scrip = self.scrips.get(key)
             if scrip is None:
                 scrip = self._new_scrip(key)
                 if scrip is None:
                     return
-            scrip.replace(msg, self.errors)
+            scrip.replace(msg, self.errors, frame)
             self.dirty.add(key)
             return
         if t != "lo" and t != "lt" and t != "lk":

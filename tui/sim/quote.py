@@ -35,7 +35,7 @@ STOCK_ORDER: Final = (
 INDEX_ORDER: Final = ("ts", "pp", "ti", "ls", "lp", "pc", "o", "h", "l", "c", "52h", "52l", "toi", "ft")
 
 #: price texts a scrip caches (per kind) before the cache starts again
-_TEXTS_KEPT: Final = 2048
+_TEXTS_KEPT: Final = 256
 
 
 class SimScrip:
