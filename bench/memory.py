@@ -70,8 +70,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from tui.embedded import EmbeddedSim
     from tui.feed.client import FeedClient
     from tui.feed.config import FeedConfig
-    from tui.feed.frames import DecodeErrors
     from tui.market.store import Market
+    from tui.wire.frames import DecodeErrors
 
     sim = EmbeddedSim(seed=1, rate=args.rate)
     url = sim.start()

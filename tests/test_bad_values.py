@@ -14,7 +14,11 @@ import json
 import msgspec
 import pytest
 
-from tui.feed.frames import (
+from tui.market.export import scrip_json
+from tui.market.store import Market
+from tui.market.tape import TapeFilter
+from tui.wire.fields import INT_FIELDS, PERCENT_FIELDS, PRICE_FIELDS, TEXT_FIELDS
+from tui.wire.frames import (
     BAD_MESSAGE,
     BAD_NUMBER,
     BAD_VALUE,
@@ -24,11 +28,7 @@ from tui.feed.frames import (
     DecodeErrors,
     FrameReader,
 )
-from tui.feed.protocol import DepthAck
-from tui.market.export import scrip_json
-from tui.market.fields import INT_FIELDS, PERCENT_FIELDS, PRICE_FIELDS, TEXT_FIELDS
-from tui.market.store import Market
-from tui.market.tape import TapeFilter
+from tui.wire.protocol import DepthAck
 
 KEY = "NSE|22"
 HOSTILE = [[1, "2"], {"a": 1}, True, None, "9" * 5000, "1." + "5" * 5000]

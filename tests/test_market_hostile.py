@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_market_fold import FIELD_NAMES, KEYS, good_value, ref_convert, ref_fold, strip
 
-from tui.feed.frames import FrameReader
-from tui.feed.protocol import MARKET_TAGS, DepthAck, Execution, OrderBookAck, OrderEvent
 from tui.market.export import scrip_json
 from tui.market.rules import RuleEngine
 from tui.market.store import Market
 from tui.market.tape import TapeFilter
+from tui.wire.frames import FrameReader
+from tui.wire.protocol import MARKET_TAGS, DepthAck, Execution, OrderBookAck, OrderEvent
 
 EXPECTED = ["NSE|22", "PSX|OGDC"]
 FIELDS = {

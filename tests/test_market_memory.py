@@ -13,9 +13,9 @@ import gc
 import json
 import tracemalloc
 
-from tui.feed.frames import UNKNOWN_FIELD, UNSOLICITED, DecodeErrors, FrameReader
 from tui.market.scrip import EXTRA_FIELDS, FOLD_AT
 from tui.market.store import Market
+from tui.wire.frames import UNKNOWN_FIELD, UNSOLICITED, DecodeErrors, FrameReader
 
 WANTED = ["NSE|22", "NSE|2885"]
 

@@ -1,14 +1,18 @@
 """The WebSocket feed client: connect, authenticate, heartbeat, watchdog, backoff, replay.
 
 One :class:`FeedClient` keeps one connection to one endpoint for one token and feeds every
-market message straight into :meth:`Market.apply` (the hot path: decode, count, apply --
-no clock calls, nothing allocated of our own).  Everything periodic (rates, lag, the
+market message straight into its sink's ``apply`` (a :class:`~tui.feed.sink.MarketSink`,
+normally ``Market``; the hot path: decode, count, apply -- no clock calls, nothing
+allocated of our own).  Everything periodic (rates, lag, the
 data-stall watchdog, the acknowledgement timeout, L2 resync) runs on a tick.
 
 Reactions (docs/PROTOCOL.md, "Close codes"):
 
 - HTTP 401/403 on the upgrade, ``ck NOT_OK`` (other than the session limit), close 4001:
   state ``auth-failed`` and :meth:`run` returns; nothing retries until run() is called again.
+- A fault retrying cannot cure -- a TLS certificate that does not verify, any other 4xx on
+  the upgrade (404, 400...), a token that is not a valid header value: state ``failed``
+  with one reason (``Health.failure`` says which), and :meth:`run` returns the same way.
 - Close 4029, ``ck NOT_OK "Maximum sessions limit"``, HTTP 429: state ``session-limit``;
   retry after ``session_limit_retry``, then back off (jittered) up to ``session_limit_max``.
 - Anything else (refused TCP, timeouts, drops, unanswered pings, a data stall, 1000/1001,
@@ -35,21 +39,22 @@ from typing import Any, Final
 
 from msgspec import Struct
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 
 from tui.feed import connection as conn_
-from tui.feed import frames as fr
 from tui.feed import health as hs
-from tui.feed import protocol as p
 from tui.feed import sessions
 from tui.feed.backoff import Backoff
 from tui.feed.config import FeedConfig, redact
 from tui.feed.connection import Connection, Counters, Outcome, SessionEnded
-from tui.feed.health import AUTH_FAILED, SESSION_LIMIT, Health, RateMeter
+from tui.feed.health import AUTH_FAILED, FAILED, SESSION_LIMIT, Health, RateMeter
 from tui.feed.redacting import RedactingAdapter, describe, describe_traceback, protect
 from tui.feed.sessions import SessionInUse
+from tui.feed.sink import MarketSink
 from tui.feed.subscriptions import Subscriptions
-from tui.market.store import Market
+from tui.wire import frames as fr
+from tui.wire import protocol as p
+from tui.wire.times import seconds_text
 
 __all__ = ["EVENTS", "FeedClient", "SessionInUse"]
 
@@ -61,7 +66,8 @@ RECONNECTED: Final = "reconnected"  # a later one
 RECONNECT: Final = "reconnect"  # connection lost or failed; the text says when the next try is
 STALL: Final = "stall"  # the watchdog closed a silent connection; reconnecting
 REFUSED: Final = "refused"  # an ``er`` answer to a request (at most one event a second)
-EVENTS: Final = (CONNECTED, RECONNECTED, RECONNECT, STALL, AUTH_FAILED, SESSION_LIMIT, REFUSED)
+EVENTS: Final = (CONNECTED, RECONNECTED, RECONNECT, STALL, AUTH_FAILED, FAILED, SESSION_LIMIT,
+                 REFUSED)  # fmt: skip
 
 _HEARTBEAT: Final = p.encode(p.Heartbeat())
 _RESYNC_EVERY: Final = 5.0  # seconds before the same scrip's ``l`` is requested again
@@ -72,10 +78,13 @@ class FeedClient:
     """See the module docstring.  ``clock`` is monotonic (timeouts, ``next_retry_at``),
     ``wall`` is epoch seconds (``connected_since``, lag); ``rng`` seeds the jitter."""
 
+    #: websockets' connection class (None: its own); a subclass may read frames its way
+    connection_class: type[ClientConnection] | None = None
+
     def __init__(
         self,
         config: FeedConfig,
-        market: Market,
+        market: MarketSink,
         *,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
@@ -129,7 +138,7 @@ class FeedClient:
         """The figures, refreshed on read (rates on the tick)."""
         h, stats = self._health, self._stats
         h.messages, h.bytes = stats.frames, stats.bytes
-        self._last_ft = hs.newest_feed_time(self.market, self._last_ft)
+        self._last_ft = self.market.newest_feed_time(self._last_ft)
         h.lag = None if self._last_ft is None else self._wall() - self._last_ft
         h.errors = self.market.errors.as_dict()
         h.subscriptions = len(self._subs)
@@ -152,15 +161,20 @@ class FeedClient:
             self._resync_sent.pop(key, None)
 
     async def run(self) -> None:
-        """Connect and reconnect until :meth:`stop` (or an auth failure: then return).
+        """Connect and reconnect until :meth:`stop` (or ``auth-failed``/``failed``: then
+        return).
 
         Never raises on network or protocol faults.  Raises :class:`SessionInUse` at once if
         another client of this process runs for the same token.  A stopped client returns
-        immediately; after an auth failure ``run()`` may be called again.
+        immediately; after a failure ``run()`` may be called again (a fresh start).
         """
         if self._stopped:
             return
         sessions.claim(self._key, self)
+        if self._health.state in hs.VERDICTS:  # tried again: from the start
+            self._health.failure = ""
+            self._backoff.reset()
+            self._limit_backoff.reset()
         self._running = True
         self._done.clear()
         ticker = asyncio.create_task(self._ticker(), name="marketdesk-feed-tick")
@@ -176,8 +190,8 @@ class FeedClient:
 
     async def stop(self) -> None:
         """Close the connection and end :meth:`run` (waits for it).  Final: a stopped
-        client never runs again (make a new one).  State ``stopped`` (``auth-failed``
-        stays)."""
+        client never runs again (make a new one).  State ``stopped`` (``auth-failed`` and
+        ``failed`` stay)."""
         self._stopped = True
         self._stop.set()
         if self._opening is not None:
@@ -202,19 +216,25 @@ class FeedClient:
                 self._limit_backoff.reset()
             if out.kind == conn_.STOPPED or self._stop.is_set():
                 return
-            h.last_error = out.reason
+            h.last_error, h.last_error_at = out.reason, self._wall()
             if out.kind == conn_.AUTH:
+                h.failure = hs.AUTH
                 self._set_state(AUTH_FAILED, out.reason)
                 self._event(AUTH_FAILED, f"Feed refused the token ({out.reason}); not retrying")
+                return
+            if out.kind == conn_.FAILED:
+                h.failure = out.failure
+                self._set_state(FAILED, out.reason)
+                self._event(FAILED, f"Feed failed: {out.reason}; not retrying")
                 return
             if out.kind == conn_.LIMIT:
                 delay = self._limit_backoff.next()
                 state, kind = SESSION_LIMIT, SESSION_LIMIT
-                text = f"Session limit ({out.reason}); retrying in {hs.seconds_text(delay)}"
+                text = f"Session limit ({out.reason}); retrying in {seconds_text(delay)}"
             else:
                 delay = self._backoff.next()
                 state, kind = hs.BACKOFF, STALL if out.stall else RECONNECT
-                text = f"Feed connection lost ({out.reason}); retrying in {hs.seconds_text(delay)}"
+                text = f"Feed connection lost ({out.reason}); retrying in {seconds_text(delay)}"
             h.next_retry_at = self._clock() + delay
             self._set_state(state, text)
             self._event(kind, text)
@@ -226,20 +246,22 @@ class FeedClient:
 
     async def _session(self) -> Outcome:
         """One connection from dial to close; never leaves a socket open behind it."""
+        unusable = conn_.token_problem(self.config)
+        if unusable is not None:
+            return unusable
         self._set_state(hs.CONNECTING)
         try:
-            self._opening = asyncio.create_task(conn_.dial(self.config, self._ws_log))
+            self._opening = asyncio.create_task(
+                conn_.dial(self.config, self._ws_log, self.connection_class)
+            )
             ws = await self._opening
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if self._stop.is_set() and (task is None or not task.cancelling()):
                 return Outcome(conn_.STOPPED, "stopped")
             raise
-        except InvalidStatus as exc:
-            status = exc.response.status_code
-            return Outcome(conn_.status_kind(status), f"HTTP {status} on upgrade")
-        except Exception as exc:  # noqa: BLE001 - refused, DNS, TLS, timeout: all network faults
-            return Outcome(conn_.FAULT, describe(exc, self._secrets))
+        except Exception as exc:  # noqa: BLE001 - refused, DNS, TLS, timeout, HTTP status
+            return conn_.dial_outcome(exc, self._secrets)
         finally:
             self._opening = None
         if self._stop.is_set():  # stop() came as the upgrade completed
@@ -323,6 +345,11 @@ class FeedClient:
             self._refused_at = now
             log.warning("feed: request refused: %s", h.last_refusal)
             self._event(REFUSED, h.last_refusal)
+        elif isinstance(ctl, p.Status):  # from a relay: its upstream's state, or our lag
+            if ctl.s == "upstream" and isinstance(ctl.up, str):
+                self._health.upstream = ctl.up[:32]
+            elif ctl.s in ("behind", "caught-up"):
+                log.info("feed: the relay says this client is %s", ctl.s)
         elif isinstance(ctl, p.TouchlineUnsubscribed | p.DepthUnsubscribed | p.OrdersUnsubscribed):
             # in-flight messages may have re-created the scrip after unsubscribe(): drop again
             keys = p.split_keys(ctl.k) if isinstance(ctl.k, str) else []
@@ -345,6 +372,7 @@ class FeedClient:
         conn.acked_at = self._clock()
         h.connected_since = self._wall()
         h.sessions += 1
+        h.upstream = ""  # a relay says again (``st``) right after its ck
         self.market.resync.clear()  # the replayed ``l`` brings a fresh ``lk`` for every book
         self._resync_sent.clear()
         for request in self._subs.replay():
@@ -390,7 +418,7 @@ class FeedClient:
         now = self._clock()
         h.msg_rate = self._msg_meter.sample(now, stats.frames)
         h.byte_rate = self._byte_meter.sample(now, stats.bytes)
-        self._last_ft = hs.newest_feed_time(self.market, self._last_ft)
+        self._last_ft = self.market.newest_feed_time(self._last_ft)
         conn = self._conn
         if conn is None or conn.closer is not None:
             return
@@ -416,16 +444,16 @@ class FeedClient:
         return redact(text, self._secrets)
 
     def _set_state(self, state: str, detail: str = "") -> None:
-        """Log a change.  ``auth-failed`` is a verdict, not an activity: stopping keeps it
-        (a CLI reads it after stop() for its exit code); other states become ``stopped``
-        with ``stopped_in`` saying what the client was doing."""
+        """Log a change.  ``auth-failed`` and ``failed`` are verdicts, not activities:
+        stopping keeps them (a CLI reads them after stop() for its exit code); other states
+        become ``stopped`` with ``stopped_in`` saying what the client was doing."""
         h = self._health
-        if h.state == state or (state == hs.STOPPED and h.state == AUTH_FAILED):
+        if h.state == state or (state == hs.STOPPED and h.state in hs.VERDICTS):
             return
         if state == hs.STOPPED:
             h.stopped_in = h.state
         h.state = state
-        level = logging.ERROR if state == AUTH_FAILED else logging.INFO
+        level = logging.ERROR if state in hs.VERDICTS else logging.INFO
         log.log(level, "feed %s: %s%s", state, h.endpoint, f" ({detail})" if detail else "")
 
     def _event(self, kind: str, text: str) -> None:

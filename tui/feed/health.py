@@ -1,19 +1,15 @@
 """Connection health: plain figures the UI and the CLI read (never the token).
 
 Rates and lag are not computed on the hot path: the client samples its counters on a
-periodic tick (:class:`RateMeter`) and reads the ``ft`` of the latest market message when
-``health`` is read.
+periodic tick (:class:`RateMeter`) and asks its sink for the newest ``ft`` when ``health`` is
+read.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from itertools import islice
-from typing import TYPE_CHECKING, Any, Final
-
-if TYPE_CHECKING:
-    from tui.market.store import Market
+from typing import Any, Final
 
 IDLE: Final = "idle"
 CONNECTING: Final = "connecting"
@@ -21,10 +17,19 @@ AUTHENTICATING: Final = "authenticating"
 LIVE: Final = "live"
 BACKOFF: Final = "backoff"
 AUTH_FAILED: Final = "auth-failed"
+FAILED: Final = "failed"  # a fault retrying cannot cure (TLS, HTTP 404, an unusable token)
 SESSION_LIMIT: Final = "session-limit"
 STOPPED: Final = "stopped"
-STATES: Final = (IDLE, CONNECTING, AUTHENTICATING, LIVE, BACKOFF, AUTH_FAILED, SESSION_LIMIT,
-                 STOPPED)  # fmt: skip
+STATES: Final = (IDLE, CONNECTING, AUTHENTICATING, LIVE, BACKOFF, AUTH_FAILED, FAILED,
+                 SESSION_LIMIT, STOPPED)  # fmt: skip
+#: verdicts: the client gave up and waits to be run again; stopping keeps them
+VERDICTS: Final = (AUTH_FAILED, FAILED)
+
+#: ``Health.failure``: why the client gave up (with ``auth-failed`` or ``failed``)
+AUTH: Final = "auth"  # the feed refused the token (401/403, ck NOT_OK, close 4001)
+TOKEN: Final = "token"  # the token cannot be sent (not a valid HTTP header value)
+TLS: Final = "tls"  # the server's certificate did not verify
+ENDPOINT: Final = "endpoint"  # the upgrade was refused as a bad request (HTTP 400, 404...)
 
 
 @dataclass
@@ -44,7 +49,7 @@ class Health:
     msg_rate: float = 0.0  # per second, smoothed
     byte_rate: float = 0.0
     lag: float | None = None  # wall now - ft of the latest market message, seconds
-    last_error: str = ""  # redacted
+    last_error: str = ""  # redacted; history once the feed is live again (error_current)
     subscriptions: int = 0  # distinct keys wanted
     connections_used: int = 0  # connections this process holds for the token (0 or 1)
     # -- beyond docs/ARCHITECTURE.md ----------------------------------------------------
@@ -55,10 +60,23 @@ class Health:
     last_refusal: str = ""  # the latest ``er`` text: information about a request, not a fault
     sessions: int = 0  # acknowledged (``ck OK``) sessions so far
     stopped_in: str = ""  # the state the client was in when it stopped (e.g. session-limit)
+    last_error_at: float | None = None  # wall clock (epoch seconds) of ``last_error``
+    failure: str = ""  # AUTH | TOKEN | TLS | ENDPOINT while ``auth-failed``/``failed``
+    #: behind a relay (``marketdesk relay``): its upstream's state ("" if not via a relay)
+    upstream: str = ""
+
+    @property
+    def error_current(self) -> bool:
+        """``last_error`` says what is wrong now: the feed has not been live since."""
+        if not self.last_error:
+            return False
+        if self.state == LIVE:
+            return False
+        return not (self.state == STOPPED and self.stopped_in == LIVE)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (plain numbers, strings, None, a dict of ints)."""
-        return asdict(self)
+        return {**asdict(self), "error_current": self.error_current}
 
 
 class RateMeter:
@@ -90,39 +108,3 @@ class RateMeter:
     def reset(self) -> None:
         self.rate = 0.0
         self._at = None
-
-
-def feed_seconds(value: object) -> float | None:
-    """A feed time (``ft``: epoch seconds, text or number) as a float, None if it is not."""
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        try:
-            seconds = float(value)
-        except ValueError:
-            return None
-        return seconds if math.isfinite(seconds) else None
-    return None
-
-
-def newest_feed_time(market: Market, newest: float | None) -> float | None:
-    """The newest ``ft`` seen: ``newest`` or a newer one from the scrips changed since the
-    last flush (a few dozen looked at; deltas carry ``ft`` only when it moved, so the
-    scrip's state is read, not a message) or from the latest L2 event.  Newest, not
-    latest: a snapshot after a resubscribe carries its scrip's old ``ft``."""
-    scrips = market.scrips
-    candidates: list[object] = []
-    for key in islice(market.dirty, 32):
-        scrip = scrips.get(key)
-        if scrip is not None:
-            candidates.append(scrip.delta.get("ft") or scrip.raw.get("ft"))
-    if market.tape.events:
-        candidates.append(market.tape.events[-1].ft)
-    for value in candidates:
-        ft = feed_seconds(value)
-        if ft is not None and (newest is None or ft > newest):
-            newest = ft
-    return newest
-
-
-def seconds_text(delay: float) -> str:
-    """``0.05 s``, ``2.4 s``, ``75 s``: as precise as a person needs."""
-    return f"{delay:.2f} s" if delay < 1 else f"{delay:.1f} s" if delay < 10 else f"{delay:.0f} s"

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any, Final, TypeGuard
 
-from tui.feed.frames import BAD_MESSAGE, BAD_NUMBER, BAD_VALUE, DecodeErrors
-from tui.market.prices import is_decimal, to_int, to_units
 from tui.market.scrip import Level
+from tui.wire.frames import BAD_MESSAGE, BAD_NUMBER, BAD_VALUE, DecodeErrors
+from tui.wire.prices import is_decimal, to_int, to_units
 
 #: longest order id kept
 MAX_OID: Final = 64

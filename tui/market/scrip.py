@@ -28,9 +28,9 @@ from typing import Any, Final
 
 import msgspec
 
-from tui.feed.frames import BAD_NUMBER, BAD_VALUE, UNKNOWN_FIELD, DecodeErrors
-from tui.market.fields import INT, KIND, LEVELS, PERCENT, PRICE, SKIP
-from tui.market.prices import DEFAULT_PRECISION, MAX_DECIMALS, format_units, to_int, to_units
+from tui.wire.fields import INT, KIND, LEVELS, PERCENT, PRICE, SKIP
+from tui.wire.frames import BAD_NUMBER, BAD_VALUE, UNKNOWN_FIELD, DecodeErrors
+from tui.wire.prices import DEFAULT_PRECISION, MAX_DECIMALS, format_units, to_int, to_units
 
 _NOTHING: Final = object()
 #: Converted prices by wire text, one table per precision: prices repeat (a tick grid, a

@@ -60,13 +60,13 @@ def scenario_arg(text: str) -> Entry:
     name = name.strip().lower()
     if name != "all" and name not in SCENARIOS:
         known = ", ".join([*SCENARIOS, "all"])
-        raise argparse.ArgumentTypeError(f"unknown scenario {name!r}; one of: {known}")
+        raise argparse.ArgumentTypeError(f"unknown scenario; one of: {known}")
     key = key.strip()
     if key:
         inst = next((i for i in INSTRUMENTS if i.key.lower() == key.lower()), None)
         if inst is None or inst.index:
             raise argparse.ArgumentTypeError(
-                f"{key!r} is not a stock of the simulator (EXCH|TOKEN, e.g. PSX|OGDC)"
+                "not a stock of the simulator (EXCH|TOKEN, e.g. PSX|OGDC)"
             )
         key = inst.key
     return name, key or None
@@ -220,6 +220,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="send a bad frame after this fraction of messages")
     faults.add_argument("--kick-every", type=float, default=None, metavar="S",
                         help="session-limit kick (close 4029) every S seconds")
+
+
+#: the fault options, as ``--sim-fault NAME=VALUE`` names them for the desk's simulator
+FAULTS: Final = ("drop-every", "stall-every", "stall-seconds", "stall-pongs", "garbage-ratio",
+                 "kick-every")  # fmt: skip
+_TRUE, _FALSE = ("", "true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def fault_arg(text: str) -> tuple[str, float | bool]:
+    """``drop-every=20`` as ``("drop_every", 20.0)``; ``stall-pongs`` alone means true.
+    The value's range is checked with the config's ``[simulator]`` table."""
+    name, _, value = text.strip().partition("=")
+    name = name.strip().lower().replace("_", "-")
+    if name not in FAULTS:
+        raise argparse.ArgumentTypeError(f"unknown fault; one of: {', '.join(FAULTS)}")
+    key, value = name.replace("-", "_"), value.strip().lower()
+    if name == "stall-pongs":
+        if value not in _TRUE + _FALSE:
+            raise argparse.ArgumentTypeError(f"{name}: true or false")
+        return key, value in _TRUE
+    try:
+        return key, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{name}: a number of seconds (a fraction for garbage-ratio)"
+        ) from None
+
+
+def add_fault_option(parser: argparse.ArgumentParser) -> None:
+    """``--sim-fault NAME=VALUE`` for the desk's built-in simulator: every fault of ``sim``."""
+    parser.add_argument(
+        "--sim-fault", action="append", type=fault_arg, default=None, metavar="NAME=VALUE",
+        help="a fault for the built-in simulator, as `marketdesk sim` has them: "
+        + ", ".join(FAULTS) + " (e.g. drop-every=20: abort the connection every 20 s; "
+        "repeatable; overrides [simulator] of the config file)",
+    )
 
 
 def add_scenario_option(parser: argparse.ArgumentParser) -> None:

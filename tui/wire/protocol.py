@@ -3,12 +3,12 @@
 The Structs are the schema (see docs/PROTOCOL.md): the client encodes its requests with
 them, the simulator encodes everything it sends with them, and control messages are
 validated against them.  Market data (``tk tf dk df lk lo lt``) is *not* converted to a
-Struct on the hot path: ``tui.feed.frames.FrameReader`` decodes a frame to a plain dict once (msgspec,
+Struct on the hot path: ``tui.wire.frames.FrameReader`` decodes a frame to a plain dict once (msgspec,
 about 3x ``json.loads``) and the market state merges that dict as it is.  Measured on these
 machines a Struct decode plus a field-by-field merge runs at ~390k msgs/s against ~930k for
 decode-to-dict plus ``dict.update`` (see docs/BENCHMARKS.md).
 
-Reading frames (and counting bad ones) is :mod:`tui.feed.frames`.
+Reading frames (and counting bad ones) is :mod:`tui.wire.frames`.
 """
 
 from __future__ import annotations
@@ -98,6 +98,19 @@ class OrdersUnsubscribed(_Msg, tag="ulk"):
 class Error(_Msg, tag="er"):
     emsg: str
     k: Opt = UNSET
+
+
+class Status(_Msg, tag="st"):
+    """A relay's own status message [ours] (docs/PROTOCOL.md, "The relay"): ``s`` is
+    ``upstream`` (``up``: the relay's upstream state, ``lv`` its level, ``emsg`` why it is
+    down), ``behind`` (this client reads too slowly: its deltas are merged per scrip from
+    now) or ``caught-up`` (``n``: messages merged so far)."""
+
+    s: str
+    up: Opt = UNSET
+    lv: Opt = UNSET
+    n: Opt = UNSET
+    emsg: Opt = UNSET
 
 
 class _Touchline(_Msg):
@@ -239,6 +252,7 @@ ServerMessage = (
     | OrdersUnsubscribed
     | Error
     | Heartbeat
+    | Status
     | TouchlineAck
     | TouchlineFeed
     | DepthAck
@@ -258,6 +272,7 @@ CONTROL_TYPES: Final[dict[str, type[Struct]]] = {
     "ulk": OrdersUnsubscribed,
     "er": Error,
     "h": Heartbeat,
+    "st": Status,
 }
 #: Requests a server accepts, with the Struct for each.
 CLIENT_TYPES: Final[dict[str, type[Struct]]] = {

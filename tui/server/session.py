@@ -1,4 +1,4 @@
-"""One client connection of the simulator: its auth state, subscriptions and send queue.
+"""One client connection of the protocol server: its auth state, subscriptions and send queue.
 
 Everything the server sends a connection goes through :meth:`Session.push` (market data)
 or :meth:`Session.push_control` (acks, errors, heartbeats) into one ordered queue of
@@ -15,19 +15,39 @@ wrong (a real feed does the same for a slow consumer).
 from __future__ import annotations
 
 import asyncio
-from typing import Final
+import os
+import select
+import socket
+from typing import Any, Final
 
 from websockets.asyncio.server import ServerConnection
 from websockets.protocol import State
 
-from tui.sim.frames import Garbage
+from tui.server.backend import KINDS
+from tui.server.frames import Garbage
 
-#: Subscription kinds: touchline, depth, order level (the client's request tags).
-KINDS: Final = ("t", "d", "l")
 #: Above this many bytes waiting in the socket's buffer the session stops writing.
 HIGH_WATER: Final = 4 * 1024 * 1024
 #: Above this many queued frames while it cannot write, the session drops and resyncs.
 MAX_QUEUED: Final = 200_000
+
+
+def peer_gone(fd: int) -> bool:
+    """The other end of the TCP socket ``fd`` closed or reset it (never blocks, reads
+    nothing: what is buffered stays for the session)."""
+    if hasattr(select, "POLLRDHUP"):  # Linux: the peer's FIN even with data still unread
+        poller = select.poll()
+        poller.register(fd, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+        return bool(poller.poll(0))
+    probe = socket.socket(fileno=os.dup(fd))  # elsewhere: a FIN shows once the data is read
+    try:
+        return probe.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        probe.close()
 
 
 class Session:
@@ -43,6 +63,7 @@ class Session:
         "sent",
         "serial",
         "stalled",
+        "stream",
         "subs",
         "token",
         "transport",
@@ -67,6 +88,8 @@ class Session:
         self.reading_paused = False
         self.garbage = garbage
         self.sent = 0  # frames written
+        #: the backend's per-connection state (the relay's stream mode and backlog)
+        self.stream: Any = None
 
     def __repr__(self) -> str:  # never shows the token
         return f"Session(#{self.serial} {self.level} uid={self.uid!r} authed={self.authed})"
@@ -99,6 +122,14 @@ class Session:
     @property
     def open(self) -> bool:
         return self.ws.protocol.state is State.OPEN and not self.transport.is_closing()
+
+    def alive(self) -> bool:
+        """Open, and the client has not gone away.  A stalled session reads nothing, so
+        the event loop never sees the client's close: the socket itself is asked."""
+        if not self.open:
+            return False
+        sock = self.transport.get_extra_info("socket")
+        return sock is None or not peer_gone(sock.fileno())
 
     def writable(self) -> bool:
         """True if the socket can take more now (its buffer is below the high water)."""
