@@ -95,7 +95,9 @@ class FrameLoop(Part):
         errors = self.market.errors.by_kind
         failed = self._feed_failed()
         self.health_panel.retry_key = self._retry_key() if failed else None
-        self.health_panel.show(health, errors, now, wall=self.wall())
+        self.health_panel.show(
+            health, errors, now, wall=self.wall(), fields=self.market.errors.by_field
+        )
         self._offer_retry(failed)
         self._tell_errors(errors, now)
         self.tape.set_note(self._tape_note())
