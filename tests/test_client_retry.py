@@ -108,10 +108,12 @@ async def test_stall_watchdog_closes_a_silent_connection_and_reconnects():
 
 
 async def test_no_acknowledgement_is_a_network_fault():
+    # connect mode: a header/query session is live at the upgrade (issue 11), a ``c``
+    # waits for its ``ck``
     feed = FakeFeed(new_token())
     feed.script = ["noack"]
     async with feed.running():
-        client = client_for(feed)
+        client = client_for(feed, auth="connect")
         async with running(client) as h:
             await until(lambda: h.state == "live", 3)
             assert "no acknowledgement" in h.events[0][1] and h.kinds()[0] == "reconnect"

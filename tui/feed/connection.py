@@ -140,9 +140,8 @@ def status_kind(status: int) -> str:
 
 
 async def dial(config: FeedConfig, logger: RedactingAdapter) -> ClientConnection:
-    """Open the WebSocket: header/query auth applied, no compression, pings on."""
-    token = config.effective_token
-    headers = {"Authorization": f"Bearer {token}"} if config.auth == "header" and token else None
+    """Open the WebSocket: the dialect's URL and headers, no compression, pings on."""
+    headers = config.headers  # the dialect's (psx header mode: the bearer token)
     extra: dict[str, Any] = {"ssl": config.ssl} if config.ssl is not None else {}
     return await connect(
         config.connect_url,

@@ -55,6 +55,9 @@ class Health:
     last_refusal: str = ""  # the latest ``er`` text: information about a request, not a fault
     sessions: int = 0  # acknowledged (``ck OK``) sessions so far
     stopped_in: str = ""  # the state the client was in when it stopped (e.g. session-limit)
+    dialect: str = "psx"  # tui.feed.dialects
+    order_updates: int = 0  # order updates received on the feed socket (kept, not market data)
+    notes: dict[str, int] = field(default_factory=dict)  # values the dialect adjusted, by kind
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (plain numbers, strings, None, a dict of ints)."""
