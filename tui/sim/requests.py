@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 
 from tui.feed.protocol import (
-    CLIENT_TYPES,
     Connect,
     ConnectAck,
     DepthUnsubscribed,
@@ -27,11 +26,10 @@ from tui.feed.protocol import (
     Heartbeat,
     OrdersUnsubscribed,
     TouchlineUnsubscribed,
-    encode,
     join_keys,
     split_keys,
 )
-from tui.sim.frames import json_frame, text_frame
+from tui.sim.frames import text_frame
 from tui.sim.session import Session
 
 if TYPE_CHECKING:
@@ -41,14 +39,9 @@ log = logging.getLogger("tui.sim")
 
 INVALID_SESSION: Final = "Invalid session key"
 SESSION_LIMIT: Final = "Maximum sessions limit"
-_HEARTBEAT: Final = text_frame(encode(Heartbeat()))
 _UNSUB_ACKS: Final = {"u": ("t", TouchlineUnsubscribed), "ud": ("d", DepthUnsubscribed),
                       "ul": ("l", OrdersUnsubscribed)}
 _decode = msgspec.json.Decoder().decode
-
-
-def control(message: msgspec.Struct) -> bytes:
-    return text_frame(encode(message))
 
 
 class Requests:
@@ -63,41 +56,35 @@ class Requests:
             self._handle(s, raw)
         except Exception:
             log.exception("sim: request failed on connection #%d", s.serial)
-            s.push_control(control(Error(emsg="internal error")))
+            self._send(s, Error(emsg="internal error"))
         self.server.flush(s)
 
     def _handle(self, s: Session, raw: str | bytes) -> None:
         try:
             msg = _decode(raw)
         except (msgspec.DecodeError, UnicodeDecodeError):
-            s.push_control(control(Error(emsg="malformed request: not JSON")))
+            self._send(s, Error(emsg="malformed request: not JSON"))
             return
         if type(msg) is not dict:
-            s.push_control(control(Error(emsg="malformed request: not an object")))
+            self._send(s, Error(emsg="malformed request: not an object"))
             return
-        t = msg.get("t")
-        struct = CLIENT_TYPES.get(t) if isinstance(t, str) else None
-        if struct is None:
-            s.push_control(control(Error(emsg=f"unknown request type {str(t)[:16]!r}")))
+        parsed = self.server.dialect.parse(msg)  # the dialect's request as the seed's
+        if isinstance(parsed, str):
+            self._send(s, Error(emsg=parsed))
             return
-        try:
-            request: Any = msgspec.convert(msg, struct)
-        except msgspec.ValidationError as exc:
-            detail = str(exc).replace(str(msg.get("susertoken", "\0")), "<redacted>")
-            s.push_control(control(Error(emsg=f"malformed request: {detail[:80]}")))
-            return
+        t, request = parsed
         if t == "h":
-            s.push_control(_HEARTBEAT)
+            self._send(s, Heartbeat())
         elif t == "c":
             self._connect(s, request)
         elif not s.authed:
-            s.push_control(control(Error(emsg="not authenticated")))
+            self._send(s, Error(emsg="not authenticated"))
         elif t in ("t", "d", "l"):
             self.subscribe(s, t, split_keys(request.k))
         elif t in _UNSUB_ACKS:
             self.unsubscribe(s, t, split_keys(request.k))
         else:  # "o": order updates
-            s.push_control(control(Error(emsg="not supported")))
+            self._send(s, Error(emsg="not supported"))
 
     # -- auth -----------------------------------------------------------------------------
     def _connect(self, s: Session, request: Connect) -> None:
@@ -106,27 +93,39 @@ class Requests:
         if s.authed:
             same = s.token is not None and hmac.compare_digest(token.encode(), s.token.encode())
             if same:
-                s.push_control(control(ConnectAck(s="OK", uid=s.uid)))
+                self._send(s, ConnectAck(s="OK", uid=s.uid))
                 return
         elif server.token_ok(token):
             self.login(s, token, request.uid or server.uid_of(token))
             return
-        s.push_control(control(ConnectAck(s="NOT_OK", emsg=INVALID_SESSION)))
+        self._send(s, ConnectAck(s="NOT_OK", emsg=INVALID_SESSION))
         server.release(s)
+        self.close(s, 4001, INVALID_SESSION)
+
+    def _send(self, s: Session, message: msgspec.Struct) -> None:
+        """Queue a control message, written in the dialect (some it never sends)."""
+        payload = self.server.dialect.control(message)
+        if payload is not None:
+            s.push_control(text_frame(payload))
+
+    def refuse_token(self, s: Session) -> None:
+        """A bad token in the upgrade of a dialect that refuses it in a frame: ``ck
+        NOT_OK`` (firstock-v2: ``{"status":"failed"}``), then close 4001."""
+        self._send(s, ConnectAck(s="NOT_OK", emsg=INVALID_SESSION))
         self.close(s, 4001, INVALID_SESSION)
 
     def login(self, s: Session, token: str, uid: str) -> None:
         """Authenticate ``s`` with a good token: ``ck OK``, or refused past the limit."""
         s.uid = uid
         if self.server.hold(s, token):
-            s.push_control(control(ConnectAck(s="OK", uid=uid)))
+            self._send(s, ConnectAck(s="OK", uid=uid))
             self.server.flush(s)
         else:
             self.refuse_session(s)
 
     def refuse_session(self, s: Session) -> None:
         """``ck NOT_OK`` "Maximum sessions limit", then close 4029 (also the kick fault)."""
-        s.push_control(control(ConnectAck(s="NOT_OK", emsg=SESSION_LIMIT)))
+        self._send(s, ConnectAck(s="NOT_OK", emsg=SESSION_LIMIT))
         self.server.release(s)
         self.close(s, 4029, SESSION_LIMIT)
 
@@ -148,7 +147,7 @@ class Requests:
     def subscribe(self, s: Session, kind: str, keys: list[str]) -> None:
         server = self.server
         if not keys:
-            s.push_control(control(Error(emsg="no scrips in request")))
+            self._send(s, Error(emsg="no scrips in request"))
             return
         registry = server.subs[kind]
         scrips = server.market.scrips
@@ -157,11 +156,13 @@ class Requests:
             scrip = scrips.get(key)
             refusal = self._refusal(s.level, kind, scrip.inst if scrip is not None else None)
             if refusal:
-                s.push_control(control(Error(emsg=refusal, k=key[:64])))
+                self._send(s, Error(emsg=refusal, k=key[:64]))
                 continue
             s.subs[kind].add(key)
             registry.setdefault(key, set()).add(s)
-            s.push(self._snapshot(kind, key))
+            snapshot = self._snapshot(kind, key)
+            if snapshot is not None:
+                s.push(snapshot)
             added = True
         if added:
             server.wake()
@@ -194,18 +195,20 @@ class Requests:
                     subscribers.discard(s)
                     if not subscribers:
                         del registry[key]
-        s.push_control(control(ack(k=join_keys(keys)[:4096])))
+        self._send(s, ack(k=join_keys(keys)[:4096]))
 
     def snapshots(self, s: Session) -> None:
         """Queue fresh snapshots of everything ``s`` subscribes (a resync)."""
         for kind in ("t", "d", "l"):
             for key in s.subs[kind]:
-                s.parts.append(self._snapshot(kind, key))
+                snapshot = self._snapshot(kind, key)
+                if snapshot is not None:
+                    s.parts.append(snapshot)
 
-    def _snapshot(self, kind: str, key: str) -> bytes:
-        market = self.server.market
+    def _snapshot(self, kind: str, key: str) -> bytes | None:
+        market, frame = self.server.market, self.server.frame_market
         if kind == "d":
-            return json_frame(market.depth_snapshot(key))
+            return frame(market.depth_snapshot(key))
         if kind == "t":
-            return json_frame(market.touch_snapshot(key))
-        return json_frame(market.book_snapshot(key))
+            return frame(market.touch_snapshot(key))
+        return frame(market.book_snapshot(key))

@@ -21,14 +21,15 @@ import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from types import TracebackType
-from typing import Final, Self
+from typing import Any, Final, Self
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
+from tui.feed import dialects
 from tui.sim.config import LEVEL_OF_PATH, PATHS, Faults, SimConfig
-from tui.sim.frames import Garbage, json_frame
+from tui.sim.frames import Garbage, json_frame, text_frame
 from tui.sim.instruments import Instrument
 from tui.sim.market import SimMarket
 from tui.sim.requests import Requests
@@ -62,6 +63,12 @@ class SimServer:
         self.subs: dict[str, dict[str, set[Session]]] = {"t": {}, "d": {}, "l": {}}
         self._held: dict[str, int] = {}
         self._max_held: dict[str, int] = {}
+        #: the dialect's server half: requests parsed from it, messages written in it
+        self.dialect = dialects.get(self.config.dialect).server()
+        #: a market message framed in the dialect (None: not sent in it)
+        self.frame_market: Callable[[dict[str, Any]], bytes | None] = (
+            json_frame if self.config.dialect == dialects.DEFAULT else self._dialect_frame
+        )
         self.requests = Requests(self)
         self.port = 0
 
@@ -80,7 +87,8 @@ class SimServer:
         cfg = self.config
         self._server = await serve(
             self._handler, cfg.host, cfg.port, process_request=self._process_request,
-            compression=None, ping_interval=None, close_timeout=2, max_size=2**20,
+            compression=None, ping_interval=self.dialect.ping_interval, ping_timeout=10,
+            close_timeout=2, max_size=2**20,
             logger=_ws_log,
         )
         self.port = self._server.sockets[0].getsockname()[1]
@@ -249,23 +257,41 @@ class SimServer:
 
     # -- websockets callbacks -------------------------------------------------------------
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """404 for an unknown path, 401 for a bad header/query token; else go on."""
-        level, token = route(request)
+        """404 for an unknown path, 401 for a bad header/query token (unless the dialect
+        refuses it in a frame); else go on."""
+        level, token = self.route(request)
         if level is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "Not found\n")
-        if token is not None and not self.token_ok(token):
+        refused = token is not None and not self.token_ok(token)
+        if refused and not self.dialect.refuse_in_band:
             return connection.respond(HTTPStatus.UNAUTHORIZED, "Invalid session key\n")
         return None
 
+    def route(self, request: Request) -> tuple[str | None, str | None]:
+        """The access level of the request's path (None: unknown) and the token the
+        upgrade carries (None: none, it comes in the first frame), as the dialect says:
+        ``Authorization: Bearer`` or ``token``/``access_token`` query (psx, noren), ``jKey``
+        query (firstock-v2)."""
+        parts = urlsplit(request.path)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        header = request.headers.get("Authorization")
+        return self.dialect.route(parts.path, query, header, LEVEL_OF_PATH)
+
+    def _dialect_frame(self, msg: dict[str, Any]) -> bytes | None:
+        payload = self.dialect.market(msg)
+        return None if payload is None else text_frame(payload)
+
     async def _handler(self, ws: ServerConnection) -> None:
-        level, token = route(ws.request) if ws.request is not None else (None, None)
+        level, token = self.route(ws.request) if ws.request is not None else (None, None)
         self._serial += 1
         ratio = self.config.faults.garbage_ratio
         garbage = Garbage(f"{self.config.seed}:{self._serial}", ratio) if ratio > 0 else None
         s = Session(ws, level or "L1", self._serial, garbage)
         self.sessions.add(s)
         try:
-            if token is not None:
+            if token is not None and not self.token_ok(token):  # refused in a frame
+                self.requests.refuse_token(s)
+            elif token is not None:
                 self.requests.login(s, token, self.uid_of(token))
             async for raw in ws:
                 self.requests.handle(s, raw)
@@ -314,13 +340,15 @@ class SimServer:
         """``n`` market steps, each framed once and queued on its subscribers."""
         step = self.market.step
         sub_d, sub_t, sub_l = self.subs["d"], self.subs["t"], self.subs["l"]
-        frame = json_frame
+        frame = self.frame_market
 
         def fan_out(subs: dict[str, set[Session]], key: str, msgs: Iterable[dict[str, str]]) -> None:
             subscribers = subs.get(key)
             if subscribers:
                 for msg in msgs:
                     fr = frame(msg)  # framed once, shared by every subscriber
+                    if fr is None:
+                        continue
                     for s in subscribers:
                         s.push(fr, key)
 
@@ -350,20 +378,4 @@ class SimServer:
             s.resync = True
             self.flush(s)
 
-
-def route(request: Request) -> tuple[str | None, str | None]:
-    """The access level of the request's path (None: unknown) and the token it carries
-    in its ``Authorization: Bearer`` header or ``token``/``access_token`` query parameter
-    (None: none given, i.e. connect-message auth; ``""`` for a malformed header)."""
-    parts = urlsplit(request.path)
-    level = LEVEL_OF_PATH.get(parts.path.rstrip("/") or "/")
-    header = request.headers.get("Authorization")
-    if header is not None:
-        scheme, _, value = header.strip().partition(" ")
-        return level, value.strip() if scheme.lower() == "bearer" else ""
-    query = parse_qs(parts.query, keep_blank_values=True)
-    for name in ("token", "access_token"):
-        if name in query:
-            return level, query[name][0]
-    return level, None
 
