@@ -22,12 +22,14 @@ from tui.config import (
     ConfigError,
     DeskConfig,
     check_theme,
+    check_uid,
     check_url,
     config_path,
     load_config,
     render,
     with_overrides,
 )
+from tui.feed.dialects import DIALECTS
 from tui.headless import EXIT_USAGE
 from tui.secrets import TokenError, resolve_token
 from tui.watchlists import check_key, default_path
@@ -93,7 +95,15 @@ def _feed_options(p: argparse.ArgumentParser, default: object = None) -> None:
         help="how to present the token (default: Authorization: Bearer header)",
     )
     g.add_argument(
-        "--uid", default=default, help="user id for --auth connect (default: marketdesk)"
+        "--uid", default=default,
+        help="your user id: for --auth connect, and needed by the noren, noren-token and "
+        "firstock-v2 dialects on a real feed (default: marketdesk)",
+    )
+    g.add_argument(
+        "--dialect", choices=DIALECTS, default=default,
+        help="how the feed speaks: psx (the default: the PSX seed, bearer header or token "
+        "query), noren (connect with a session token), noren-token (connect with an access "
+        "token), firstock-v2 (Firstock's V2 socket); see the README's table of brokers",
     )
 
 
@@ -185,7 +195,7 @@ def settings(args: argparse.Namespace) -> DeskConfig:
     cfg = load_config(getattr(args, "config", None))
     feed = {
         name: value
-        for name in ("url", "auth", "uid")
+        for name in ("url", "auth", "uid", "dialect")
         if (value := getattr(args, name, None)) is not None
     }
     token_env, token_file = getattr(args, "token_env", None), getattr(args, "token_file", None)
@@ -215,7 +225,8 @@ def _feed_config(cfg: DeskConfig, token: str) -> FeedConfig:
     from tui.feed.config import FeedConfig
 
     assert cfg.feed.url is not None
-    return FeedConfig(url=cfg.feed.url, token=token, auth=cfg.feed.auth, uid=cfg.feed.uid)
+    return FeedConfig(url=cfg.feed.url, token=token, auth=cfg.feed.auth, uid=cfg.feed.uid,
+                      dialect=cfg.feed.dialect)
 
 
 def log_file() -> Path:
@@ -251,6 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "config":
             print(describe(args, cfg), end="")
             return 0
+        check_uid(cfg.feed)
         if args.command and cfg.feed.url is None:
             raise ValueError(
                 f"{args.command} needs a feed: --url, or url in [feed] of the config file"

@@ -29,6 +29,7 @@ import tomli_w
 from platformdirs import user_config_dir
 
 from tui.feed.config import AUTH_MODES, TOKEN_PARAMS
+from tui.feed.dialects import DIALECTS
 from tui.market.rules import Thresholds
 
 APP_NAME: Final = "marketdesk"
@@ -42,6 +43,8 @@ REFRESH_HZ_MAX: Final = 60.0
 #: (``snapshot`` and ``tail`` start faster); a test keeps the two equal
 DEFAULT_THEME: Final = "marketdesk-dark"
 
+#: the user id sent when none is configured (a real broker wants yours: see check_uid)
+DEFAULT_UID: Final = "marketdesk"
 _ENV_NAME: Final = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _TOKEN_ADVICE: Final = (
     "the token is never kept in the config file: name its source with token_env "
@@ -65,7 +68,9 @@ class FeedSettings(_Table, frozen=True):
 
     url: str | None = None
     auth: Literal["header", "query", "connect"] = "header"
-    uid: Annotated[str, msgspec.Meta(min_length=1)] = "marketdesk"
+    uid: Annotated[str, msgspec.Meta(min_length=1)] = DEFAULT_UID
+    #: docs/PROTOCOL.md "Dialects": how the feed speaks (psx: the seed)
+    dialect: Literal["psx", "noren", "noren-token", "firstock-v2"] = "psx"
     token_env: Annotated[str, msgspec.Meta(pattern=_ENV_NAME)] | None = None
     token_file: Annotated[str, msgspec.Meta(min_length=1)] | None = None
 
@@ -147,8 +152,20 @@ def check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise ValueError("url must be a ws:// or wss:// address with a host")
-    if parts.password or any(k.lower() in TOKEN_PARAMS for k, _ in parse_qsl(parts.query)):
+    secret_names = {name.lower() for name in TOKEN_PARAMS}
+    if parts.password or any(k.lower() in secret_names for k, _ in parse_qsl(parts.query)):
         raise ValueError(f"url carries a token; {_TOKEN_ADVICE}")
+
+
+def check_uid(feed: FeedSettings) -> None:
+    """A dialect that puts the user id on the wire (noren, noren-token, firstock-v2) needs
+    the user's own for a real feed: the default is refused there."""
+    from tui.feed import dialects
+
+    if feed.url is not None and feed.uid == DEFAULT_UID and dialects.get(feed.dialect).needs_uid:
+        raise ValueError(
+            f"the {feed.dialect} dialect sends your user id: give --uid, or uid in [feed]"
+        )
 
 
 def check_theme(theme: str) -> None:
@@ -306,7 +323,7 @@ _TYPES: Final = {
     "time": "a time",
 }
 _BOUNDS: Final = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}
-_CHOICES: Final = {"auth": AUTH_MODES}
+_CHOICES: Final = {"auth": AUTH_MODES, "dialect": DIALECTS}
 
 
 def explain(exc: msgspec.ValidationError, raw: Any, root: type[msgspec.Struct]) -> str:

@@ -72,7 +72,8 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
     if url is None:
         from tui.embedded import EmbeddedSim
 
-        sim = EmbeddedSim(seed=args.seed, rate=args.rate, scenarios=args.scenario or ())
+        sim = EmbeddedSim(seed=args.seed, rate=args.rate, scenarios=args.scenario or (),
+                          dialect=cfg.feed.dialect)
         try:
             url = sim.start()
         except RuntimeError as exc:
@@ -88,7 +89,9 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
     try:
         watchlists, store, notices = open_watchlists(default, watch)
         market = Market(DecodeErrors(redact=(token,)))
-        client = FeedClient(FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid), market)
+        feed = FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid,
+                          dialect=cfg.feed.dialect)
+        client = FeedClient(feed, market)
         app = make_app(
             market,
             client,

@@ -35,6 +35,9 @@ def health_json(client: FeedClient) -> dict[str, Any]:
         "decode_errors_by_kind": errors.as_dict(),
         "lag": None if h.lag is None else round(h.lag, 3),
         "last_error": h.last_error,
+        "dialect": h.dialect,
+        "notes": h.notes,
+        "order_updates": h.order_updates,
     }
 
 
@@ -85,7 +88,9 @@ async def snapshot(
     market = client.market
     market.sweep()
     scrips = {key: scrip_json(s) for key in keys if (s := market.view(key)) is not None}
-    doc = {"scrips": scrips, "health": health_json(client)}
+    # order updates (Noren om/ok) that came on the feed socket: the account's, kept apart
+    doc = {"scrips": scrips, "health": health_json(client),
+           "order_updates": client.codec.order_updates.as_list()}
     out.write(json.dumps(doc, ensure_ascii=False) + "\n")
     out.flush()
     return exit_code(client)
