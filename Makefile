@@ -16,7 +16,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/marketdesk
 
+# the brokers' SDKs, each on its own path (two of them share a folder name): tools/sdk_envs.py
 test: $(STAMP)
+	$(BIN)/python tools/sdk_envs.py
 	$(BIN)/python -m pytest -q
 
 sim: $(STAMP)
