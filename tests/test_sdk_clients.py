@@ -22,7 +22,7 @@ from tui.sim.instruments import INSTRUMENTS
 from tui.sim.server import SimConfig, SimServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import sdk_envs  # noqa: E402
+import sdk_envs
 
 pytestmark = pytest.mark.slow
 DRIVERS = Path(__file__).parent / "sdk_drivers"
