@@ -29,10 +29,10 @@ from tui.config import (
     render,
     with_overrides,
 )
-from tui.feed.dialects import DIALECTS
 from tui.headless import EXIT_USAGE
 from tui.secrets import TokenError, resolve_token
 from tui.watchlists import check_key, default_path
+from tui.wire.dialects import DIALECTS
 
 if TYPE_CHECKING:
     from tui.feed.config import FeedConfig
@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _keys(values: Sequence[str] | None) -> list[str]:
-    from tui.feed.protocol import split_keys
+    from tui.wire.protocol import split_keys
 
     keys: list[str] = []
     for value in values or ():

@@ -29,8 +29,8 @@ import tomli_w
 from platformdirs import user_config_dir
 
 from tui.feed.config import AUTH_MODES, TOKEN_PARAMS
-from tui.feed.dialects import DIALECTS
 from tui.market.rules import Thresholds
+from tui.wire.dialects import DIALECTS
 
 APP_NAME: Final = "marketdesk"
 #: names the config directory instead of the platform's (tests and CI set it)
@@ -160,7 +160,7 @@ def check_url(url: str) -> None:
 def check_uid(feed: FeedSettings) -> None:
     """A dialect that puts the user id on the wire (noren, noren-token, firstock-v2) needs
     the user's own for a real feed: the default is refused there."""
-    from tui.feed import dialects
+    from tui.wire import dialects
 
     if feed.url is not None and feed.uid == DEFAULT_UID and dialects.get(feed.dialect).needs_uid:
         raise ValueError(

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.config import DeskConfig
-from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.frames import DecodeErrors
+from tui.feed.source import open_source
 from tui.market.store import Market
 from tui.watchlists import Watchlists, WatchlistStore, default_path
+from tui.wire.frames import DecodeErrors
 
 if TYPE_CHECKING:
     from tui.sim.instruments import Instrument
@@ -81,7 +81,7 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
             return 1
         token, auth = sim.token, "header"
         default = simulator_watchlists(sim.instruments)
-        from tui.market.catalogue import Entry  # a (key, symbol, name) tuple with names
+        from tui.wire.catalogue import Entry  # a (key, symbol, name) tuple with names
 
         catalogue = tuple(Entry(i.key, i.symbol, i.name) for i in sim.instruments)
     else:
@@ -91,7 +91,7 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
         market = Market(DecodeErrors(redact=(token,)))
         feed = FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid,
                           dialect=cfg.feed.dialect)
-        client = FeedClient(feed, market)
+        client = open_source(feed, market)
         app = make_app(
             market,
             client,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
-    from tui.feed.dialects import Credentials
+    from tui.wire.dialects import Credentials
 
 AUTH_MODES: Final = ("header", "query", "connect")
 JITTERS: Final = ("full", "equal", "decorrelated", "none")
@@ -58,10 +58,10 @@ class FeedConfig:
     tick: float = 1.0  # health sampling / watchdog period (shortened for short timeouts)
     max_size: int = 2**20  # largest frame accepted (an ``lk`` of a deep book is ~tens of KB)
     ssl: ssl.SSLContext | None = None
-    dialect: str = "psx"  # tui.feed.dialects: psx noren noren-token firstock-v2
+    dialect: str = "psx"  # tui.wire.dialects: psx noren noren-token firstock-v2
 
     def __post_init__(self) -> None:
-        from tui.feed import dialects
+        from tui.wire import dialects
 
         dialects.get(self.dialect)  # ValueError naming the known ones
         parts = urlsplit(self.url)
@@ -102,7 +102,7 @@ class FeedConfig:
     @property
     def credentials(self) -> Credentials:
         """What the dialect puts on the wire (holds the secret; its repr does not)."""
-        from tui.feed.dialects import Credentials
+        from tui.wire.dialects import Credentials
 
         return Credentials(token=self.effective_token, uid=self.uid, auth=self.auth)
 
@@ -110,14 +110,14 @@ class FeedConfig:
     def connect_url(self) -> str:
         """The URL actually dialled, shaped by the dialect: ``token=`` added in psx
         ``query`` mode, ``userId``/``jKey`` in firstock-v2 (secret!)."""
-        from tui.feed import dialects
+        from tui.wire import dialects
 
         return dialects.get(self.dialect).url(self.url, self.credentials)
 
     @property
     def headers(self) -> dict[str, str] | None:
         """Headers of the upgrade (psx ``header`` mode: the bearer token; secret!)."""
-        from tui.feed import dialects
+        from tui.wire import dialects
 
         return dialects.get(self.dialect).headers(self.credentials)
 

@@ -21,11 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from tui.feed.dialects import DIALECTS
 from tui.sim import scenarios as sc
 from tui.sim.config import PATHS, Faults, SimConfig
 from tui.sim.instruments import INSTRUMENTS
 from tui.sim.server import SimServer
+from tui.wire.dialects import DIALECTS
 
 if TYPE_CHECKING:
     from tui.sim.market import SimMarket

@@ -61,5 +61,5 @@ class SimConfig:
     instruments: tuple[Instrument, ...] | None = field(default=None, repr=False)
     #: seconds between two turns of the market clock (each turn sends one batch)
     tick: float = 0.005
-    #: the dialect spoken (tui.feed.dialects: psx noren noren-token firstock-v2)
+    #: the dialect spoken (tui.wire.dialects: psx noren noren-token firstock-v2)
     dialect: str = "psx"

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
-from tui.feed.protocol import (
+from tui.sim.frames import text_frame
+from tui.sim.session import Session
+from tui.wire.protocol import (
     Connect,
     ConnectAck,
     DepthUnsubscribed,
@@ -29,8 +31,6 @@ from tui.feed.protocol import (
     join_keys,
     split_keys,
 )
-from tui.sim.frames import text_frame
-from tui.sim.session import Session
 
 if TYPE_CHECKING:
     from tui.sim.server import SimServer

@@ -27,13 +27,13 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
-from tui.feed import dialects
 from tui.sim.config import LEVEL_OF_PATH, PATHS, Faults, SimConfig
 from tui.sim.frames import Garbage, json_frame, text_frame
 from tui.sim.instruments import Instrument
 from tui.sim.market import SimMarket
 from tui.sim.requests import Requests
 from tui.sim.session import MAX_QUEUED, Session
+from tui.wire import dialects
 
 __all__ = ["Faults", "SimConfig", "SimServer"]
 

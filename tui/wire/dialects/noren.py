@@ -22,9 +22,9 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import msgspec
 from msgspec import Struct
 
-from tui.feed import protocol as p
-from tui.feed.dialects.base import ClientCodec, Credentials, Dialect, OrderUpdates, Sink
-from tui.feed.frames import DecodeErrors, FrameReader
+from tui.wire import protocol as p
+from tui.wire.dialects.base import ClientCodec, Credentials, Dialect, OrderUpdates, Sink
+from tui.wire.frames import DecodeErrors, FrameReader
 
 HEARTBEAT: Final = p.encode(p.Heartbeat())
 #: control tags a Noren-family feed may send beyond the seed's

@@ -35,9 +35,9 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import msgspec
 from msgspec import Struct
 
-from tui.feed import frames as fr
-from tui.feed import protocol as p
-from tui.feed.dialects.base import ClientCodec, Credentials, Dialect, OrderUpdates, Sink
+from tui.wire import frames as fr
+from tui.wire import protocol as p
+from tui.wire.dialects.base import ClientCodec, Credentials, Dialect, OrderUpdates, Sink
 
 PP: Final = 2  # paise
 PP_TEXT: Final = "2"

@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Final, Protocol
 
 from msgspec import Struct
 
-from tui.feed.frames import DecodeErrors
+from tui.wire.frames import DecodeErrors
 
 #: order updates kept for the CLI's JSON (the newest last)
 ORDER_UPDATES_KEPT: Final = 300

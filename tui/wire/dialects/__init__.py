@@ -1,7 +1,7 @@
 """The dialects marketdesk speaks (docs/PROTOCOL.md, "Dialects"): ``psx`` (the seed, the
 default), ``noren``, ``noren-token`` and ``firstock-v2``.
 
-``get(name)`` gives the :class:`~tui.feed.dialects.base.Dialect`; its ``client(errors,
+``get(name)`` gives the :class:`~tui.wire.dialects.base.Dialect`; its ``client(errors,
 sink)`` is the feed client's half and ``server()`` the simulator's.  Whatever the dialect,
 scrip keys are written ``EXCH|TOKEN`` by the user and inside marketdesk.
 """
@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Final
 
-from tui.feed.dialects.base import (
+from tui.wire.dialects.base import (
     ClientCodec,
     Credentials,
     Dialect,
     OrderUpdates,
     ServerCodec,
 )
-from tui.feed.dialects.firstock import FirstockV2
-from tui.feed.dialects.noren import Noren, NorenToken, Psx
+from tui.wire.dialects.firstock import FirstockV2
+from tui.wire.dialects.noren import Noren, NorenToken, Psx
 
 __all__ = [
     "DEFAULT",
