@@ -164,11 +164,11 @@ class FirstockCodec:
         if type(msg) is not dict:
             add(fr.NOT_OBJECT, frame[:200])
             return None
-        if "status" in msg or (not msg.keys() - {"message"} and "message" in msg):
-            return self._status(msg, frame)
-        if "norenordno" in msg or "brkname" in msg:
+        if "norenordno" in msg or "brkname" in msg:  # order and position updates (the SDK's test)
             self.order_updates.add("order" if "norenordno" in msg else "position", msg)
             return None
+        if "status" in msg or (not msg.keys() - {"message"} and "message" in msg):
+            return self._status(msg, frame)
         if "c_symbol" in msg or "c_exch_seg" in msg:  # the flat (older) form
             e, tk = msg.get("c_exch_seg"), msg.get("c_symbol")
             if type(e) is not str or type(tk) not in (str, int) or not e:
@@ -350,7 +350,7 @@ class FirstockServer:
                 changed.add(name[0])
         _scalars(msg, body)
         for side, prefix in (("best_buy", "b"), ("best_sell", "s")):
-            if full or prefix in changed:
+            if prefix in changed:  # an index has no levels at all
                 body[side] = [_level(state, prefix, i) for i in range(1, 6)]
         return _encode({wire_key(key): body})
 
