@@ -1,0 +1,142 @@
+"""marketdesk's client in every dialect against the simulator in that dialect, through
+every fault the simulator injects: drops, stalls (with and without pongs), garbage,
+session-limit kicks and a bad token.  The client recovers, resubscribes in the dialect,
+counts what it cannot read and never holds more than one connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from helpers import until
+
+from tui.feed import sessions
+from tui.feed.client import FeedClient
+from tui.feed.config import FeedConfig
+from tui.market.store import Market
+from tui.sim.server import Faults, SimConfig, SimServer
+from tui.wire.dialects import DIALECTS
+
+pytestmark = pytest.mark.slow
+_ids = itertools.count()
+
+
+def new_token() -> str:
+    return f"dia-{next(_ids)}-Pq4sEcReT"
+
+
+def url(sim: SimServer, dialect: str) -> str:
+    return f"{sim.url}/V2/ws" if dialect == "firstock-v2" else sim.endpoint("L1")
+
+
+@contextlib.asynccontextmanager
+async def setup(dialect: str, token: str, **faults: Any) -> AsyncIterator[tuple[SimServer, FeedClient]]:
+    cfg = SimConfig(seed=5, rate=800.0, tokens=(token,), faults=Faults(**faults), dialect=dialect)
+    async with SimServer(cfg) as sim:
+        args: dict[str, Any] = {
+            "heartbeat": 0.1, "ping_timeout": 2.0, "stall_timeout": 0.5, "backoff_min": 0.05,
+            "backoff_max": 0.2, "stable_after": 0.5, "session_limit_retry": 0.3,
+            "session_limit_max": 0.6, "ack_timeout": 1.0, "close_timeout": 0.2, "tick": 0.05,
+        }  # fmt: skip
+        feed = FeedConfig(url=url(sim, dialect), token=token, uid="FA12345", dialect=dialect,
+                          auth="connect" if dialect == "psx" else "header", **args)
+        client = FeedClient(feed, Market(), rng=random.Random(4))
+        client.subscribe(stocks(sim))
+        task = asyncio.create_task(client.run())
+        try:
+            yield sim, client
+        finally:
+            await asyncio.wait_for(client.stop(), 5)
+            await asyncio.wait_for(task, 5)
+        assert sessions.peak_connections(client._key) == 1
+
+
+def stocks(sim: SimServer) -> list[str]:
+    return [i.key for i in sim.instruments if not i.index][:5]
+
+
+def flowing(client: FeedClient, after: int) -> bool:
+    return client.health.state == "live" and client.health.messages > after
+
+
+def subscribed(sim: SimServer, keys: list[str]) -> bool:
+    return set(keys) <= sim.subs["d"].keys()
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_live_data_in_every_dialect(dialect: str) -> None:
+    token = new_token()
+    async with setup(dialect, token) as (sim, client):
+        keys = stocks(sim)
+        await until(lambda: flowing(client, 200), 5)
+        await until(lambda: all((v := client.market.view(k)) is not None and v.bids() for k in keys))
+        assert client.health.dialect == dialect and client.health.errors == {}
+        assert token not in client.health.endpoint and sim.connections(token) == 1
+        client.market.sweep()
+        for key in keys:
+            view = client.market.view(key)
+            assert view is not None and view.get("pp") == 2
+            assert view.bids()[0].price < view.asks()[0].price
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_drops_are_survived_and_subscriptions_replayed(dialect: str) -> None:
+    token = new_token()
+    async with setup(dialect, token, drop_every=0.4) as (sim, client):
+        await until(lambda: client.health.reconnects >= 2, 6)
+        seen = client.health.messages
+        await until(lambda: flowing(client, seen + 50), 5)
+        await until(lambda: subscribed(sim, stocks(sim)), 5)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("pongs", [True, False])
+async def test_stalls_are_caught_and_the_session_comes_back(dialect: str, pongs: bool) -> None:
+    token = new_token()
+    async with setup(dialect, token) as (sim, client):
+        await until(lambda: flowing(client, 100), 5)
+        sim.stall(1.5, pongs=pongs)
+        await until(lambda: client.health.reconnects >= 1, 5)
+        seen = client.health.messages
+        await until(lambda: flowing(client, seen + 100), 6)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_garbage_is_counted_and_the_session_stays(dialect: str) -> None:
+    token = new_token()
+    async with setup(dialect, token, garbage_ratio=0.05) as (_, client):
+        await until(lambda: client.errors.total >= 20, 8)
+        assert client.health.state == "live" and client.health.reconnects == 0
+        assert {"not-json", "not-object", "unknown-type"} <= client.health.errors.keys()
+        assert all(token not in text for _, text in client.errors.samples)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_a_kick_is_the_session_limit_then_a_slow_retry(dialect: str) -> None:
+    token = new_token()
+    async with setup(dialect, token) as (sim, client):
+        await until(lambda: flowing(client, 50), 5)
+        assert sim.kick(token) == 1
+        await until(lambda: client.health.state == "session-limit", 5)
+        assert "Maximum sessions limit" in client.health.last_error
+        await until(lambda: client.health.state == "live" and sim.connections(token) == 1, 5)
+        await until(lambda: subscribed(sim, stocks(sim)), 5)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_a_bad_token_is_refused_once(dialect: str) -> None:
+    token = new_token()
+    cfg = SimConfig(seed=5, rate=100.0, tokens=(token,), dialect=dialect)
+    async with SimServer(cfg) as sim:
+        feed = FeedConfig(url=url(sim, dialect), token="not-it-4242", uid="FA1", dialect=dialect,
+                          auth="connect" if dialect == "psx" else "header", backoff_min=0.05)
+        client = FeedClient(feed, Market())
+        await asyncio.wait_for(client.run(), 5)  # returns: no retry
+        assert client.health.state == "auth-failed" and client.health.reconnects == 0
+        assert "not-it-4242" not in repr(client.health) + client.health.endpoint
