@@ -1,25 +1,26 @@
-"""What the simulator does with each client message (docs/PROTOCOL.md, "Client -> server").
+"""What the protocol server does with each client message (docs/PROTOCOL.md, "Client -> server").
 
 Contract: :meth:`Requests.handle` never raises, whatever the frame; anything it cannot
 use is answered with ``er`` and the connection stays open.  Auth follows the protocol:
 a header/query token was checked at the upgrade (``ck OK`` at once); otherwise only ``c``
 and ``h`` are accepted until ``ck OK``; a bad ``c`` gets ``ck NOT_OK`` and close 4001;
 past the per-token session limit, ``ck NOT_OK`` "Maximum sessions limit" and close 4029.
-Access levels: L0 serves touchline of the L0 list only, L1 adds depth of everything,
-L2 adds order-level.  A (re)subscription always answers with fresh snapshots.
+Access levels (L0 serves touchline of the L0 list only, L1 adds depth of everything,
+L2 adds order-level) are the backend's to judge (``Backend.refusal``).  A (re)subscription
+always answers with a fresh snapshot, or with the backend's first one when it has none yet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import logging
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import msgspec
 
-from tui.sim.frames import text_frame
-from tui.sim.session import Session
+from tui.server.backend import KINDS
+from tui.server.frames import text_frame
+from tui.server.session import Session
 from tui.wire.protocol import (
     Connect,
     ConnectAck,
@@ -33,9 +34,7 @@ from tui.wire.protocol import (
 )
 
 if TYPE_CHECKING:
-    from tui.sim.server import SimServer
-
-log = logging.getLogger("tui.sim")
+    from tui.server.server import ProtocolServer
 
 INVALID_SESSION: Final = "Invalid session key"
 SESSION_LIMIT: Final = "Maximum sessions limit"
@@ -45,7 +44,7 @@ _decode = msgspec.json.Decoder().decode
 
 
 class Requests:
-    def __init__(self, server: SimServer) -> None:
+    def __init__(self, server: ProtocolServer) -> None:
         self.server = server
         self._closing: set[asyncio.Task[None]] = set()
 
@@ -55,7 +54,7 @@ class Requests:
         try:
             self._handle(s, raw)
         except Exception:
-            log.exception("sim: request failed on connection #%d", s.serial)
+            self.server.log.exception("server: request failed on connection #%d", s.serial)
             self._send(s, Error(emsg="internal error"))
         self.server.flush(s)
 
@@ -72,7 +71,7 @@ class Requests:
         if isinstance(parsed, str):
             self._send(s, Error(emsg=parsed))
             return
-        t, request = parsed
+        t, request = parsed[0], cast(Any, parsed[1])
         if t == "h":
             self._send(s, Heartbeat())
         elif t == "c":
@@ -149,66 +148,33 @@ class Requests:
         if not keys:
             self._send(s, Error(emsg="no scrips in request"))
             return
-        registry = server.subs[kind]
-        scrips = server.market.scrips
+        backend = server.backend
         added = False
         for key in dict.fromkeys(keys):
-            scrip = scrips.get(key)
-            refusal = self._refusal(s.level, kind, scrip.inst if scrip is not None else None)
+            refusal = backend.refusal(s.level, kind, key)
             if refusal:
                 self._send(s, Error(emsg=refusal, k=key[:64]))
                 continue
-            s.subs[kind].add(key)
-            registry.setdefault(key, set()).add(s)
-            snapshot = self._snapshot(kind, key)
+            server.add_subscriber(s, kind, key)
+            snapshot = backend.snapshot(kind, key)
             if snapshot is not None:
-                s.push(snapshot)
+                s.push(snapshot, key)
             added = True
         if added:
             server.wake()
 
-    @staticmethod
-    def _refusal(level: str, kind: str, inst: Any) -> str:
-        """Why ``level`` may not subscribe ``kind`` of ``inst`` ("" if it may)."""
-        if inst is None:
-            return "unknown scrip"
-        if level == "L0":
-            if kind != "t":
-                return "depth not available at L0" if kind == "d" else "order-level data needs L2"
-            if not inst.l0:
-                return "scrip not available at L0"
-        if kind == "l":
-            if level != "L2":
-                return "order-level data needs L2"
-            if inst.index:
-                return "no order book for an index"
-        return ""
-
     def unsubscribe(self, s: Session, t: str, keys: list[str]) -> None:
         kind, ack = _UNSUB_ACKS[t]
-        registry = self.server.subs[kind]
         for key in keys:
             if key in s.subs[kind]:
-                s.subs[kind].discard(key)
-                subscribers = registry.get(key)
-                if subscribers is not None:
-                    subscribers.discard(s)
-                    if not subscribers:
-                        del registry[key]
+                self.server.drop_subscriber(s, kind, key)
         self._send(s, ack(k=join_keys(keys)[:4096]))
 
     def snapshots(self, s: Session) -> None:
         """Queue fresh snapshots of everything ``s`` subscribes (a resync)."""
-        for kind in ("t", "d", "l"):
+        snapshot = self.server.backend.snapshot
+        for kind in KINDS:
             for key in s.subs[kind]:
-                snapshot = self._snapshot(kind, key)
-                if snapshot is not None:
-                    s.parts.append(snapshot)
-
-    def _snapshot(self, kind: str, key: str) -> bytes | None:
-        market, frame = self.server.market, self.server.frame_market
-        if kind == "d":
-            return frame(market.depth_snapshot(key))
-        if kind == "t":
-            return frame(market.touch_snapshot(key))
-        return frame(market.book_snapshot(key))
+                frame = snapshot(kind, key)
+                if frame is not None:
+                    s.parts.append(frame)
