@@ -113,7 +113,9 @@ async def test_garbage_is_counted_and_the_session_stays(dialect: str) -> None:
     async with setup(dialect, token, garbage_ratio=0.05) as (_, client):
         await until(lambda: client.errors.total >= 20, 8)
         assert client.health.state == "live" and client.health.reconnects == 0
-        assert {"not-json", "not-object", "unknown-type"} <= client.health.errors.keys()
+        kinds = {"not-json", "not-object", "unknown-type", "missing-key", "bad-number",
+                 "bad-message"}
+        await until(lambda: kinds <= client.health.errors.keys(), 8)
         assert all(token not in text for _, text in client.errors.samples)
 
 

@@ -309,7 +309,8 @@ class ProtocolServer:
         self._serial += 1
         cfg = self.server_config
         ratio = cfg.faults.garbage_ratio
-        garbage = Garbage(f"{cfg.seed}:{self._serial}", ratio) if ratio > 0 else None
+        garbage = (Garbage(f"{cfg.seed}:{self._serial}", ratio, dialect=cfg.dialect)
+                   if ratio > 0 else None)
         s = Session(ws, level or "L1", self._serial, garbage)
         self.sessions.add(s)
         try:
