@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from helpers import until
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -233,7 +235,8 @@ def v2_server(first: dict[str, Any]) -> Handler:
     return handler
 
 
-async def test_firstock_v2_session_subscribe_and_paise() -> None:
+async def test_firstock_v2_session_subscribe_and_paise(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)  # websockets logs the upgrade's path (the jKey) at DEBUG
     doc = Doc(v2_server({"status": "success", "message": "Authentication successful"}))
     async with doc.running(), running(client(f"ws://127.0.0.1:{doc.port}/V2/ws", "firstock-v2")) as c:
         c.subscribe(["NSE|14366"])
@@ -247,6 +250,9 @@ async def test_firstock_v2_session_subscribe_and_paise() -> None:
         assert "NSE|14366" not in c.market.scrips
     query = parse_qs(urlsplit(doc.paths[0]).query)
     assert query == {"userId": ["FA12345"], "jKey": [TOKEN], "source": ["developer-api"]}
+    client_logs = [r.getMessage() for r in caplog.records if r.name.startswith("marketdesk")]
+    assert any("jKey=<redacted>" in text for text in client_logs)
+    assert not any(TOKEN in text for text in client_logs)
     assert doc.received[0] == {"action": "subscribe", "tokens": "NSE:14366"}
 
 
