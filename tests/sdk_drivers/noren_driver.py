@@ -19,8 +19,15 @@ import time
 from NorenRestApiPy.NorenApi import NorenApi
 
 
+_out = threading.Lock()
+
+
 def emit(event, **fields):
-    print(json.dumps({"event": event, **fields}), flush=True)
+    """One JSON line, whole: the SDK's threads and the main one print at once."""
+    line = json.dumps({"event": event, **fields}) + "\n"
+    with _out:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def main():
