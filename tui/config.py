@@ -20,16 +20,19 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 import tomli_w
 from platformdirs import user_config_dir
 
-from tui.feed.config import AUTH_MODES, TOKEN_PARAMS
+from tui.feed.config import AUTH_MODES, TOKEN_PARAMS, redact_url
 from tui.market.rules import Thresholds
+from tui.userfiles import BadFile, read_text
 from tui.wire.dialects import DIALECTS
 
 APP_NAME: Final = "marketdesk"
@@ -73,6 +76,8 @@ class FeedSettings(_Table, frozen=True):
     dialect: Literal["psx", "noren", "noren-token", "firstock-v2"] = "psx"
     token_env: Annotated[str, msgspec.Meta(pattern=_ENV_NAME)] | None = None
     token_file: Annotated[str, msgspec.Meta(min_length=1)] | None = None
+    #: PEM certificates of a private CA to trust for wss:// (besides the system's)
+    ca_file: Annotated[str, msgspec.Meta(min_length=1)] | None = None
 
     def __post_init__(self) -> None:
         if self.url is not None:
@@ -91,10 +96,13 @@ class DeskSettings(_Table, frozen=True):
     columns: Annotated[tuple[str, ...], msgspec.Meta(min_length=1)] | None = None
     #: percent from a circuit limit at which a scrip is shown as near it
     circuit_near: Annotated[float, msgspec.Meta(ge=0, le=100)] = 2.0
+    #: the one time zone of every time on the desk: "local", "UTC" or an IANA name
+    timezone: Annotated[str, msgspec.Meta(min_length=1)] = "local"
 
     def __post_init__(self) -> None:
         if self.theme != DEFAULT_THEME:
             check_theme(self.theme)
+        time_zone(self.timezone)
         if self.columns is not None:
             repeated = sorted({c for c in self.columns if self.columns.count(c) > 1})
             if repeated:
@@ -108,6 +116,23 @@ class TapeSettings(_Table, frozen=True):
     large_qty: Annotated[int, msgspec.Meta(ge=1)] = 5000
     #: rows the tape keeps for scrolling back
     keep: Annotated[int, msgspec.Meta(ge=10, le=100_000)] = 2000
+
+
+class SimulatorSettings(_Table, frozen=True):
+    """``[simulator]``: faults the built-in simulator injects (no ``[feed] url``), the same
+    as ``marketdesk sim``'s options (``tui.sim.config.Faults``); periods in seconds."""
+
+    #: abort every connection every this many seconds (a network fault)
+    drop_every: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    #: stall every connection every this many seconds, for ``stall_seconds``
+    stall_every: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    stall_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 5.0
+    #: keep answering websocket pings during a stall
+    stall_pongs: bool = False
+    #: a bad frame after this fraction of messages
+    garbage_ratio: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.0
+    #: a session-limit kick (close 4029) every this many seconds
+    kick_every: Annotated[float, msgspec.Meta(gt=0)] | None = None
 
 
 class SurveillanceSettings(Thresholds, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -136,6 +161,7 @@ class DeskConfig(_Table, frozen=True):
     desk: DeskSettings = msgspec.field(default_factory=DeskSettings)
     tape: TapeSettings = msgspec.field(default_factory=TapeSettings)
     surveillance: SurveillanceSettings = msgspec.field(default_factory=SurveillanceSettings)
+    simulator: SimulatorSettings = msgspec.field(default_factory=SimulatorSettings)
     keys: dict[str, str] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -166,6 +192,20 @@ def check_uid(feed: FeedSettings) -> None:
         raise ValueError(
             f"the {feed.dialect} dialect sends your user id: give --uid, or uid in [feed]"
         )
+
+
+def time_zone(name: str) -> tzinfo | None:
+    """The zone ``[desk] timezone`` names: None for "local" (the machine's), else the IANA
+    zone (``UTC``, ``Asia/Karachi``); ValueError with the reason for a name not known."""
+    if name.strip().casefold() == "local":
+        return None
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"timezone {name!r} is not a time zone this machine knows; "
+            'use "local", "UTC" or an IANA name like "Asia/Karachi"'
+        ) from None
 
 
 def check_theme(theme: str) -> None:
@@ -215,15 +255,13 @@ def load_config(path: Path | None = None) -> DeskConfig:
     """
     file = config_path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_text(file)  # a FIFO or a directory is refused, never waited on
     except FileNotFoundError:
         if path is not None:
             raise ConfigError(f"{file}: no such file") from None
         return DeskConfig()
-    except UnicodeDecodeError:
-        raise ConfigError(f"{file}: not a text file (UTF-8 expected)") from None
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot be read ({exc.strerror})") from None
+    except BadFile as exc:
+        raise ConfigError(str(exc)) from None
     return parse_config(text, file)
 
 
@@ -245,11 +283,12 @@ def parse_config(text: str, source: str | Path = CONFIG_FILE) -> DeskConfig:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{source}: {exc}") from None
     cfg = _convert(raw, source)
-    token_file = cfg.feed.token_file
-    if token_file and isinstance(source, Path):
-        resolved = source.parent / Path(token_file).expanduser()
-        feed = msgspec.structs.replace(cfg.feed, token_file=str(resolved))
-        cfg = msgspec.structs.replace(cfg, feed=feed)
+    for name in ("token_file", "ca_file"):
+        relative = getattr(cfg.feed, name)
+        if relative and isinstance(source, Path):
+            resolved = source.parent / Path(relative).expanduser()
+            feed = msgspec.structs.replace(cfg.feed, **{name: str(resolved)})
+            cfg = msgspec.structs.replace(cfg, feed=feed)
     alert_log = cfg.surveillance.alert_log
     if alert_log and isinstance(source, Path):
         resolved = source.parent / Path(alert_log).expanduser()
@@ -263,11 +302,13 @@ def with_overrides(
     *,
     feed: Mapping[str, Any] | None = None,
     desk: Mapping[str, Any] | None = None,
+    simulator: Mapping[str, Any] | None = None,
 ) -> DeskConfig:
     """``cfg`` with values given on the command line, checked by the file's own rules."""
     data = msgspec.to_builtins(cfg)
     data["feed"].update(feed or {})
     data["desk"].update(desk or {})
+    data["simulator"].update(simulator or {})
     return _convert(data, "the command line")
 
 
@@ -422,18 +463,26 @@ _UNSET: Final = {
     "url": "the built-in simulator",
     "token_env": "no token from the environment",
     "token_file": "no token file",
+    "ca_file": "the system's certificate authorities",
     "columns": "the watchlist's default columns",
     "alert_log": "alerts are not written to a file",
+    "drop_every": "never", "stall_every": "never", "kick_every": "never",
 }
 
 
 def render(cfg: DeskConfig) -> str:
     """The settings as TOML a user can copy into a config file; unset keys as comments.
 
-    Holds no secret: the config never has a token, only the name of its source.
+    Holds no secret: the config never has a token, only the name of its source, and the
+    URL is shown with every query value and any user info redacted (a broker's ``jKey``).
     """
     out: list[str] = []
-    for table, values in msgspec.to_builtins(cfg).items():
+    data = msgspec.to_builtins(cfg)
+    url = data["feed"].get("url")
+    if url is not None and redact_url(url) != url:
+        data["feed"]["url"] = redact_url(url)
+        out.append("# [feed] url: query values and user info are not shown")
+    for table, values in data.items():
         out.append(f"[{table}]")
         out += [
             f"# {key}: not set ({_UNSET.get(key, 'default')})"

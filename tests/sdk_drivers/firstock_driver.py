@@ -24,7 +24,6 @@ import time
 
 from firstock import Firstock, FirstockWebSocket
 
-
 _out = threading.Lock()
 
 

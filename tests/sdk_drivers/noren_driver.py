@@ -18,7 +18,6 @@ import time
 
 from NorenRestApiPy.NorenApi import NorenApi
 
-
 _out = threading.Lock()
 
 
