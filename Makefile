@@ -39,6 +39,7 @@ bench: $(VENV)/.installed-desk
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/socket.py
 	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/dialects.py
 	$(BIN)/python bench/desk.py
 
 screenshots: $(VENV)/.installed-desk

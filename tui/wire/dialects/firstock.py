@@ -64,6 +64,17 @@ COUNTS: Final = {
 #: V2 field -> seed field, for epoch times
 TIMES: Final = {"i_feed_time": "ft", "i_last_trade_time": "ltt"}
 SIDES: Final = (("best_buy", "bp", "bq", "bo"), ("best_sell", "sp", "sq", "so"))
+#: V2 field -> (what it is, seed field): one look-up a field on the hot path
+FIELDS: Final = (
+    {name: ("price", seed) for name, seed in PRICES.items()}
+    | {name: ("count", seed) for name, seed in COUNTS.items()}
+    | {name: ("time", seed) for name, seed in TIMES.items()}
+)
+#: side -> its levels' seed field names, best first
+LEVEL_NAMES: Final = {
+    side: tuple((f"{bp}{i}", f"{bq}{i}", f"{bo}{i}") for i in range(1, 6))
+    for side, bp, bq, bo in SIDES
+}
 #: failed-status texts that end the session (after it went live); others are refusals
 _FATAL: Final = ("session", "auth", "jkey", "login", "expired")
 
@@ -73,6 +84,9 @@ _encode = msgspec.json.Encoder().encode
 
 def units_text(units: int, pp: int = PP) -> str:
     """``2532065`` -> ``"25320.65"``: exact, integer arithmetic only."""
+    if pp == PP and units >= 100:  # the hot path: paise, a rupee or more
+        digits = str(units)
+        return f"{digits[:-2]}.{digits[-2:]}"
     sign = "-" if units < 0 else ""
     whole, frac = divmod(abs(units), 10**pp)
     return f"{sign}{whole}.{frac:0{pp}d}" if pp else f"{sign}{whole}"
@@ -217,32 +231,32 @@ class FirstockCodec:
             out = {"t": "df" if kind == "d" else "tf", "e": e, "tk": tk}
         last = self._last.setdefault(key, [None, None])
         moved = False
+        fields, number = FIELDS, self._number
         for name, value in body.items():
-            field = PRICES.get(name)
-            if field is not None:
-                units = self._number(key, name, value)
-                if units:  # 0: no value yet
-                    out[field] = units_text(units)
-                    if field in ("lp", "c"):
-                        last[field == "c"] = units
+            what = fields.get(name)
+            if what is None:
+                continue  # levels below; the rest (depth sizes, trade value...) unused
+            kind_, field = what
+            # an int in range is the common case: no call
+            n = value if type(value) is int and 0 <= value < SENTINEL else \
+                number(key, name, value, price=kind_ == "price")
+            if n is None:
+                continue
+            if kind_ == "price":
+                if n:  # 0: no value yet
+                    out[field] = units_text(n)
+                    if field == "lp" or field == "c":
+                        last[field == "c"] = n
                         moved = True
-                continue
-            field = COUNTS.get(name)
-            if field is not None:
-                count = self._number(key, name, value, price=False)
-                if count is not None:
-                    out[field] = str(count)
-                continue
-            field = TIMES.get(name)
-            if field is not None:
-                seconds = self._number(key, name, value, price=False)
-                if seconds:
-                    out[field] = str(seconds // 1000 if seconds > _MS_ABOVE else seconds)
+            elif kind_ == "count":
+                out[field] = str(n)
+            elif n:
+                out[field] = str(n // 1000 if n > _MS_ABOVE else n)
         depth = 5 if kind == "d" else 1
-        for name, bp, bq, bo in SIDES:
-            levels = body.get(name)
+        for side in ("best_buy", "best_sell"):
+            levels = body.get(side)
             if levels is not None:
-                self._levels(key, levels, depth, (bp, bq, bo), out, frame)
+                self._levels(key, levels, LEVEL_NAMES[side][:depth], out, frame)
         lp, c = last
         if moved and lp is not None and c:
             out["pc"] = percent_text(lp, c)
@@ -250,25 +264,33 @@ class FirstockCodec:
         self.sink(out)
 
     def _levels(
-        self, key: str, levels: object, depth: int, names: tuple[str, str, str],
+        self, key: str, levels: object, names: tuple[tuple[str, str, str], ...],
         out: dict[str, Any], frame: bytes | str,
     ) -> None:
         if type(levels) is not list:
             self.errors.add(fr.BAD_MESSAGE, frame[:200])
             return
-        price, qty, orders = names
-        for i, level in enumerate(levels[:depth], start=1):
+        number = self._number
+        for (price, qty, orders), level in zip(names, levels, strict=False):
             if type(level) is not dict:
                 self.errors.add(fr.BAD_MESSAGE, frame[:200])
                 continue
             if not level:  # {}: an empty level
-                out[f"{price}{i}"] = out[f"{qty}{i}"] = out[f"{orders}{i}"] = "0"
+                out[price] = out[qty] = out[orders] = "0"
                 continue
-            for part, field in (("price", price), ("quantity", qty), ("orders", orders)):
-                if part in level:
-                    value = self._number(key, part, level[part], price=part == "price")
-                    if value is not None:
-                        out[f"{field}{i}"] = units_text(value) if part == "price" and value else str(value)
+            value = level.get("price")  # not given: unchanged
+            if value is not None:
+                n = value if type(value) is int and 0 <= value < SENTINEL else \
+                    number(key, "price", value)
+                if n is not None:
+                    out[price] = units_text(n) if n else "0"
+            for part, field in (("quantity", qty), ("orders", orders)):
+                value = level.get(part)
+                if value is not None:
+                    n = value if type(value) is int and 0 <= value < SENTINEL else \
+                        number(key, part, value, price=False)
+                    if n is not None:
+                        out[field] = str(n)
 
     def _number(self, key: str, name: str, value: object, *, price: bool = True) -> int | None:
         """An exact integer (paise for a price), None for "no value" or a bad number (counted)."""
