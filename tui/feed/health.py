@@ -65,6 +65,8 @@ class Health:
     notes: dict[str, int] = field(default_factory=dict)  # values the dialect adjusted, by kind
     last_error_at: float | None = None  # wall clock (epoch seconds) of ``last_error``
     failure: str = ""  # AUTH | TOKEN | TLS | ENDPOINT while ``auth-failed``/``failed``
+    #: behind a relay (``marketdesk relay``): its upstream's state ("" if not via a relay)
+    upstream: str = ""
 
     @property
     def error_current(self) -> bool:
