@@ -142,3 +142,37 @@ async def test_a_bad_token_is_refused_once(dialect: str) -> None:
         await asyncio.wait_for(client.run(), 5)  # returns: no retry
         assert client.health.state == "auth-failed" and client.health.reconnects == 0
         assert "not-it-4242" not in repr(client.health) + client.health.endpoint
+
+
+@pytest.mark.parametrize("dialect", ["noren", "firstock-v2"])
+async def test_a_relay_serves_the_seed_from_an_upstream_in_a_dialect(dialect: str) -> None:
+    """``marketdesk relay --dialect``: the upstream in a broker's dialect, the clients in
+    the seed's protocol, with the same exact prices the upstream's scrips have."""
+    from tui.relay.server import Relay, RelayConfig
+
+    up, client_token = new_token(), "relay-client-Zk2"
+    cfg = SimConfig(seed=5, rate=800.0, tokens=(up,), dialect=dialect)
+    async with SimServer(cfg) as sim:
+        upstream = FeedConfig(url=url(sim, dialect), token=up, uid="FA12345", dialect=dialect,
+                              backoff_min=0.05, backoff_max=0.3)
+        relay_cfg = RelayConfig(upstream=upstream, clients=(("DESK", client_token),), port=0,
+                                grace=0.3)
+        async with Relay(relay_cfg) as relay:
+            market = Market()
+            client = FeedClient(FeedConfig(url=relay.endpoint("L1"), token=client_token), market)
+            keys = stocks(sim)
+            client.subscribe(keys)
+            task = asyncio.create_task(client.run())
+            try:
+                await until(lambda: flowing(client, 100), 8)
+                await until(lambda: all((v := market.view(k)) is not None and v.bids() for k in keys))
+                assert client.health.dialect == "psx" and not client.errors.total
+                market.sweep()
+                for key in keys:
+                    view = market.view(key)
+                    assert view is not None and view.get("pp") == 2 and view.get("c") is not None
+                    inst = next(i for i in sim.instruments if i.key == key)
+                    assert view.get("c") == inst.close and view.get("uc") == inst.uc
+            finally:
+                await asyncio.wait_for(client.stop(), 5)
+                await asyncio.wait_for(task, 5)

@@ -19,6 +19,7 @@ from tui.feed.config import FeedConfig
 from tui.relay.server import Relay, RelayConfig
 from tui.secrets import TokenError, resolve_token, token_from_env
 from tui.server.config import PATHS
+from tui.wire.dialects import DIALECTS
 
 DEFAULT_LISTEN: Final = "127.0.0.1:8770"
 EXIT_USAGE: Final = 2
@@ -51,7 +52,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         help="read the upstream token from a file only you can read")
     p.add_argument("--auth", choices=("header", "query", "connect"), default="header",
                    help="how to present the upstream token (default: header)")
-    p.add_argument("--uid", default="marketdesk", help="uid/actid for --auth connect")
+    p.add_argument("--uid", default="marketdesk",
+                   help="uid/actid for --auth connect, and the broker dialects' user id")
+    p.add_argument("--dialect", choices=DIALECTS, default="psx",
+                   help="how the upstream speaks (default psx); clients are always served "
+                   "the seed's protocol (docs/PROTOCOL.md, Dialects)")
     p.add_argument("--listen", type=listen_arg, default=listen_arg(DEFAULT_LISTEN),
                    metavar="HOST:PORT", help=f"where clients connect (default {DEFAULT_LISTEN})")
     p.add_argument("--client-token-env", action="append", required=True, metavar="VAR",
@@ -80,13 +85,15 @@ def config_from(args: argparse.Namespace) -> RelayConfig:
             raise ValueError(f"cannot load the TLS certificate or key: {exc}") from None
     if args.grace < 0 or args.max_sessions < 1:
         raise ValueError("--grace must be >= 0 and --max-sessions >= 1")
-    upstream = FeedConfig(url=args.url, token=token, auth=args.auth, uid=args.uid)
+    upstream = FeedConfig(url=args.url, token=token, auth=args.auth, uid=args.uid,
+                          dialect=args.dialect)
     return RelayConfig(upstream=upstream, clients=clients, host=host, port=port, ssl=context,
                        grace=args.grace, max_sessions=args.max_sessions)
 
 
 def describe(relay: Relay, config: RelayConfig) -> str:
-    lines = [f"marketdesk relay: upstream {config.upstream.endpoint} ({config.upstream.level or '?'})"]
+    up = config.upstream
+    lines = [f"marketdesk relay: upstream {up.endpoint} ({up.level or '?'}, {up.dialect})"]
     lines += [f"  {level}  {relay.endpoint(level)}" for level in PATHS]
     http = relay.url.replace("ws", "http", 1)
     lines.append(f"  HTTP {http}/health  {http}/metrics  {http}/snapshot?k=EXCH|TOKEN")
