@@ -240,6 +240,8 @@ def test_status_frames_decide_the_session() -> None:
     assert fail == {"t": "ck", "s": "NOT_OK", "emsg": "Invalid jKey"}
     limit = c.feed(dumps({"status": "failed", "message": "Maximum sessions limit (3) reached"}))
     assert limit is not None and limit["s"] == "NOT_OK" and "sessions limit" in limit["emsg"]
+    plain = c.feed(b"Maximum sessions limit (3) reached")  # the SDKs only look for the words
+    assert plain == {"t": "ck", "s": "NOT_OK", "emsg": "Maximum sessions limit (3) reached"}
     assert c.feed(dumps({"status": "success", "message": "Authentication successful"})) == {
         "t": "ck", "s": "OK"}
     # once live, a failure about a request is a refusal, one about the session ends it

@@ -43,6 +43,7 @@ PP: Final = 2  # paise
 PP_TEXT: Final = "2"
 SOURCE: Final = "developer-api"
 SUCCESS: Final = "Authentication successful"
+LIMIT_TEXT: Final = "Maximum sessions limit"
 #: the "no value" placeholder (2**63); anything this large is not a price
 SENTINEL: Final = 2**63 - 1
 #: a feed time above this is milliseconds (the document says ms, its examples are seconds)
@@ -173,6 +174,10 @@ class FirstockCodec:
         try:
             msg = _decode(frame)
         except (msgspec.DecodeError, UnicodeDecodeError, TypeError):
+            text = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
+            if LIMIT_TEXT in text:  # the session limit may come as plain text (the SDKs
+                # only look for the words): a refusal, not a bad frame
+                return {"t": "ck", "s": "NOT_OK", "emsg": text.strip()[:120]}
             add(fr.NOT_JSON, frame[:200])
             return None
         if type(msg) is not dict:
