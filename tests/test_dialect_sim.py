@@ -176,3 +176,34 @@ async def test_a_relay_serves_the_seed_from_an_upstream_in_a_dialect(dialect: st
             finally:
                 await asyncio.wait_for(client.stop(), 5)
                 await asyncio.wait_for(task, 5)
+
+
+@pytest.mark.parametrize("dialect", ["noren-token", "firstock-v2"])
+async def test_the_desk_draws_a_dialects_prices_unchanged(dialect: str) -> None:
+    """The app, its widgets and the market as they are: only the feed speaks the dialect."""
+    from helpers import PATIENCE
+
+    from tui.app import make_app
+
+    token = new_token()
+    cfg = SimConfig(seed=3, rate=400.0, tokens=(token,), dialect=dialect)
+    async with SimServer(cfg) as sim:
+        watch = [inst.key for inst in sim.instruments[:6]]
+        market = Market()
+        client = FeedClient(FeedConfig(url=url(sim, dialect), token=token, uid="FA12345",
+                                       dialect=dialect), market)
+        stock = next(inst.key for inst in sim.instruments[:6] if not inst.index)
+        app = make_app(market, client, watch=watch, selected=stock, refresh_hz=30)
+        async with app.run_test(size=(160, 48)) as pilot:
+            for _ in range(int(PATIENCE / 0.05)):  # a bound, not a timing
+                await pilot.pause(0.05)
+                if all(app.watchlist.rows_built[k] > 1 for k in watch[:3]):
+                    break
+            assert client.health.state == "live" and client.health.dialect == dialect
+            app.flush()  # then read the screen and the market with no await between
+            row = app.watchlist.render_line(1 + watch.index(stock)).text
+            scrip = market.view(stock)
+            assert scrip is not None and scrip.price_text("lp") in row
+            assert token not in app.export_screenshot()
+            await pilot.press("q")
+        await until(lambda: sim.connections(token) == 0, what="the server to see the close")

@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 import ssl
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-if TYPE_CHECKING:
-    from tui.wire.dialects import Credentials
+from tui.wire import dialects
+from tui.wire.dialects import Credentials
 
 AUTH_MODES: Final = ("header", "query", "connect")
 JITTERS: Final = ("full", "equal", "decorrelated", "none")
@@ -74,8 +74,6 @@ class FeedConfig:
     dialect: str = "psx"  # tui.wire.dialects: psx noren noren-token firstock-v2
 
     def __post_init__(self) -> None:
-        from tui.wire import dialects
-
         dialects.get(self.dialect)  # ValueError naming the known ones
         parts = urlsplit(self.url)
         if parts.scheme not in ("ws", "wss") or not parts.hostname:
@@ -117,23 +115,17 @@ class FeedConfig:
     @property
     def credentials(self) -> Credentials:
         """What the dialect puts on the wire (holds the secret; its repr does not)."""
-        from tui.wire.dialects import Credentials
-
         return Credentials(token=self.effective_token, uid=self.uid, auth=self.auth)
 
     @property
     def connect_url(self) -> str:
         """The URL actually dialled, shaped by the dialect: ``token=`` added in psx
         ``query`` mode, ``userId``/``jKey`` in firstock-v2 (secret!)."""
-        from tui.wire import dialects
-
         return dialects.get(self.dialect).url(self.url, self.credentials)
 
     @property
     def headers(self) -> dict[str, str] | None:
         """Headers of the upgrade (psx ``header`` mode: the bearer token; secret!)."""
-        from tui.wire import dialects
-
         return dialects.get(self.dialect).headers(self.credentials)
 
     @property
