@@ -138,6 +138,9 @@ class FirstockCodec:
         self._live = False
 
     def reset(self) -> None:
+        """A new connection: nothing subscribed on it yet (the client replays what it
+        wants through :meth:`encode`), no scrip's picture seen, not live."""
+        self.kinds.clear()
         self._seen.clear()
         self._last.clear()
         self._live = False
