@@ -76,7 +76,10 @@ def test_secrets_are_redacted_from_what_is_shown() -> None:
     assert SECRET not in repr(msgspec.json.decode(dialects.get("noren-token").hello(CREDS) or b"",
                                                   type=dialects.noren.TokenConnect))
     with pytest.raises(ValueError, match="carries a token"):
-        check_url("ws://h/V2/ws?userId=FA1&jkey=abc")
+        check_url("ws://h/2.0/market/feed?token=abc")
+    check_url("ws://h/V2/ws?userId=FA1&jKey=abc")  # accepted, and redacted where shown
+    given = FeedConfig(url=f"ws://h/V2/ws?userId=FA1&jKey={SECRET}", uid="FA1", dialect="firstock-v2")
+    assert given.effective_token == SECRET and SECRET not in given.endpoint
 
 
 # ------------------------------------------------------------------ Noren client side

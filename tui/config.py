@@ -178,8 +178,7 @@ def check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise ValueError("url must be a ws:// or wss:// address with a host")
-    secret_names = {name.lower() for name in TOKEN_PARAMS}
-    if parts.password or any(k.lower() in secret_names for k, _ in parse_qsl(parts.query)):
+    if parts.password or any(k.lower() in TOKEN_PARAMS for k, _ in parse_qsl(parts.query)):
         raise ValueError(f"url carries a token; {_TOKEN_ADVICE}")
 
 

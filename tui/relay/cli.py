@@ -86,7 +86,7 @@ def config_from(args: argparse.Namespace) -> RelayConfig:
     if args.grace < 0 or args.max_sessions < 1:
         raise ValueError("--grace must be >= 0 and --max-sessions >= 1")
     upstream = FeedConfig(url=args.url, token=token, auth=args.auth, uid=args.uid,
-                          dialect=args.dialect)
+                          dialect=getattr(args, "dialect", "psx"))
     return RelayConfig(upstream=upstream, clients=clients, host=host, port=port, ssl=context,
                        grace=args.grace, max_sessions=args.max_sessions)
 
