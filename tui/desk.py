@@ -18,7 +18,7 @@ import msgspec
 
 from tui.config import DeskConfig
 from tui.feed.config import FeedConfig
-from tui.feed.source import open_source
+from tui.feed.source import FeedSource, open_source
 from tui.market.store import Market
 from tui.watchlists import Watchlists, WatchlistStore, default_path
 from tui.wire.frames import DecodeErrors
@@ -98,8 +98,9 @@ def run_desk(
 
     sim = None
     url, auth = cfg.feed.url, cfg.feed.auth
+    bus = getattr(args, "bus", None)  # --source nats://...: the feed from the bus
     catalogue: Catalogue = ()
-    if url is None:
+    if url is None and bus is None:
         sim = embedded_sim(args, cfg)
         try:
             url = sim.start()
@@ -118,10 +119,16 @@ def run_desk(
         watchlists, store, opened = open_watchlists(default, watch)
         notices = [*notices, *opened]
         market = Market(DecodeErrors(redact=(token,)))
-        feed = FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid,
-                          ssl=tls if sim is None else None,
-                          dialect=cfg.feed.dialect)
-        client = open_source(feed, market)
+        client: FeedSource
+        if bus is not None:  # --source nats://...: the feed from the bus
+            from tui.bus.source import NatsSource
+
+            client = NatsSource(bus, market)
+        else:
+            assert url is not None
+            feed = FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid,
+                              ssl=tls if sim is None else None, dialect=cfg.feed.dialect)
+            client = open_source(feed, market)
         app = make_app(
             market,
             client,

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from tui.bus.config import BusConfig
+from tui.bus.source import NatsSource
 from tui.feed import health as hs
 from tui.feed.config import FeedConfig
 from tui.feed.source import FeedSource, open_source
@@ -48,14 +50,15 @@ def health_json(client: FeedSource) -> dict[str, Any]:
         "decode_errors_by_kind": errors.as_dict(),
         "lag": None if h.lag is None else round(h.lag, 3),
         "last_error": h.last_error,
-        "dialect": h.dialect,
-        "notes": h.notes,
-        "order_updates": h.order_updates,
         "last_error_at": _iso(h.last_error_at),
         "last_error_current": h.error_current,  # false: the feed was live again since
         "failure": h.failure,
         "refused": h.refused,
         "last_refusal": h.last_refusal,
+        "upstream": h.upstream,  # behind a relay: its upstream's state ("" when direct)
+        "dialect": h.dialect,
+        "notes": h.notes,  # values the dialect adjusted (firstock-v2: off-grid floats)
+        "order_updates": h.order_updates,  # how many came on the socket (kept apart)
     }
 
 
@@ -79,10 +82,14 @@ def exit_code(client: FeedSource) -> int:
 
 
 def _client(
-    config: FeedConfig, keys: list[str], orders: bool, depth: bool = True
+    config: FeedConfig | BusConfig, keys: list[str], orders: bool, depth: bool = True
 ) -> tuple[FeedSource, Market]:
-    market = Market(DecodeErrors(redact=(config.token,)))
-    client = open_source(config, market)
+    market = Market(DecodeErrors(redact=config.secrets()))
+    client: FeedSource
+    if isinstance(config, BusConfig):  # --source nats://...: the feed from the bus
+        client = NatsSource(config, market)
+    else:
+        client = open_source(config, market)
     client.subscribe(keys, depth=depth, orders=orders)
     return client, market
 
@@ -145,7 +152,7 @@ def plan(level: str, orders: bool) -> tuple[bool, bool, list[str]]:
 
 
 async def snapshot(
-    config: FeedConfig, keys: list[str], seconds: float, *, orders: bool = False,
+    config: FeedConfig | BusConfig, keys: list[str], seconds: float, *, orders: bool = False,
     out: TextIO = sys.stdout,
 ) -> int:
     """Listen ``seconds``, print one JSON object: the scrips, their L2 books (``orders``),
@@ -186,7 +193,7 @@ async def snapshot(
 
 
 async def tail(
-    config: FeedConfig, keys: list[str], seconds: float | None, *, hz: float = 10.0,
+    config: FeedConfig | BusConfig, keys: list[str], seconds: float | None, *, hz: float = 10.0,
     count: int | None = None, orders: bool = False, out: TextIO = sys.stdout,
 ) -> int:
     """One line per changed scrip per frame: ``{"key", "time", ...scrip}``."""
