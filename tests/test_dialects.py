@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 import pytest
@@ -78,7 +79,8 @@ def test_secrets_are_redacted_from_what_is_shown() -> None:
     with pytest.raises(ValueError, match="carries a token"):
         check_url("ws://h/2.0/market/feed?token=abc")
     check_url("ws://h/V2/ws?userId=FA1&jKey=abc")  # accepted, and redacted where shown
-    given = FeedConfig(url=f"ws://h/V2/ws?userId=FA1&jKey={SECRET}", uid="FA1", dialect="firstock-v2")
+    given = FeedConfig(url=f"ws://h/V2/ws?userId=FA1&jKey={quote(SECRET, safe='')}", uid="FA1",
+                       dialect="firstock-v2")
     assert given.effective_token == SECRET and SECRET not in given.endpoint
 
 
