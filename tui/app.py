@@ -484,7 +484,9 @@ class DeskApp(App[None]):
         errors = self.market.errors.by_kind
         failed = self._feed_failed()
         self.health_panel.retry_key = self._retry_key() if failed else None
-        self.health_panel.show(health, errors, now, wall=self.wall())
+        self.health_panel.show(
+            health, errors, now, wall=self.wall(), fields=self.market.errors.by_field
+        )
         if failed != self._failed_shown:  # the footer offers the retry key only while failed
             self._failed_shown = failed
             self.refresh_bindings()
@@ -810,7 +812,8 @@ class DeskApp(App[None]):
             ("Watchlist", rows(Watchlist)),
             ("Watchlists (editing)", rows(DeskApp, lambda b: (b.id or "").startswith("watchlists."))),
             ("L2 tape", rows(L2Tape)),
-            ("Surveillance (v)", rows(SurveillanceScreen) + rows(Tiles)),
+            ("Surveillance (v)", rows(SurveillanceScreen) + rows(Tiles)
+             + [("tab, shift+tab", "Tiles / alert list")]),
             ("Alerts", rows(AlertList)),
         ]
 

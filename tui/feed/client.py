@@ -96,6 +96,7 @@ class FeedClient:
         self._clock, self._wall = clock, wall
         self._secrets = config.secrets()
         protect(market.errors, self._secrets)
+        market.expect(())  # keep only what is subscribed: anything else is "unsolicited"
         self._reader = fr.FrameReader(market.errors, sink=market.apply)  # validates control
         self.dialect = dialects.get(config.dialect)
         #: the dialect's translation: frames in, requests out (tui/wire/dialects/)
@@ -160,7 +161,9 @@ class FeedClient:
     def subscribe(self, keys: Iterable[str], *, depth: bool = True, orders: bool = False) -> None:
         """Want ``keys`` (``EXCH|TOKEN``): depth (``d``) or touchline (``t``), plus order
         level (``l``) if ``orders``.  Sent now if live, else on the next ``ck OK``."""
+        keys = list(keys)
         self._send(self._subs.add(keys, depth=depth, orders=orders))
+        self.market.expect(key.strip() for key in keys)
 
     def unsubscribe(self, keys: Iterable[str]) -> None:
         """Stop wanting ``keys`` (every stream): send ``ud``/``u``/``ul``, drop their state."""
