@@ -8,7 +8,7 @@ what every rule looks at, why its defaults are what they are, and how to add one
 
 from tui.market.rules.catalogue import EVENT_RULES, RULE_TYPES, RULES, SEVERITY_OF, Thresholds
 from tui.market.rules.engine import RuleEngine
-from tui.market.rules.rule import KEEP, Condition, Rule, RollingMedian
+from tui.market.rules.rule import KEEP, Condition, RollingMedian, Rule
 
 __all__ = [
     "EVENT_RULES",

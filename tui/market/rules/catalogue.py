@@ -22,7 +22,16 @@ from tui.market.rules.volume import Volume
 
 #: Every rule, in the order the engine runs them (and docs/SURVEILLANCE.md lists them).
 RULE_TYPES: Final[tuple[type[Rule[Any, Any]], ...]] = (
-    Circuit, Locked, Spread, Volume, Print, Jump, Imbalance, Stale, LargeOrder, Churn,
+    Circuit,
+    Locked,
+    Spread,
+    Volume,
+    Print,
+    Jump,
+    Imbalance,
+    Stale,
+    LargeOrder,
+    Churn,
 )
 
 #: Every rule id, in the order the engine runs them.

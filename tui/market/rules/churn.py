@@ -80,7 +80,9 @@ class Churn(Rule[Limits, State]):
         units = to_units(best_price, pp)
         shown = format_units(units, pp) if units is not None else best_price
         seconds = max(round(now - state.churn[best_price][0]), 1)
-        text = (f"orders added and cancelled repeatedly at {shown}: {format_qty(best_n)} in "
-                f"{format_qty(seconds)} s, no trade")
+        text = (
+            f"orders added and cancelled repeatedly at {shown}: {format_qty(best_n)} in "
+            f"{format_qty(seconds)} s, no trade"
+        )
         figures: dict[str, Figure] = {"price": shown, "count": best_n, "seconds": seconds}
         return Condition("warn", "", text, figures)

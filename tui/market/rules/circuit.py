@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import msgspec
 
 from tui.market.alerts import Figure
@@ -42,10 +41,14 @@ class Circuit(Rule[Limits, None]):
         if not found.within(self.near_bp, lp):
             return None
         pct = round(found.units * 100 / lp, 2)
-        text = (f"last {format_units(lp, pp)} is {pct:.2f}% from the {side} circuit limit "
-                f"{format_units(limit, pp)}")
+        text = (
+            f"last {format_units(lp, pp)} is {pct:.2f}% from the {side} circuit limit "
+            f"{format_units(limit, pp)}"
+        )
         figures: dict[str, Figure] = {
-            "last": format_units(lp, pp), "limit": format_units(limit, pp), "side": side,
+            "last": format_units(lp, pp),
+            "limit": format_units(limit, pp),
+            "side": side,
             "distance_pct": pct,
         }
         return Condition("warn", side, text, figures)
@@ -55,7 +58,9 @@ def at_limit(lp: int, limit: int, side: str, pp: int) -> Condition:
     past = "through" if lp != limit else "at"
     text = f"last {format_units(lp, pp)} {past} the {side} circuit limit {format_units(limit, pp)}"
     figures: dict[str, Figure] = {
-        "last": format_units(lp, pp), "limit": format_units(limit, pp), "side": side,
+        "last": format_units(lp, pp),
+        "limit": format_units(limit, pp),
+        "side": side,
         "distance_pct": 0.0,
     }
     return Condition("alert", side, text, figures)

@@ -202,8 +202,14 @@ class RuleEngine:
 
     # -- repeats ---------------------------------------------------------------------------
     def _settle(
-        self, memory: _Memory, rule: str, scrip: Scrip, cond: Condition | None, now: float,
-        wall: float, out: list[Alert],
+        self,
+        memory: _Memory,
+        rule: str,
+        scrip: Scrip,
+        cond: Condition | None,
+        now: float,
+        wall: float,
+        out: list[Alert],
     ) -> None:
         """Fire, repeat or hold back ``cond`` for (``rule``, scrip): the repeat policy."""
         if cond is KEEP:
@@ -231,5 +237,15 @@ class RuleEngine:
                 return
         memory.active[rule] = Active(cond.sig, cond.severity, now)
         self.seq += 1
-        out.append(Alert(self.seq, wall, scrip.key, scrip.symbol, rule, cond.severity,
-                         cond.text, cond.figures))
+        out.append(
+            Alert(
+                self.seq,
+                wall,
+                scrip.key,
+                scrip.symbol,
+                rule,
+                cond.severity,
+                cond.text,
+                cond.figures,
+            )
+        )

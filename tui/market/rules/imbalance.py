@@ -56,7 +56,9 @@ class Imbalance(Rule[Limits, State]):
         t, st = self.limits, state
         if tbq + tsq < t.imbalance_min_qty:
             return None
-        big, small, side, other = (tbq, tsq, "buy", "sell") if tbq >= tsq else (tsq, tbq, "sell", "buy")
+        big, small, side, other = (
+            (tbq, tsq, "buy", "sell") if tbq >= tsq else (tsq, tbq, "sell", "buy")
+        )
         if small * t.imbalance_ratio > big:
             if st.lean and now - st.lean_last <= IMBALANCE_GRACE:
                 return KEEP  # a dip for a moment neither ends the lean nor the alert
@@ -70,13 +72,19 @@ class Imbalance(Rule[Limits, State]):
             return None  # books lean for a moment all the time: only a lasting lean counts
         if small:
             ratio = round(big / small, 1)
-            text = (f"{side} quantity {num(ratio)}× {other} quantity: "
-                    f"{format_qty(tbq)} bid against {format_qty(tsq)} offered")
+            text = (
+                f"{side} quantity {num(ratio)}× {other} quantity: "
+                f"{format_qty(tbq)} bid against {format_qty(tsq)} offered"
+            )
         else:
             ratio = 0.0  # no other side at all
             text = f"{side} quantity {format_qty(big)} and no {other} quantity"
         text += f" for {num(round(held, 1))} s"
         figures: dict[str, Figure] = {
-            "tbq": tbq, "tsq": tsq, "ratio": ratio, "side": side, "seconds": round(held, 1),
+            "tbq": tbq,
+            "tsq": tsq,
+            "ratio": ratio,
+            "side": side,
+            "seconds": round(held, 1),
         }
         return Condition("info", side, text, figures)

@@ -128,10 +128,16 @@ class Jump(Rule[Limits, State]):
         pp = scrip.pp
         seconds = max(round(now - move.since, 1), 0.0)
         pct = round(moved * 100 / start, 2)
-        text = (f"last price {sig} {format_qty(ticks)} ticks ({pct:,.2f}%) within {num(max(seconds, 0.1))} s: "
-                f"{format_units(start, pp)} → {format_units(lp, pp)}")
+        text = (
+            f"last price {sig} {format_qty(ticks)} ticks ({pct:,.2f}%) within {num(max(seconds, 0.1))} s: "
+            f"{format_units(start, pp)} → {format_units(lp, pp)}"
+        )
         figures: dict[str, Figure] = {
-            "ticks": ticks, "pct": pct, "direction": sig, "seconds": seconds,
-            "from": format_units(start, pp), "to": format_units(lp, pp),
+            "ticks": ticks,
+            "pct": pct,
+            "direction": sig,
+            "seconds": seconds,
+            "from": format_units(start, pp),
+            "to": format_units(lp, pp),
         }
         return Condition("alert" if big else "warn", sig, text, figures)

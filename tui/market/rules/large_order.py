@@ -6,7 +6,7 @@ import msgspec
 
 from tui.market.alerts import Figure
 from tui.market.rules.orders import RecentOrders
-from tui.market.rules.rule import Condition, Context, Rule, RollingMedian, usually
+from tui.market.rules.rule import Condition, Context, RollingMedian, Rule, usually
 from tui.market.rules.thresholds import Count, General, Qty, Ratio
 from tui.market.scrip import Scrip
 from tui.market.tape import TapeEvent
@@ -67,18 +67,24 @@ class LargeOrder(Rule[Limits, State]):
         orders = state.orders
         usual = orders.median()
         if grew and usual is not None and len(orders) >= self.t.min_samples:
-            t = self.limits
-            if qty >= t.large_order_min_qty and qty >= t.large_order_mult * usual:
-                if state.best is None or qty > state.best[0]:
-                    state.best = (qty, event)
+            self._candidate(state, qty, usual, event)
         orders.add(qty)
+
+    def _candidate(self, state: State, qty: int, usual: float, event: TapeEvent) -> None:
+        """A large order: the frame's largest so far is the one judged."""
+        t = self.limits
+        large = qty >= t.large_order_min_qty and qty >= t.large_order_mult * usual
+        if large and (state.best is None or qty > state.best[0]):
+            state.best = (qty, event)
 
     def check_tape(self, scrip: Scrip, state: State, now: float) -> Condition | None:
         state.recent.prune(now)
         found, state.best = state.best, None
         return self._near_touch(scrip, state, found) if found is not None else None
 
-    def _near_touch(self, scrip: Scrip, state: State, found: tuple[int, TapeEvent]) -> Condition | None:
+    def _near_touch(
+        self, scrip: Scrip, state: State, found: tuple[int, TapeEvent]
+    ) -> Condition | None:
         qty, e = found
         pp = scrip.pp
         price = to_units(e.price, pp)
@@ -99,12 +105,23 @@ class LargeOrder(Rule[Limits, State]):
         usual = state.orders.median() or 1.0
         side = "buy" if bid_side else "sell"
         touch = "best bid" if bid_side else "best offer"
-        where = f"at the {touch}" if away == 0 else f"{away} tick{'s' if away > 1 else ''} from the {touch}"
-        text = (f"{side} order of {format_qty(qty)} at {format_units(price, pp)}, {where}; "
-                f"orders {usually(qty, usual)}")
+        where = (
+            f"at the {touch}"
+            if away == 0
+            else f"{away} tick{'s' if away > 1 else ''} from the {touch}"
+        )
+        text = (
+            f"{side} order of {format_qty(qty)} at {format_units(price, pp)}, {where}; "
+            f"orders {usually(qty, usual)}"
+        )
         figures: dict[str, Figure] = {
-            "qty": qty, "price": format_units(price, pp), "side": side, "ticks_from_touch": away,
-            "usual": round(usual), "times": round(qty / usual, 1), "oid": e.oid,
+            "qty": qty,
+            "price": format_units(price, pp),
+            "side": side,
+            "ticks_from_touch": away,
+            "usual": round(usual),
+            "times": round(qty / usual, 1),
+            "oid": e.oid,
             "action": "add" if e.action == "A" else "modify",
         }
         return Condition("info", e.oid, text, figures)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from tui.market.alerts import Figure
 from tui.market.rules.rule import Active, Condition, NoLimits, Rule
 from tui.market.scrip import Scrip
@@ -36,5 +35,9 @@ def _lock(limit: int, side: str, lacks: str, waiting: str, qty: int, pp: int) ->
     text = f"at the {side} circuit limit {format_units(limit, pp)} with {lacks}"
     if qty:
         text += f": {format_qty(qty)} {waiting} at the limit"
-    figures: dict[str, Figure] = {"limit": format_units(limit, pp), "side": side, "waiting_qty": qty}
+    figures: dict[str, Figure] = {
+        "limit": format_units(limit, pp),
+        "side": side,
+        "waiting_qty": qty,
+    }
     return Condition("alert", side, text, figures)

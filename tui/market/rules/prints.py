@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from tui.market.alerts import Figure
-from tui.market.rules.rule import Active, Condition, Rule, RollingMedian, usually
+from tui.market.rules.rule import Active, Condition, RollingMedian, Rule, usually
 from tui.market.rules.thresholds import Count, Qty, Ratio
 from tui.market.scrip import Scrip
 from tui.wire.prices import format_qty, format_units
@@ -62,7 +62,9 @@ class Print(Rule[Limits, State]):
         at = f" at {format_units(lp, pp)}" if lp else ""
         text = f"single trade of {format_qty(ltq)}{at}, {usually(ltq, usual)}"
         figures: dict[str, Figure] = {
-            "qty": ltq, "usual": round(usual), "times": round(ltq / max(usual, 1.0), 1),
+            "qty": ltq,
+            "usual": round(usual),
+            "times": round(ltq / max(usual, 1.0), 1),
             "price": format_units(lp, pp),
         }
         return Condition("info", "", text, figures)

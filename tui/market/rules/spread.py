@@ -7,7 +7,7 @@ from typing import Final
 import msgspec
 
 from tui.market.alerts import Figure
-from tui.market.rules.rule import Active, Condition, Rule, RollingMedian, num
+from tui.market.rules.rule import Active, Condition, RollingMedian, Rule, num
 from tui.market.rules.thresholds import Count, Ratio, Seconds
 from tui.market.scrip import Scrip
 from tui.wire.prices import format_qty, format_units
@@ -61,7 +61,12 @@ class Spread(Rule[Limits, State]):
             st.spread_at = now
             st.spreads.add(ticks)
         t = self.limits
-        if usual is None or not enough or ticks < t.spread_min_ticks or ticks <= t.spread_mult * usual:
+        if (
+            usual is None
+            or not enough
+            or ticks < t.spread_min_ticks
+            or ticks <= t.spread_mult * usual
+        ):
             st.wide_since = None
             return None
         if st.wide_since is None:
@@ -70,11 +75,16 @@ class Spread(Rule[Limits, State]):
         if held < t.spread_hold:
             return None  # a sweep of the touch refills in a moment: only a lasting one counts
         pp = scrip.pp
-        text = (f"spread {format_qty(ticks)} ticks ({format_units(bp, pp)} / {format_units(sp, pp)}) "
-                f"for {num(round(held, 1))} s, usually {num(usual)}")
+        text = (
+            f"spread {format_qty(ticks)} ticks ({format_units(bp, pp)} / {format_units(sp, pp)}) "
+            f"for {num(round(held, 1))} s, usually {num(usual)}"
+        )
         figures: dict[str, Figure] = {
-            "spread_ticks": ticks, "usual_ticks": round(usual, 1), "bid": format_units(bp, pp),
-            "ask": format_units(sp, pp), "times": round(ticks / max(usual, 1e-9), 1),
+            "spread_ticks": ticks,
+            "usual_ticks": round(usual, 1),
+            "bid": format_units(bp, pp),
+            "ask": format_units(sp, pp),
+            "times": round(ticks / max(usual, 1e-9), 1),
             "seconds": round(held, 1),
         }
         return Condition("warn", "", text, figures)

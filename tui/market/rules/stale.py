@@ -99,8 +99,15 @@ class Stale(Rule[Limits, State]):
             if self.seen.get(key, 0) < 2:
                 continue
             seconds = round(silent)
-            yield key, Condition("warn", "silent", f"no update for {format_qty(seconds)} s",
-                                 {"silent_s": seconds})
+            yield (
+                key,
+                Condition(
+                    "warn",
+                    "silent",
+                    f"no update for {format_qty(seconds)} s",
+                    {"silent_s": seconds},
+                ),
+            )
 
     def forget(self, key: str) -> None:
         self.last_seen.pop(key, None)

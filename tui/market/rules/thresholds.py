@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from difflib import get_close_matches
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import msgspec
 
@@ -67,7 +67,7 @@ def assemble(rules: Sequence[type[Rule[Any, Any]]]) -> type[General]:
                 raise ValueError(f"enabled lists an unknown rule {name!r}{hint}")
 
     doc = "Every threshold of every rule, with its default (the ``[surveillance]`` table)."
-    return msgspec.defstruct(
+    struct = msgspec.defstruct(
         "Thresholds",
         fields,
         bases=(General,),
@@ -77,3 +77,4 @@ def assemble(rules: Sequence[type[Rule[Any, Any]]]) -> type[General]:
         frozen=True,
         kw_only=True,
     )
+    return cast("type[General]", struct)

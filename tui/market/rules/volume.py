@@ -7,7 +7,7 @@ from collections import deque
 import msgspec
 
 from tui.market.alerts import Figure
-from tui.market.rules.rule import Active, Condition, Rule, RollingMedian, usually
+from tui.market.rules.rule import Active, Condition, RollingMedian, Rule, usually
 from tui.market.rules.thresholds import Count, Positive, Qty, Ratio
 from tui.market.scrip import Scrip
 from tui.wire.prices import format_qty
@@ -88,7 +88,9 @@ class Volume(Rule[Limits, State]):
         seconds = round(span)
         text = f"volume {format_qty(traded)} in the last {format_qty(seconds)} s, {usually(traded, usual)}"
         figures: dict[str, Figure] = {
-            "volume": traded, "seconds": seconds, "usual": round(usual),
+            "volume": traded,
+            "seconds": seconds,
+            "usual": round(usual),
             "times": round(traded / max(usual, 1.0), 1),
         }
         return Condition("warn", "", text, figures)
