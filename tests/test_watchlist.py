@@ -19,8 +19,10 @@ from textual.binding import Binding
 from tui.market.history import PriceHistory
 from tui.market.store import Market
 from tui.theme import DEFAULT_THEME, THEMES, variable_defaults
+from tui.widgets.circuit import circuit
+from tui.widgets.columns import COLUMN_KEYS, DEFAULT_COLUMNS
 from tui.widgets.spark import spark
-from tui.widgets.watchlist import COLUMN_KEYS, DEFAULT_COLUMNS, Watchlist, circuit, make_columns
+from tui.widgets.watchlist import Watchlist, make_columns
 
 TCS = "NSE|11536"
 HDFC = "NSE|1333"
