@@ -7,7 +7,6 @@ and the desk theme; time is handed in (``NOW + ...``), never read from a clock.
 
 from __future__ import annotations
 
-from importlib.resources import files
 from typing import Any
 
 import pytest
@@ -33,9 +32,8 @@ WIDE = (200, 14)
 
 
 class Host(App[None]):
-    """The watchlist alone, styled as on the desk."""
+    """The watchlist alone, styled as on the desk: by itself (no stylesheet of the app's)."""
 
-    CSS_PATH = [str(files("tui.themes") / "watchlist.tcss")]  # noqa: RUF012 - Textual's API
 
     def __init__(self, widget: Watchlist) -> None:
         super().__init__()
@@ -609,3 +607,17 @@ async def test_the_spark_column_draws_the_recent_last_prices():
         await pilot.pause()
         assert row(w, OGDC).split() == ["OGDC", "▁▂▅▃█"]
         assert style_of(w, OGDC, "▁▂▅▃█").color == full(w, "watchlist--spark").color
+
+
+async def test_a_watchlist_mounted_alone_brings_its_own_styles() -> None:
+    """No CSS_PATH on the host: the widget's DEFAULT_CSS (themes/watchlist.tcss) styles it
+    with the theme's colours (the host supplies the desk's theme variables)."""
+    w = watchlist()
+    async with Host(w).run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        theme = pilot.app.current_theme
+        up = w.get_component_rich_style("watchlist--up").color
+        locked = w.get_component_rich_style("watchlist--locked")
+        assert up is not None and up.triplet is not None
+        assert up.triplet.hex.upper() == theme.variables["up"].upper()
+        assert locked.bold
