@@ -283,7 +283,7 @@ def lone_partner(shown: Sequence[str], configured: Collection[str]) -> str | Non
 
 def columns_table() -> str:
     """The columns as the Markdown table of docs/CONFIG.md."""
-    lines = ["| key | header | shows | in the default set | dropped on a narrow pane |",
+    lines = ["| key | header | shows | default set | narrow pane drops it (highest first) |",
              "|---|---|---|---|---|"]  # fmt: skip
     for s in COLUMNS.values():
         default = f"{s.default}." if s.default else ""
