@@ -219,7 +219,9 @@ def build_parser() -> Parser:
     serve = sub.add_parser(
         "serve", help="serve the desk to web browsers (a desk per tab, one relay for all)",
         description="Serve the desk to web browsers: each tab runs its own desk, all of them "
-        "reading one relay.  Loopback only unless a password is given.  docs/SERVE.md.",
+        "reading one relay.  Loopback only unless a password is given.  The desk's options "
+        "(--config, --theme, --watch; a feed's --url and --token-env; --seed, --scenario) go "
+        "before `serve`.  docs/SERVE.md.",
     )
     serve_cli.add_arguments(serve)
 

@@ -192,7 +192,8 @@ async def tail(
     count: int | None = None, orders: bool = False, out: TextIO = sys.stdout,
 ) -> int:
     """One line per changed scrip per frame: ``{"key", "time", ...scrip}``."""
-    client, market = _client(config, keys, orders)
+    depth, with_orders, _ = plan(config.level, orders)  # L0: the touchline, as snapshot
+    client, market = _client(config, keys, with_orders, depth)
     printed = 0
 
     def frame() -> bool:

@@ -69,7 +69,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the password browsers must give (HTTP Basic, any user name), from VAR")
     a.add_argument("--password-file", metavar="PATH",
                    help="the password, from a file only you can read (chmod 600)")
-    p.add_argument("--max-tabs", type=int, default=8,
+    p.add_argument("--max-tabs", type=int, default=8, metavar="N",
                    help="desks open at once, each a process of its own (default 8)")
 
 
