@@ -287,6 +287,8 @@ def columns_table() -> str:
              "|---|---|---|---|---|"]  # fmt: skip
     for s in COLUMNS.values():
         default = f"{s.default}." if s.default else ""
-        drop = "never" if not s.drop else f"{s.drop}" + (f", with `{s.partner}`" if s.partner else "")
+        drop = (
+            "never" if not s.drop else f"{s.drop}" + (f", with `{s.partner}`" if s.partner else "")
+        )
         lines.append(f"| `{s.key}` | {s.title} | {s.about} | {default} | {drop} |")
     return "\n".join(lines)
