@@ -193,6 +193,11 @@ def test_circuit_proximity_is_exact_integer_arithmetic():
     assert circuit(23600, lc, uc, 100)[0] == "", "outside a 1% band"
     assert circuit(23600, None, None, near) == ("", "", None)
     assert circuit(None, lc, uc, near) == ("", "", None)
+    # limits that cannot be (lower at or above upper): no distance, as the rules judge it
+    assert circuit(25000, uc, lc, near) == ("", "", None)
+    assert circuit(20000, uc, uc, near) == ("", "", None)
+    assert circuit(23850, None, uc, near)[:2] == ("▲0.8%", "watchlist--near")  # one limit
+    assert circuit(19900, lc, None, near)[:2] == ("▼1.3%", "watchlist--near")
 
 
 async def test_the_circuit_column_shows_a_near_limit_and_a_locked_scrip():
