@@ -482,7 +482,9 @@ class DeskApp(App[None]):
         errors = self.market.errors.by_kind
         failed = self._feed_failed()
         self.health_panel.retry_key = self._retry_key() if failed else None
-        self.health_panel.show(health, errors, now, wall=self.wall())
+        self.health_panel.show(
+            health, errors, now, wall=self.wall(), fields=self.market.errors.by_field
+        )
         if failed != self._failed_shown:  # the footer offers the retry key only while failed
             self._failed_shown = failed
             self.refresh_bindings()
