@@ -62,10 +62,10 @@ if TYPE_CHECKING:
 __all__ = ["CSS_FILES", "PANES", "WIDE", "DeskApp", "Settings", "make_app"]
 
 #: themes/ ships as the package ``tui.themes``: found the same way in a checkout and a wheel.
-#: desk.tcss lays the panes out; each pane's own styles are in a file of its own.
+#: desk.tcss lays the panes out, screens.tcss and surveillance.tcss the other screens; each
+#: widget ships its own styles (its DEFAULT_CSS, read from its own file: widgets/styles.py).
 CSS_FILES: list[str | PurePath] = [
-    str(files("tui.themes") / f"{name}.tcss")
-    for name in ("desk", "watchlist", "ladder", "tape", "health", "screens", "surveillance")
+    str(files("tui.themes") / f"{name}.tcss") for name in ("desk", "screens", "surveillance")
 ]
 #: the desk is laid out in three columns from this width, two below it
 WIDE = 140

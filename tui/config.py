@@ -33,6 +33,7 @@ from platformdirs import user_config_dir
 from tui.feed.config import AUTH_MODES, TOKEN_PARAMS, redact_url
 from tui.market.rules import Thresholds
 from tui.userfiles import BadFile, read_text
+from tui.widgets.columns import COLUMN_KEYS, DEFAULT_COLUMNS
 from tui.wire.dialects import DIALECTS
 
 APP_NAME: Final = "marketdesk"
@@ -463,7 +464,8 @@ _UNSET: Final = {
     "token_env": "no token from the environment",
     "token_file": "no token file",
     "ca_file": "the system's certificate authorities",
-    "columns": "the watchlist's default columns",
+    "columns": f"the watchlist's default columns: {' '.join(DEFAULT_COLUMNS)}; known: "
+    f"{' '.join(COLUMN_KEYS)}",
     "alert_log": "alerts are not written to a file",
     "drop_every": "never", "stall_every": "never", "kick_every": "never",
 }
