@@ -289,3 +289,24 @@ def test_the_app_has_the_guard_first() -> None:
 
     app = asyncio.run(build())
     assert len(app.middlewares) == 1
+
+
+@pytest.mark.slow
+async def test_a_relay_of_its_own_in_front_of_a_configured_feed(tmp_path: Path) -> None:
+    """``marketdesk --url FEED --token-env VAR serve``: the relay in ``serve`` holds the one
+    connection to that feed (here a ``marketdesk sim``) before any tab opens."""
+    import os
+
+    from serve_browser import background, serve
+
+    env = dict(os.environ, MARKETDESK_CONFIG_DIR=str(tmp_path / "config"),
+               PYTHONUNBUFFERED="1", FEED_TOKEN="feed-token-of-serve")
+    with background(["sim", "--port", "0", "--token-env", "FEED_TOKEN", "--rate", "200"], env,
+                    "L2 ") as sim_out:
+        feed = next(line.split()[1] for line in sim_out if line.strip().startswith("L1"))
+        with serve(tmp_path, "--url", feed, "--token-env", "FEED_TOKEN", env=env) as served:
+            assert f"in front of {feed}" in "".join(served.banner)
+            health = await served.wait_health(lambda h: h["upstream"]["state"] == "live")
+            assert health["upstream"]["kind"] == "relay"
+            assert health["upstream"]["connections"] == 1 and health["tabs"] == 0
+    assert "feed-token-of-serve" not in "".join(sim_out + served.output)

@@ -96,6 +96,9 @@ async def test_the_desk_in_a_tab_draws_answers_keys_and_stays_on_this_machine(
         await tab.wait_text(DESK_BACK, since=since)
         await tab.page.keyboard.press("t")  # the next theme
         await tab.wait_text("marketdesk-light", since=since)
+        since = len(tab.raw)
+        await tab.page.keyboard.press("Control+p")  # the palette (not the browser's print)
+        await tab.wait_text("Search for commands", since=since)
 
         strays = [url for url in tab.requests + tab.sockets if not local(url, served)]
         assert not strays, f"the page reached beyond this machine: {strays}"

@@ -62,11 +62,9 @@ if TYPE_CHECKING:
     from tui.market.store import Market
 
 #: themes/ ships as the package ``tui.themes``: found the same way in a checkout and a wheel.
-#: desk.tcss lays the panes out; each pane's own styles are in a file of its own.
-CSS_FILES = [
-    str(files("tui.themes") / f"{name}.tcss")
-    for name in ("desk", "watchlist", "ladder", "tape", "health", "screens", "surveillance")
-]
+#: desk.tcss lays the panes out, screens.tcss and surveillance.tcss the other screens; each
+#: widget ships its own styles (its DEFAULT_CSS, read from its own file: widgets/styles.py).
+CSS_FILES = [str(files("tui.themes") / f"{name}.tcss") for name in ("desk", "screens", "surveillance")]
 #: how often the health panel is redrawn, stale scrips marked and a sorted list re-sorted
 HEALTH_EVERY = 0.5
 #: how often the rule engine looks at the scrips that changed (seconds)
@@ -812,7 +810,8 @@ class DeskApp(App[None]):
             ("Watchlist", rows(Watchlist)),
             ("Watchlists (editing)", rows(DeskApp, lambda b: (b.id or "").startswith("watchlists."))),
             ("L2 tape", rows(L2Tape)),
-            ("Surveillance (v)", rows(SurveillanceScreen) + rows(Tiles)),
+            ("Surveillance (v)", rows(SurveillanceScreen) + rows(Tiles)
+             + [("tab, shift+tab", "Tiles / alert list")]),
             ("Alerts", rows(AlertList)),
         ]
 

@@ -56,6 +56,9 @@ def health_json(client: FeedSource) -> dict[str, Any]:
         "refused": h.refused,
         "last_refusal": h.last_refusal,
         "upstream": h.upstream,  # behind a relay: its upstream's state ("" when direct)
+        "dialect": h.dialect,
+        "notes": h.notes,  # values the dialect adjusted (firstock-v2: off-grid floats)
+        "order_updates": h.order_updates,  # how many came on the socket (kept apart)
     }
 
 
@@ -169,7 +172,9 @@ async def snapshot(
             book = market.books.get(key)
             if with_orders and book is not None:
                 scrips[key]["book"] = book_json(book, scrip.pp)
-        doc.update(scrips=scrips, health=health_json(client))
+        # order updates (Noren om/ok) that came on the feed socket: the account's, apart
+        doc.update(scrips=scrips, health=health_json(client),
+                   order_updates=list(getattr(client, "order_updates", ())))
 
     await _run_until(client, seconds, before_stop=take)
     if not doc:  # stopped before the window ended (auth refused): the feed as it ended
@@ -192,7 +197,8 @@ async def tail(
     count: int | None = None, orders: bool = False, out: TextIO = sys.stdout,
 ) -> int:
     """One line per changed scrip per frame: ``{"key", "time", ...scrip}``."""
-    client, market = _client(config, keys, orders)
+    depth, with_orders, _ = plan(config.level, orders)  # L0: the touchline, as snapshot
+    client, market = _client(config, keys, with_orders, depth)
     printed = 0
 
     def frame() -> bool:

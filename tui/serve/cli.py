@@ -69,7 +69,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the password browsers must give (HTTP Basic, any user name), from VAR")
     a.add_argument("--password-file", metavar="PATH",
                    help="the password, from a file only you can read (chmod 600)")
-    p.add_argument("--max-tabs", type=int, default=8,
+    p.add_argument("--max-tabs", type=int, default=8, metavar="N",
                    help="desks open at once, each a process of its own (default 8)")
 
 
@@ -149,7 +149,8 @@ def options_from(args: argparse.Namespace, cfg: DeskConfig) -> ServeOptions:
             raise ValueError("the feed needs a token: --token-env VAR or --token-file PATH "
                              "before serve (or token_env / token_file in [feed] of the config)")
         opts.feed = FeedConfig(url=cfg.feed.url, token=token, auth=cfg.feed.auth,
-                               uid=cfg.feed.uid, ssl=tls_context(cfg))
+                               uid=cfg.feed.uid, ssl=tls_context(cfg),
+                               dialect=cfg.feed.dialect)  # the tabs read its relay: psx
     else:
         import msgspec
 

@@ -23,6 +23,7 @@ from typing import ClassVar, Final, Protocol
 
 from tui.widgets.spark import BARS, spark
 from tui.widgets.strips import Cell, Line, LinesWidget, pad, pad_middle
+from tui.widgets.styles import theme_css
 from tui.wire.prices import format_qty
 from tui.wire.times import seconds_text
 
@@ -69,6 +70,7 @@ class HealthLike(Protocol):
 
 
 class HealthPanel(LinesWidget):
+    DEFAULT_CSS: ClassVar[str] = theme_css("health")  # its own styles, mounted anywhere
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "health--label",
         "health--ok",

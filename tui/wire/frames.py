@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import reprlib
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any, Final
 
 import msgspec
@@ -108,9 +108,14 @@ class FrameReader:
     """
 
     def __init__(
-        self, errors: DecodeErrors, sink: Callable[[dict[str, Any]], None] | None = None
+        self,
+        errors: DecodeErrors,
+        sink: Callable[[dict[str, Any]], None] | None = None,
+        control: Container[str] = CONTROL_TYPES,
     ) -> None:
+        """``control``: the tags returned as control messages (a dialect adds its own)."""
         self.errors = errors
+        self._control_tags = control
         self._decode = msgspec.json.Decoder(float_hook=str).decode
         #: the hot path; a closure so that a frame costs no attribute look-ups
         self.feed: Callable[[str | bytes], dict[str, Any] | None] = self._feed(sink)
@@ -120,7 +125,7 @@ class FrameReader:
     def _feed(
         self, sink: Callable[[dict[str, Any]], None] | None
     ) -> Callable[[str | bytes], dict[str, Any] | None]:
-        decode, add, market, control = self._decode, self.errors.add, MARKET_TAGS, CONTROL_TYPES
+        decode, add, market, control = self._decode, self.errors.add, MARKET_TAGS, self._control_tags
         one: Callable[[dict[str, Any]], None] = sink if sink is not None else _refuse_market
         if getattr(sink, "takes_frame", False):
             # ``Market.apply(msg, frame)``: it keeps the frame (already allocated, cheap)
