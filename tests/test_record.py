@@ -32,9 +32,9 @@ class FakeNs:
 
 
 def header(**kw: object) -> fmt.Header:
-    fields: dict[str, object] = dict(program="marketdesk test", endpoint="ws://127.0.0.1:1/2.0/market/feed/full",
-                                     started_ns=0, level="L1", auth="header",
-                                     subscriptions={"d": ["NSE|26000"]})
+    fields: dict[str, object] = {"program": "marketdesk test", "endpoint": "ws://127.0.0.1:1/2.0/market/feed/full",
+                                     "started_ns": 0, "level": "L1", "auth": "header",
+                                     "subscriptions": {"d": ["NSE|26000"]}}
     fields.update(kw)
     return fmt.Header(**fields)  # type: ignore[arg-type]
 

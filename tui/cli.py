@@ -105,6 +105,14 @@ def _scrip_options(p: argparse.ArgumentParser, *, required: bool) -> None:
     p.add_argument("--orders", action="store_true", help="also subscribe order-level (L2) data")
 
 
+def _record_option(p: argparse.ArgumentParser, *, required: bool = False, default: object = None) -> None:
+    p.add_argument(
+        "--record", type=Path, metavar="DIR", required=required, default=default,
+        help="record every frame received (and every request sent, secrets removed) into "
+        "DIR, rotated hourly and by size (docs/RECORDING.md)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     # allow_abbrev=False: `sim --token X` must not be taken for --token-env/--token-file
     parser = argparse.ArgumentParser(prog="marketdesk", description=DESCRIPTION, allow_abbrev=False)
@@ -127,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--theme", type=_checked(check_theme), default=None,
         help="colour theme (default: [desk] theme, marketdesk-dark)",
     )
+    _record_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from tui.sim import cli as sim_cli
@@ -154,6 +163,18 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--seconds", type=float, default=None, help="stop after this long")
     tail.add_argument("--count", type=int, default=None, help="stop after this many lines")
     tail.add_argument("--hz", type=float, default=10.0, help="frames per second (default 10)")
+    _record_option(tail, default=argparse.SUPPRESS)
+
+    rec = sub.add_parser(
+        "record", help="record a feed headless (all day: until Ctrl-C or SIGTERM)",
+        description="Connect, subscribe depth (and --orders), and record every frame into DIR "
+        "until --seconds pass or SIGINT/SIGTERM; files rotate hourly and by size.",
+    )
+    _config_option(rec, argparse.SUPPRESS)
+    _feed_options(rec, argparse.SUPPRESS)
+    _scrip_options(rec, required=True)
+    _record_option(rec, required=True, default=argparse.SUPPRESS)
+    rec.add_argument("--seconds", type=float, default=None, help="stop after this long")
 
     cfg = sub.add_parser(
         "config", help="show where the config and watchlists live, and the settings in effect",
@@ -261,18 +282,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, TokenError, ValueError) as exc:
         print(f"marketdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.command in ("snapshot", "tail"):
+    if args.command in ("snapshot", "tail", "record"):
         from tui import headless
 
         config = _feed_config(cfg, token)
         try:
+            if args.command == "record":
+                return asyncio.run(
+                    headless.record(config, keys, args.record, args.seconds, orders=args.orders)
+                )
             if args.command == "snapshot":
                 return asyncio.run(headless.snapshot(config, keys, args.seconds, orders=args.orders))
             return asyncio.run(
-                headless.tail(config, keys, args.seconds, hz=args.hz, count=args.count, orders=args.orders)
+                headless.tail(config, keys, args.seconds, hz=args.hz, count=args.count,
+                              orders=args.orders, record=args.record)
             )
         except KeyboardInterrupt:
             return 0
+        except OSError as exc:  # --record DIR that cannot be written
+            print(f"marketdesk: --record {args.record}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
     from tui.desk import run_desk
 
     return run_desk(args, cfg, token, keys)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +18,12 @@ from tui.config import DeskConfig
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
 from tui.feed.frames import DecodeErrors
+from tui.headless import EXIT_USAGE
 from tui.market.store import Market
 from tui.watchlists import Watchlists, WatchlistStore, default_path
 
 if TYPE_CHECKING:
+    from tui.record.writer import Recorder
     from tui.sim.instruments import Instrument
 
 #: seconds after start when the desk's long-lived objects are frozen out of the gc's sight
@@ -85,10 +88,20 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
         catalogue = tuple(Entry(i.key, i.symbol, i.name) for i in sim.instruments)
     else:
         default = feed_watchlists()
+    recorder: Recorder | None = None
     try:
         watchlists, store, notices = open_watchlists(default, watch)
         market = Market(DecodeErrors(redact=(token,)))
         client = FeedClient(FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid), market)
+        if getattr(args, "record", None) is not None:
+            from tui.recording import attach_recorder
+
+            try:
+                recorder = attach_recorder(client, args.record)
+            except OSError as exc:
+                print(f"marketdesk: --record {args.record}: {exc.strerror or exc}", file=sys.stderr)
+                return EXIT_USAGE
+            notices.append(f"Recording every frame to {args.record}")
         app = make_app(
             market,
             client,
@@ -103,8 +116,12 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
         # once the desk is up and the first snapshots are in: no more 50-90 ms full
         # collections over everything it holds (DeskApp.settle_gc, bench/desk.py)
         app.settle_gc_after = SETTLE_GC_AFTER
+        if recorder is not None:
+            recorder.on_error = partial(app.notify, title="recording", severity="error", timeout=30)
         app.run()
     finally:
+        if recorder is not None:
+            recorder.close()
         if sim is not None:
             sim.stop()
     return int(app.return_code or 0)

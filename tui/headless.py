@@ -7,10 +7,13 @@ Exit codes: 0 ok, 2 usage, 3 auth refused, 4 feed unreachable, 5 session limit r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from tui.feed.client import FeedClient
@@ -56,6 +59,24 @@ def _client(config: FeedConfig, keys: list[str], orders: bool) -> FeedClient:
     return client
 
 
+@contextlib.asynccontextmanager
+async def _recording(client: FeedClient, record: Path | None) -> AsyncIterator[None]:
+    """``--record DIR``: tap the client for the block; close the files after it."""
+    if record is None:
+        yield
+        return
+    from tui.recording import attach_recorder
+
+    def told(text: str) -> None:
+        print(f"marketdesk: {text}", file=sys.stderr)
+
+    recorder = attach_recorder(client, record, on_error=told)
+    try:
+        yield
+    finally:
+        recorder.close()
+
+
 async def _run_until(
     client: FeedClient, seconds: float | None, tick: Callable[[], bool] | None = None,
     interval: float = 0.05,
@@ -78,10 +99,11 @@ async def _run_until(
 
 async def snapshot(
     config: FeedConfig, keys: list[str], seconds: float, *, orders: bool = False,
-    out: TextIO = sys.stdout,
+    out: TextIO = sys.stdout, record: Path | None = None,
 ) -> int:
     client = _client(config, keys, orders)
-    await _run_until(client, seconds)
+    async with _recording(client, record):
+        await _run_until(client, seconds)
     market = client.market
     market.sweep()
     scrips = {key: scrip_json(s) for key in keys if (s := market.view(key)) is not None}
@@ -94,6 +116,7 @@ async def snapshot(
 async def tail(
     config: FeedConfig, keys: list[str], seconds: float | None, *, hz: float = 10.0,
     count: int | None = None, orders: bool = False, out: TextIO = sys.stdout,
+    record: Path | None = None,
 ) -> int:
     """One line per changed scrip per frame: ``{"key", "time", ...scrip}``."""
     client = _client(config, keys, orders)
@@ -116,7 +139,56 @@ async def tail(
         return False
 
     try:
-        await _run_until(client, seconds, frame, interval=1.0 / hz)
+        async with _recording(client, record):
+            await _run_until(client, seconds, frame, interval=1.0 / hz)
     except BrokenPipeError:  # `marketdesk tail | head` is fine
         return EXIT_OK
     return exit_code(client) if printed == 0 else EXIT_OK
+
+
+async def record(
+    config: FeedConfig, keys: list[str], directory: Path, seconds: float | None, *,
+    orders: bool = False, out: TextIO = sys.stderr, status_every: float = 60.0,
+) -> int:
+    """``marketdesk record``: the raw feed into ``directory`` until ``seconds`` pass, the
+    token is refused, or SIGINT/SIGTERM; a status line every ``status_every`` seconds and a
+    JSON summary at the end (on ``out``)."""
+    client = _client(config, keys, orders)
+    from tui.recording import attach_recorder
+
+    def told(text: str) -> None:
+        out.write(f"marketdesk: {text}\n")
+        out.flush()
+
+    recorder = attach_recorder(client, directory, on_error=told)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    last = time.monotonic()
+
+    def tick() -> bool:
+        nonlocal last
+        if time.monotonic() - last >= status_every:
+            last = time.monotonic()
+            h = client.health
+            told(f"recording: {h.state}, {recorder.records + 0} records, "
+                 f"{recorder.bytes_written / 1e6:.1f} MB in {len(recorder.files)} file(s)")
+        return stop.is_set()
+
+    try:
+        await _run_until(client, seconds, tick, interval=0.2)
+    finally:
+        recorder.close()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    summary = {
+        "files": [str(p) for p in recorder.files], "records": recorder.records,
+        "bytes": recorder.bytes_written, "errors": recorder.errors, "dropped": recorder.dropped,
+        "last_error": recorder.last_error, "health": health_json(client),
+    }
+    out.write(json.dumps(summary, ensure_ascii=False) + "\n")
+    out.flush()
+    return exit_code(client)

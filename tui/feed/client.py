@@ -43,12 +43,13 @@ from tui.feed import health as hs
 from tui.feed import protocol as p
 from tui.feed import sessions
 from tui.feed.backoff import Backoff
-from tui.feed.config import FeedConfig, redact
+from tui.feed.config import REDACTED, FeedConfig, redact
 from tui.feed.connection import Connection, Counters, Outcome, SessionEnded
 from tui.feed.health import AUTH_FAILED, SESSION_LIMIT, Health, RateMeter
 from tui.feed.redacting import RedactingAdapter, describe, describe_traceback, protect
 from tui.feed.sessions import SessionInUse
 from tui.feed.subscriptions import Subscriptions
+from tui.feed.tap import FrameTap, tapped
 from tui.market.store import Market
 
 __all__ = ["EVENTS", "FeedClient", "SessionInUse"]
@@ -84,6 +85,8 @@ class FeedClient:
         self.config = config
         self.market = market
         self.on_event: Callable[[str, str], None] | None = None
+        #: a recorder (tui.record): every frame, request and connection event; None: off
+        self.tap: FrameTap | None = None
         self._clock, self._wall = clock, wall
         self._secrets = config.secrets()
         protect(market.errors, self._secrets)
@@ -243,6 +246,8 @@ class FeedClient:
             await ws.close()
             return Outcome(conn_.STOPPED, "stopped")
         conn = self._conn = Connection(ws, self._clock(), self._stats.frames)
+        if self.tap is not None:
+            self.tap.opened(self.config.endpoint, self.config.level)
         if sessions.opened(self._key) > 1:  # cannot happen: the claim and this loop prevent it
             log.error("feed: more than one connection open for one token")
         helpers: list[asyncio.Task[None]] = []
@@ -265,6 +270,8 @@ class FeedClient:
         live_for = None if conn.acked_at is None else self._clock() - conn.acked_at
         if self._stop.is_set():
             kind = conn_.STOPPED
+        if self.tap is not None:
+            self.tap.closed(conn.ws.close_code, reason)
         return Outcome(kind, reason, live_for, conn.stall)
 
     async def _read(self, conn: Connection) -> tuple[str, str]:
@@ -274,6 +281,8 @@ class FeedClient:
             if cfg.auth == "connect":
                 hello = p.Connect(uid=cfg.uid, actid=cfg.uid, susertoken=cfg.effective_token)
                 await conn.ws.send(p.encode(hello), text=True)
+                if self.tap is not None:  # the token never reaches a recording
+                    self.tap.sent(p.encode(p.Connect(uid=cfg.uid, actid=cfg.uid, susertoken=REDACTED)))
             await self._pump(conn.ws)
         except ConnectionClosed as exc:
             return conn.classify(exc, self._secrets)
@@ -288,7 +297,7 @@ class FeedClient:
         """The hot path: locals only; count, then ``FrameReader.feed`` hands market messages
         to ``Market.apply`` and returns only control messages."""
         recv = ws.recv
-        feed = self._reader.feed
+        feed = self._reader.feed if self.tap is None else tapped(self._reader.feed, self.tap.received)
         control = self._control
         stats = self._stats
         while True:
@@ -340,6 +349,8 @@ class FeedClient:
             return
         h = self._health
         conn.acked_at = self._clock()
+        if self.tap is not None:
+            self.tap.acknowledged()
         h.connected_since = self._wall()
         h.sessions += 1
         self.market.resync.clear()  # the replayed ``l`` brings a fresh ``lk`` for every book
@@ -362,7 +373,10 @@ class FeedClient:
         ws, outbox = conn.ws, conn.outbox
         try:
             while True:
-                await ws.send(await outbox.get(), text=True)
+                data = await outbox.get()
+                await ws.send(data, text=True)
+                if self.tap is not None:
+                    self.tap.sent(self._scrub(data.decode()))
         except ConnectionClosed:
             pass  # the reader sees the close and ends the session
 

@@ -46,6 +46,7 @@ FLUSH_BYTES: Final = 4 * 1024 * 1024
 #: zstd level: level 1 compresses ~5x at >100 MB/s (shared/PERF_NOTES.md, bench/record.py)
 LEVEL: Final = 1
 RETRY_AFTER: Final = 10.0
+REDACTED: Final = b"<redacted>"
 
 Opener = Callable[[Path], BinaryIO]
 
@@ -83,6 +84,7 @@ class Recorder:
         snapshot: Callable[[], Iterable[bytes]] | None = None,
         on_error: Callable[[str], None] | None = None,
         retry_after: float = RETRY_AFTER,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.directory = Path(directory)
         self.template = header
@@ -90,6 +92,8 @@ class Recorder:
         self.flush_ns = int(flush_every * NS)
         self.clock_ns, self.opener, self.snapshot = clock_ns, opener, snapshot
         self.on_error, self.retry_ns = on_error, int(retry_after * NS)
+        #: scrubbed from every received frame and request (a feed that echoes a token)
+        self._secrets = tuple(s.encode() for s in dict.fromkeys(secrets) if s)
         self._compress = zstandard.ZstdCompressor(level=level).compress
         self._buf = bytearray()
         self._count = 0
@@ -117,15 +121,22 @@ class Recorder:
     # -- the tap (tui.feed.client calls these) ----------------------------------------------
     def received(self, frame: bytes) -> None:
         """A frame as received (the hot path)."""
+        for secret in self._secrets:
+            if secret in frame:
+                frame = frame.replace(secret, REDACTED)
         self._add(fmt.RECEIVED, frame)
 
     def sent(self, payload: bytes | str) -> None:
         """A request as sent; the caller removed any secret (the connect message's token)."""
         data = payload.encode() if isinstance(payload, str) else payload
+        for secret in self._secrets:
+            data = data.replace(secret, REDACTED)
         self._track(data)
         self._add(fmt.SENT, data)
 
     def opened(self, endpoint: str, level: str = "") -> None:
+        if self._timer is None and not self._closed:
+            self._schedule()  # the first connection: inside the loop, so the timer can run
         self._add(fmt.OPENED, fmt.event(endpoint=endpoint, level=level))
 
     def acknowledged(self) -> None:
@@ -165,9 +176,7 @@ class Recorder:
     def start(self) -> None:
         """Open the first file now (an unwritable directory fails loudly here, once) and
         flush once a second from the running loop."""
-        self._ensure_file(self.clock_ns())
-        if self._file is None and self.errors:
-            raise OSError(self.last_error)
+        self._ensure_file(self.clock_ns(), strict=True)
         self._schedule()
 
     def _schedule(self) -> None:
@@ -196,6 +205,7 @@ class Recorder:
         if self._timer is not None:
             self._timer.cancel()
         self._close_file()
+        log.info("recording closed: %d records in %d file(s)", self.records, len(self.files))
 
     @property
     def path(self) -> Path | None:
@@ -230,7 +240,8 @@ class Recorder:
         if self._size >= self.max_bytes or (self.hourly and last >= self._rotate_at):
             self._rotate()
 
-    def _ensure_file(self, ns: int) -> BinaryIO | None:
+    def _ensure_file(self, ns: int, *, strict: bool = False) -> BinaryIO | None:
+        """The open file, or a new one (None while failing); ``strict``: raise instead."""
         if self._file is not None:
             return self._file
         if self._failed_until and ns < self._failed_until:
@@ -243,6 +254,9 @@ class Recorder:
             path = self.directory / file_name(ns, self._part)
             f = self.opener(path)
         except OSError as exc:
+            if strict:
+                self._part -= 1
+                raise
             self._failed(exc)
             return None
         self._file, self._path, self._size = f, path, 0
@@ -257,6 +271,9 @@ class Recorder:
                 self._write_snapshots(f, snapshots, ns)
             f.flush()
         except OSError as exc:
+            if strict:
+                self._close_file()
+                raise
             self._failed(exc)
             return None
         log.info("recording to %s", path)
@@ -311,3 +328,18 @@ class Recorder:
             except Exception:  # a toast must not take the feed down
                 log.exception("recording: on_error failed")
 
+
+
+def feed_recorder(
+    directory: Path | str, *, endpoint: str, level: str, auth: str, secrets: tuple[str, ...],
+    subscriptions: dict[str, list[str]] | None = None, dialect: str = "psx",
+    **options: object,
+) -> Recorder:
+    """A recorder for one feed client: the header from its (redacted) settings."""
+    from tui import __version__
+
+    header = fmt.Header(
+        program=f"marketdesk {__version__}", endpoint=endpoint, started_ns=0, dialect=dialect,
+        level=level, auth=auth, subscriptions=dict(subscriptions or {}),
+    )
+    return Recorder(directory, header, secrets=secrets, **options)  # type: ignore[arg-type]
