@@ -800,6 +800,7 @@ def make_app(
     health: Callable[[], HealthLike] | None = None,
     theme: str | None = None,
     tz: tzinfo | None = None,
+    app_class: type[DeskApp] | None = None,
 ) -> DeskApp:
     """The desk over ``market``; with ``client``, also runs the feed and subscribes the lists.
 
@@ -814,6 +815,7 @@ def make_app(
     the wall clock (uptime).  ``refresh_hz``: frames a second; 0 draws only when
     :meth:`DeskApp.flush` is called.  ``health``: the source of the health panel's figures
     (default: ``client.health``).  ``tz``: the time zone of the tape's times (default: local).
+    ``app_class``: a DeskApp subclass (the replay desk, tui/transport.py).
     """
     settings = Settings.of(config) if config is not None else Settings()
     if refresh_hz is not None:
@@ -822,7 +824,7 @@ def make_app(
         settings.theme = theme
     if watch is not None and watchlists is None:
         watchlists = Watchlists.single("Watch", watch)
-    return DeskApp(
+    return (app_class or DeskApp)(
         market,
         client,
         watchlists=watchlists,

@@ -113,6 +113,20 @@ def _record_option(p: argparse.ArgumentParser, *, required: bool = False, defaul
     )
 
 
+def _replay_options(p: argparse.ArgumentParser, default: object) -> None:
+    g = p.add_argument_group("replay")
+    g.add_argument(
+        "--speed", default=default, metavar="X",
+        help="0 = as fast as possible, 0.5, 1 = as recorded (default), 10, ...",
+    )
+    g.add_argument(
+        "--from", dest="from_time", default=default, metavar="TIME",
+        help="start at TIME: HH:MM[:SS] on the recording's day, +SECONDS or +1m30s from its "
+        "start, or an ISO date-time (the state at TIME is rebuilt first)",
+    )
+    g.add_argument("--to", dest="to_time", default=default, metavar="TIME", help="stop at TIME")
+
+
 def build_parser() -> argparse.ArgumentParser:
     # allow_abbrev=False: `sim --token X` must not be taken for --token-env/--token-file
     parser = argparse.ArgumentParser(prog="marketdesk", description=DESCRIPTION, allow_abbrev=False)
@@ -136,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="colour theme (default: [desk] theme, marketdesk-dark)",
     )
     _record_option(parser)
+    parser.add_argument(
+        "--replay", nargs="+", type=Path, metavar="FILE", default=None,
+        help="open the desk on a recording instead of a feed (p pause, < > speed, . step, "
+        "@ jump to a time)",
+    )
+    _replay_options(parser, None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from tui.sim import cli as sim_cli
@@ -302,6 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as exc:  # --record DIR that cannot be written
             print(f"marketdesk: --record {args.record}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_USAGE
+    if args.replay:
+        from tui.desk import run_replay
+
+        return run_replay(args, cfg, keys)
     from tui.desk import run_desk
 
     return run_desk(args, cfg, token, keys)

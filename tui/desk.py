@@ -125,3 +125,40 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
         if sim is not None:
             sim.stop()
     return int(app.return_code or 0)
+
+
+def replay_watchlists(subscriptions: dict[str, list[str]]) -> Watchlists:
+    """One unsaved list of every scrip the recording subscribed (depth first)."""
+    keys = list(dict.fromkeys(k for kind in ("d", "t", "l") for k in subscriptions.get(kind, ())))
+    return Watchlists([("Replay", keys or ["NSE|26000"])])
+
+
+def run_replay(args: argparse.Namespace, cfg: DeskConfig, watch: list[str]) -> int:
+    """The desk on a recording (``--replay FILE...``): its exit code."""
+    from tui.app import make_app
+    from tui.record.format import FormatError
+    from tui.record.reader import Recording
+    from tui.replay.source import ReplaySource
+    from tui.replay.timeline import parse_speed, parse_time
+    from tui.transport import ReplayDesk
+
+    try:
+        recording = Recording(args.replay)
+        start = recording.header.started_ns
+        speed = parse_speed(args.speed) if args.speed is not None else 1.0
+        begin = parse_time(args.from_time, start) if args.from_time else None
+        end = parse_time(args.to_time, start) if args.to_time else None
+    except (FormatError, ValueError) as exc:
+        print(f"marketdesk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    market = Market(DecodeErrors())
+    source = ReplaySource(recording, market, speed=speed, start_ns=begin, end_ns=end)
+    watchlists = Watchlists([("Watch", watch)]) if watch else replay_watchlists(recording.subscriptions())
+    app = make_app(
+        market, source, watchlists=watchlists, store=None, config=cfg,
+        clock=source.clock, wall=source.clock, refresh_hz=cfg.desk.refresh_hz,
+        theme=cfg.desk.theme, app_class=ReplayDesk,
+    )
+    app.settle_gc_after = SETTLE_GC_AFTER
+    app.run()
+    return int(app.return_code or 0)
