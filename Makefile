@@ -34,6 +34,7 @@ screenshots: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check tui tests bench tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -3,8 +3,8 @@
 The simulator runs in a process of its own (a core of its own on a 2-core machine) and
 streams the depth of ``--scrips`` instruments (the built-in list, plus synthetic copies of
 its stocks to reach the count) at ``--rate`` messages a second.  This process runs what a
-user runs: the real ``FeedClient``, a ``Market`` and the desk from ``make_app(...)`` under
-``app.run_test(headless=True, size=(160, 48))`` with its normal frame timer
+user runs: the real ``FeedClient`` (from ``open_source``), a ``Market`` and the desk from
+``make_app(...)`` under ``app.run_test(headless=True, size=(160, 48))`` with its normal frame timer
 (``--hz``, default 20), for ``--seconds`` after a warm-up.
 
 What is measured, and how:
@@ -324,13 +324,13 @@ async def run_feed_only(url: str, args: argparse.Namespace) -> dict[str, float]:
     """The baseline, in the same run: the same client and market with no UI, a plain
     asyncio timer taking the frames (``Market.flush`` and the conversion of the scrips a
     160x48 desk shows).  What the desk adds is the difference."""
-    from tui.feed.client import FeedClient
     from tui.feed.config import FeedConfig
+    from tui.feed.source import open_source
     from tui.market.store import Market
 
     keys = [inst.key for inst in instruments(args.scrips)]
     market = Market()
-    client = FeedClient(FeedConfig(url=url, token=TOKEN), market)
+    client = open_source(FeedConfig(url=url, token=TOKEN), market)
     client.subscribe(keys, depth=True, orders=args.level == "L2")
     task = asyncio.create_task(client.run())
     visible = keys[:VISIBLE_ROWS]
@@ -359,13 +359,13 @@ async def run_feed_only(url: str, args: argparse.Namespace) -> dict[str, float]:
 
 async def run_desk(url: str, sim_pid: int, args: argparse.Namespace) -> dict[str, Any]:
     from tui.app import make_app
-    from tui.feed.client import FeedClient
     from tui.feed.config import FeedConfig
+    from tui.feed.source import open_source
     from tui.market.store import Market
 
     keys = [inst.key for inst in instruments(args.scrips)]
     market = Market()
-    client = FeedClient(FeedConfig(url=url, token=TOKEN), market)
+    client = open_source(FeedConfig(url=url, token=TOKEN), market)
     app = make_app(market, client, watch=keys, refresh_hz=args.hz)
     probe = Probe()
     hook_flush(app, market, probe)

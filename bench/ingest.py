@@ -38,8 +38,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui.feed.frames import DecodeErrors, FrameReader
 from tui.market.store import Market
+from tui.wire.frames import DecodeErrors, FrameReader
 
 
 def generate(n: int, scrips: int, seed: int = 7) -> tuple[list[bytes], list[bytes]]:

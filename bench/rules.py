@@ -52,9 +52,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tui.feed.frames import DecodeErrors, FrameReader
 from tui.market.rules import RuleEngine
 from tui.market.store import Market
+from tui.wire.frames import DecodeErrors, FrameReader
 
 FT0 = 1750652516  # the generator's first feed time
 FRAME_SECONDS = 0.05  # 1,000 messages a frame of a 20,000 msgs/s feed

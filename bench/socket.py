@@ -68,11 +68,11 @@ class Window:
 
 
 def run_marketdesk(url: str, window: Window) -> dict[str, float]:
-    from tui.feed.client import FeedClient
     from tui.feed.config import FeedConfig
+    from tui.feed.source import open_source
     from tui.market.store import Market
 
-    client = FeedClient(FeedConfig(url=url, token=TOKEN), Market())
+    client = open_source(FeedConfig(url=url, token=TOKEN), Market())
     client.subscribe(keys(), depth=True)
     result: dict[str, float] = {}
 

@@ -13,8 +13,8 @@ from typing import Any
 import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 
-from tui.feed.frames import DecodeErrors, FrameReader
 from tui.market.store import Market
+from tui.wire.frames import DecodeErrors, FrameReader
 
 TOKEN = "demo-token"
 FT0 = 1750651200.0

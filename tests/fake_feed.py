@@ -22,8 +22,8 @@ from websockets.http11 import Request, Response
 
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.protocol import split_keys
 from tui.market.store import Market
+from tui.wire.protocol import split_keys
 
 _ids = itertools.count()
 

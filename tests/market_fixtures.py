@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.feed.frames import DecodeErrors, FrameReader
 from tui.market.store import Market
+from tui.wire.frames import DecodeErrors, FrameReader
 
 NOW = 1000.0
 FT = 1747038600  # 2025-05-12 08:30:00 UTC

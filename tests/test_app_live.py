@@ -7,10 +7,10 @@ import asyncio
 from tui.app import make_app
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.frames import DecodeErrors
 from tui.market.store import Market
 from tui.sim.config import SimConfig
 from tui.sim.server import SimServer
+from tui.wire.frames import DecodeErrors
 
 TOKEN = "demo-token"
 

@@ -12,9 +12,9 @@ import pytest
 from market_fixtures import KEYS, NIFTY, NOW, OGDC, RELIANCE, FixedHealth, build_market
 
 from tui.app import DeskApp, make_app
-from tui.market.catalogue import Entry
 from tui.theme import THEMES
 from tui.watchlists import Watchlists
+from tui.wire.catalogue import Entry
 
 #: an hour, two minutes and three seconds into the fixture's session
 WALL = 1747038000.0 + 3723

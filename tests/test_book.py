@@ -3,8 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.feed.frames import BAD_MESSAGE
 from tui.market.store import Market
+from tui.wire.frames import BAD_MESSAGE
 
 E, TK = "PSX", "OGDC"
 

@@ -6,10 +6,10 @@ import pytest
 
 from tui.feed import sessions
 from tui.feed.config import FeedConfig, level_of, redact, redact_url, url_token
-from tui.feed.frames import DecodeErrors
-from tui.feed.protocol import encode
 from tui.feed.redacting import protect
 from tui.feed.subscriptions import CHUNK, Subscriptions
+from tui.wire.frames import DecodeErrors
+from tui.wire.protocol import encode
 
 SECRET = "s3cr3t/tok+en=="
 

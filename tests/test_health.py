@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from tui.feed.health import STATES, Health, RateMeter, feed_seconds
+from tui.feed.health import STATES, Health, RateMeter
+from tui.wire.times import feed_seconds
 
 
 def test_defaults_and_as_dict_is_json_ready():

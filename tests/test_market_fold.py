@@ -10,9 +10,9 @@ from decimal import Decimal, InvalidOperation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.feed.frames import BAD_NUMBER
-from tui.market.fields import INT_FIELDS, PERCENT_FIELDS, PRICE_FIELDS
 from tui.market.store import Market
+from tui.wire.fields import INT_FIELDS, PERCENT_FIELDS, PRICE_FIELDS
+from tui.wire.frames import BAD_NUMBER
 
 KEYS = ["NSE|26000", "PSX|OGDC", "NSE|2885"]
 PRICES = sorted(PRICE_FIELDS - {"ti"})

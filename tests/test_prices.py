@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.market.prices import MAX_UNITS, format_qty, format_units, to_int, to_units
+from tui.wire.prices import MAX_UNITS, format_qty, format_units, to_int, to_units
 
 
 @pytest.mark.parametrize(

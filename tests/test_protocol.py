@@ -3,8 +3,8 @@
 import msgspec
 import pytest
 
-from tui.feed import frames as fr
-from tui.feed import protocol as p
+from tui.wire import frames as fr
+from tui.wire import protocol as p
 
 
 @pytest.fixture

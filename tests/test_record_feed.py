@@ -16,12 +16,12 @@ import pytest
 
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.frames import DecodeErrors
 from tui.market.store import Market
 from tui.record import format as fmt
 from tui.record.reader import Recording, RecordingFile
 from tui.recording import attach_recorder
 from tui.sim.server import SimConfig, SimServer
+from tui.wire.frames import DecodeErrors
 
 ROOT = Path(__file__).resolve().parents[1]
 #: a token with characters that change when percent-encoded (a query string)

@@ -10,13 +10,13 @@ from typing import Any
 import msgspec
 import pytest
 
-from tui.feed.frames import DecodeErrors, FrameReader
 from tui.market.export import scrip_json
 from tui.market.store import Market
 from tui.record import format as fmt
 from tui.record.reader import Recording
 from tui.replay.cache import WireCache, touchline_of
 from tui.replay.synthetic import synthetic_recording
+from tui.wire.frames import DecodeErrors, FrameReader
 
 KEYS = ["PSX|OGDC", "PSX|HBL", "PSX|LUCK", "NSE|26000"]
 

@@ -14,7 +14,6 @@ import pytest
 from textual.pilot import Pilot
 
 from tui.app import make_app
-from tui.feed.frames import DecodeErrors
 from tui.market.store import Market
 from tui.record import format as fmt
 from tui.record.reader import Recording
@@ -22,6 +21,7 @@ from tui.replay.source import ReplaySource
 from tui.replay.synthetic import synthetic_recording
 from tui.replay.timeline import NS
 from tui.transport import ReplayDesk
+from tui.wire.frames import DecodeErrors
 
 ROOT = Path(__file__).resolve().parents[1]
 START = int(datetime(2025, 6, 23, 9, 30, tzinfo=UTC).timestamp()) * NS

@@ -14,7 +14,6 @@ import pytest
 
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.frames import DecodeErrors
 from tui.market.export import scrip_json
 from tui.market.rules import RuleEngine, Thresholds
 from tui.market.store import Market
@@ -23,6 +22,7 @@ from tui.recording import attach_recorder
 from tui.replay.source import ReplaySource
 from tui.sim.cli import ScenarioSchedule, run_schedule
 from tui.sim.server import SimConfig, SimServer
+from tui.wire.frames import DecodeErrors
 
 NS = 1_000_000_000
 

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui.config import ConfigError, parse_config
-from tui.feed.frames import DecodeErrors
 from tui.market.alerts import SEVERITIES, Alert
 from tui.market.rules import RULES, SEVERITY_OF, RuleEngine, Thresholds
 from tui.market.store import Market
+from tui.wire.frames import DecodeErrors
 
 FT0 = 1_750_652_000
 KEY = "NSE|2885"

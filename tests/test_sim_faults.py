@@ -83,8 +83,8 @@ async def test_stall_holds_every_frame_then_resyncs(pongs: bool) -> None:
 async def test_a_slow_consumer_is_resynced_with_fresh_snapshots(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("tui.sim.session.HIGH_WATER", 64 * 1024)
-    monkeypatch.setattr("tui.sim.server.MAX_QUEUED", 2000)
+    monkeypatch.setattr("tui.server.session.HIGH_WATER", 64 * 1024)
+    monkeypatch.setattr("tui.server.server.MAX_QUEUED", 2000)
     async with sim(rate=20000.0) as s:
         keys = [i.key for i in s.instruments if not i.index]
         stocks = "#".join(keys)

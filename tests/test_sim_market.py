@@ -8,11 +8,11 @@ import msgspec
 import pytest
 from conftest_sim import FT0, Replica
 
-from tui.feed import protocol as p
-from tui.market.fields import PRICE_FIELDS
-from tui.market.prices import to_units
 from tui.sim.market import SimMarket, clock_text
 from tui.sim.quote import DEPTH_ONLY
+from tui.wire import protocol as p
+from tui.wire.fields import PRICE_FIELDS
+from tui.wire.prices import to_units
 
 STRUCTS: dict[str, type[msgspec.Struct]] = {
     "dk": p.DepthAck, "df": p.DepthFeed, "tk": p.TouchlineAck, "tf": p.TouchlineFeed,

@@ -6,10 +6,10 @@ from typing import Any
 
 from conftest_sim import FT0, Replica
 
-from tui.market.prices import to_units
 from tui.sim import scenarios as sc
 from tui.sim.market import SimMarket
 from tui.sim.quote import SimScrip
+from tui.wire.prices import to_units
 
 KEY = "PSX|OGDC"
 

@@ -41,7 +41,6 @@ from textual.widgets import Footer, Header, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui.market.alerts import SEVERITIES, Alert, AlertBook, AlertLog
-from tui.market.catalogue import Entry, entries
 from tui.market.rules import RuleEngine, Thresholds
 from tui.screens import AddScripScreen, ConfirmScreen, HelpScreen, HelpSections, NameScreen
 from tui.surveillance import SurveillanceScreen
@@ -53,10 +52,11 @@ from tui.widgets.ladder import Ladder
 from tui.widgets.tape import L2Tape
 from tui.widgets.tiles import Tiles
 from tui.widgets.watchlist import Watchlist
+from tui.wire.catalogue import Entry, entries
 
 if TYPE_CHECKING:
     from tui.config import DeskConfig
-    from tui.feed.client import FeedClient
+    from tui.feed.source import FeedSource
     from tui.market.store import Market
 
 #: themes/ ships as the package ``tui.themes``: found the same way in a checkout and a wheel.
@@ -157,7 +157,7 @@ class DeskApp(App[None]):
     def __init__(
         self,
         market: Market,
-        client: FeedClient | None = None,
+        client: FeedSource | None = None,
         *,
         watchlists: Watchlists | None = None,
         store: WatchlistStore | None = None,
@@ -286,7 +286,7 @@ class DeskApp(App[None]):
     def _level(self) -> str:
         return self.health_source().level if self.health_source is not None else ""
 
-    def _start_feed(self, client: FeedClient) -> None:
+    def _start_feed(self, client: FeedSource) -> None:
         client.on_event = self._feed_event
         self._resubscribe()
         self._feed = self.run_worker(client.run(), name="feed", group="feed", exit_on_error=False)
@@ -785,7 +785,7 @@ class DeskApp(App[None]):
 
 def make_app(
     market: Market,
-    client: FeedClient | None = None,
+    client: FeedSource | None = None,
     *,
     watch: Sequence[str] | None = None,
     watchlists: Watchlists | None = None,
@@ -802,7 +802,8 @@ def make_app(
     tz: tzinfo | None = None,
     app_class: type[DeskApp] | None = None,
 ) -> DeskApp:
-    """The desk over ``market``; with ``client``, also runs the feed and subscribes the lists.
+    """The desk over ``market``; with ``client`` (a :class:`~tui.feed.source.FeedSource`,
+    which fills ``market``), also runs the feed and subscribes the lists.
 
     ``watchlists``: the named lists (tabs), saved through ``store`` after each edit (None:
     not saved).  ``watch``: a single unsaved list of these keys instead.  Neither: the

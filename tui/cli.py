@@ -206,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _keys(values: Sequence[str] | None) -> list[str]:
-    from tui.feed.protocol import split_keys
+    from tui.wire.protocol import split_keys
 
     keys: list[str] = []
     for value in values or ():

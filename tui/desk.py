@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.config import DeskConfig
-from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.frames import DecodeErrors
+from tui.feed.source import open_source
 from tui.headless import EXIT_USAGE
 from tui.market.store import Market
 from tui.watchlists import Watchlists, WatchlistStore, default_path
+from tui.wire.frames import DecodeErrors
 
 if TYPE_CHECKING:
     from tui.record.writer import Recorder
@@ -83,7 +83,7 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
             return 1
         token, auth = sim.token, "header"
         default = simulator_watchlists(sim.instruments)
-        from tui.market.catalogue import Entry  # a (key, symbol, name) tuple with names
+        from tui.wire.catalogue import Entry  # a (key, symbol, name) tuple with names
 
         catalogue = tuple(Entry(i.key, i.symbol, i.name) for i in sim.instruments)
     else:
@@ -92,7 +92,7 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
     try:
         watchlists, store, notices = open_watchlists(default, watch)
         market = Market(DecodeErrors(redact=(token,)))
-        client = FeedClient(FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid), market)
+        client = open_source(FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid), market)
         if getattr(args, "record", None) is not None:
             from tui.recording import attach_recorder
 

@@ -16,16 +16,16 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
-from tui.feed.frames import DecodeErrors
+from tui.feed.source import FeedSource, open_source
 from tui.market.export import scrip_json
 from tui.market.store import Market
+from tui.wire.frames import DecodeErrors
 
 EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_SESSION_LIMIT = 0, 2, 3, 4, 5
 
 
-def health_json(client: FeedClient) -> dict[str, Any]:
+def health_json(client: FeedSource) -> dict[str, Any]:
     h = client.health
     errors = client.market.errors
     return {
@@ -41,7 +41,7 @@ def health_json(client: FeedClient) -> dict[str, Any]:
     }
 
 
-def exit_code(client: FeedClient) -> int:
+def exit_code(client: FeedSource) -> int:
     state = client.health.state
     if state == "auth-failed":
         return EXIT_AUTH
@@ -52,15 +52,15 @@ def exit_code(client: FeedClient) -> int:
     return EXIT_OK
 
 
-def _client(config: FeedConfig, keys: list[str], orders: bool) -> FeedClient:
+def _client(config: FeedConfig, keys: list[str], orders: bool) -> tuple[FeedSource, Market]:
     market = Market(DecodeErrors(redact=(config.token,)))
-    client = FeedClient(config, market)
+    client = open_source(config, market)
     client.subscribe(keys, depth=True, orders=orders)
-    return client
+    return client, market
 
 
 @contextlib.asynccontextmanager
-async def _recording(client: FeedClient, record: Path | None) -> AsyncIterator[None]:
+async def _recording(client: FeedSource, record: Path | None) -> AsyncIterator[None]:
     """``--record DIR``: tap the client for the block; close the files after it."""
     if record is None:
         yield
@@ -78,7 +78,7 @@ async def _recording(client: FeedClient, record: Path | None) -> AsyncIterator[N
 
 
 async def _run_until(
-    client: FeedClient, seconds: float | None, tick: Callable[[], bool] | None = None,
+    client: FeedSource, seconds: float | None, tick: Callable[[], bool] | None = None,
     interval: float = 0.05,
 ) -> None:
     """Run the client until ``seconds`` pass, auth fails, or ``tick`` says stop."""
@@ -101,10 +101,9 @@ async def snapshot(
     config: FeedConfig, keys: list[str], seconds: float, *, orders: bool = False,
     out: TextIO = sys.stdout, record: Path | None = None,
 ) -> int:
-    client = _client(config, keys, orders)
+    client, market = _client(config, keys, orders)
     async with _recording(client, record):
         await _run_until(client, seconds)
-    market = client.market
     market.sweep()
     scrips = {key: scrip_json(s) for key in keys if (s := market.view(key)) is not None}
     doc = {"scrips": scrips, "health": health_json(client)}
@@ -119,8 +118,7 @@ async def tail(
     record: Path | None = None,
 ) -> int:
     """One line per changed scrip per frame: ``{"key", "time", ...scrip}``."""
-    client = _client(config, keys, orders)
-    market = client.market
+    client, market = _client(config, keys, orders)
     printed = 0
 
     def frame() -> bool:
@@ -153,7 +151,7 @@ async def record(
     """``marketdesk record``: the raw feed into ``directory`` until ``seconds`` pass, the
     token is refused, or SIGINT/SIGTERM; a status line every ``status_every`` seconds and a
     JSON summary at the end (on ``out``)."""
-    client = _client(config, keys, orders)
+    client, _market = _client(config, keys, orders)
     from tui.recording import attach_recorder
 
     def told(text: str) -> None:

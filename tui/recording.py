@@ -13,16 +13,20 @@ from typing import Any
 from urllib.parse import quote
 
 from tui.feed.client import FeedClient
-from tui.feed.protocol import encode, split_keys
+from tui.feed.source import FeedSource
 from tui.record.writer import Recorder, feed_recorder
+from tui.wire.protocol import encode, split_keys
 
 
 def attach_recorder(
-    client: FeedClient, directory: Path | str, *, on_error: Callable[[str], None] | None = None,
+    client: FeedSource, directory: Path | str, *, on_error: Callable[[str], None] | None = None,
     **options: Any,
 ) -> Recorder:
     """A started recorder on ``client``'s tap (its first file is open: an unwritable
-    directory raises ``OSError`` here).  Close it when the client has stopped."""
+    directory raises ``OSError`` here).  Close it when the client has stopped.  Only a
+    WebSocket client has raw frames to record: another source raises ``OSError``."""
+    if not isinstance(client, FeedClient):
+        raise OSError(f"a {type(client).__name__} feed has no raw frames to record")
     config = client.config
     subscriptions: dict[str, list[str]] = {}
     for request in client.subscriptions.replay():

@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.market.catalogue import Entry, search
+from tui.wire.catalogue import Entry, search
 
 #: ``(section, [(keys, description), ...])``
 HelpSections = Sequence[tuple[str, Sequence[tuple[str, str]]]]

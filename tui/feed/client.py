@@ -1,8 +1,9 @@
 """The WebSocket feed client: connect, authenticate, heartbeat, watchdog, backoff, replay.
 
 One :class:`FeedClient` keeps one connection to one endpoint for one token and feeds every
-market message straight into :meth:`Market.apply` (the hot path: decode, count, apply --
-no clock calls, nothing allocated of our own).  Everything periodic (rates, lag, the
+market message straight into its sink's ``apply`` (a :class:`~tui.feed.sink.MarketSink`,
+normally ``Market``; the hot path: decode, count, apply -- no clock calls, nothing
+allocated of our own).  Everything periodic (rates, lag, the
 data-stall watchdog, the acknowledgement timeout, L2 resync) runs on a tick.
 
 Reactions (docs/PROTOCOL.md, "Close codes"):
@@ -38,9 +39,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tui.feed import connection as conn_
-from tui.feed import frames as fr
 from tui.feed import health as hs
-from tui.feed import protocol as p
 from tui.feed import sessions
 from tui.feed.backoff import Backoff
 from tui.feed.config import REDACTED, FeedConfig, redact
@@ -48,9 +47,12 @@ from tui.feed.connection import Connection, Counters, Outcome, SessionEnded
 from tui.feed.health import AUTH_FAILED, SESSION_LIMIT, Health, RateMeter
 from tui.feed.redacting import RedactingAdapter, describe, describe_traceback, protect
 from tui.feed.sessions import SessionInUse
+from tui.feed.sink import MarketSink
 from tui.feed.subscriptions import Subscriptions
 from tui.feed.tap import FrameTap, tapped
-from tui.market.store import Market
+from tui.wire import frames as fr
+from tui.wire import protocol as p
+from tui.wire.times import seconds_text
 
 __all__ = ["EVENTS", "FeedClient", "SessionInUse"]
 
@@ -76,7 +78,7 @@ class FeedClient:
     def __init__(
         self,
         config: FeedConfig,
-        market: Market,
+        market: MarketSink,
         *,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
@@ -131,7 +133,7 @@ class FeedClient:
         """The figures, refreshed on read (rates on the tick)."""
         h, stats = self._health, self._stats
         h.messages, h.bytes = stats.frames, stats.bytes
-        self._last_ft = hs.newest_feed_time(self.market, self._last_ft)
+        self._last_ft = self.market.newest_feed_time(self._last_ft)
         h.lag = None if self._last_ft is None else self._wall() - self._last_ft
         h.errors = self.market.errors.as_dict()
         h.subscriptions = len(self._subs)
@@ -210,11 +212,11 @@ class FeedClient:
             if out.kind == conn_.LIMIT:
                 delay = self._limit_backoff.next()
                 state, kind = SESSION_LIMIT, SESSION_LIMIT
-                text = f"Session limit ({out.reason}); retrying in {hs.seconds_text(delay)}"
+                text = f"Session limit ({out.reason}); retrying in {seconds_text(delay)}"
             else:
                 delay = self._backoff.next()
                 state, kind = hs.BACKOFF, STALL if out.stall else RECONNECT
-                text = f"Feed connection lost ({out.reason}); retrying in {hs.seconds_text(delay)}"
+                text = f"Feed connection lost ({out.reason}); retrying in {seconds_text(delay)}"
             h.next_retry_at = self._clock() + delay
             self._set_state(state, text)
             self._event(kind, text)
@@ -401,7 +403,7 @@ class FeedClient:
         now = self._clock()
         h.msg_rate = self._msg_meter.sample(now, stats.frames)
         h.byte_rate = self._byte_meter.sample(now, stats.bytes)
-        self._last_ft = hs.newest_feed_time(self.market, self._last_ft)
+        self._last_ft = self.market.newest_feed_time(self._last_ft)
         conn = self._conn
         if conn is None or conn.closer is not None:
             return

@@ -1,19 +1,15 @@
 """Connection health: plain figures the UI and the CLI read (never the token).
 
 Rates and lag are not computed on the hot path: the client samples its counters on a
-periodic tick (:class:`RateMeter`) and reads the ``ft`` of the latest market message when
-``health`` is read.
+periodic tick (:class:`RateMeter`) and asks its sink for the newest ``ft`` when ``health`` is
+read.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from itertools import islice
-from typing import TYPE_CHECKING, Any, Final
-
-if TYPE_CHECKING:
-    from tui.market.store import Market
+from typing import Any, Final
 
 IDLE: Final = "idle"
 CONNECTING: Final = "connecting"
@@ -90,39 +86,3 @@ class RateMeter:
     def reset(self) -> None:
         self.rate = 0.0
         self._at = None
-
-
-def feed_seconds(value: object) -> float | None:
-    """A feed time (``ft``: epoch seconds, text or number) as a float, None if it is not."""
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        try:
-            seconds = float(value)
-        except ValueError:
-            return None
-        return seconds if math.isfinite(seconds) else None
-    return None
-
-
-def newest_feed_time(market: Market, newest: float | None) -> float | None:
-    """The newest ``ft`` seen: ``newest`` or a newer one from the scrips changed since the
-    last flush (a few dozen looked at; deltas carry ``ft`` only when it moved, so the
-    scrip's state is read, not a message) or from the latest L2 event.  Newest, not
-    latest: a snapshot after a resubscribe carries its scrip's old ``ft``."""
-    scrips = market.scrips
-    candidates: list[object] = []
-    for key in islice(market.dirty, 32):
-        scrip = scrips.get(key)
-        if scrip is not None:
-            candidates.append(scrip.delta.get("ft") or scrip.raw.get("ft"))
-    if market.tape.events:
-        candidates.append(market.tape.events[-1].ft)
-    for value in candidates:
-        ft = feed_seconds(value)
-        if ft is not None and (newest is None or ft > newest):
-            newest = ft
-    return newest
-
-
-def seconds_text(delay: float) -> str:
-    """``0.05 s``, ``2.4 s``, ``75 s``: as precise as a person needs."""
-    return f"{delay:.2f} s" if delay < 1 else f"{delay:.1f} s" if delay < 10 else f"{delay:.0f} s"

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tui.feed.config import redact
-from tui.feed.frames import DecodeErrors
+from tui.wire.frames import DecodeErrors
 
 
 class RedactingAdapter(logging.LoggerAdapter[logging.Logger]):

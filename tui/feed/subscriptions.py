@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from msgspec import Struct
 
-from tui.feed.protocol import (
+from tui.wire.protocol import (
     DepthSubscribe,
     DepthUnsubscribe,
     OrdersSubscribe,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.feed.frames import BAD_MESSAGE, BAD_NUMBER, DecodeErrors
-from tui.market.prices import to_int, to_units
 from tui.market.scrip import Level
+from tui.wire.frames import BAD_MESSAGE, BAD_NUMBER, DecodeErrors
+from tui.wire.prices import to_int, to_units
 
 
 class OrderBook:

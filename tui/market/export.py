@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.market.fields import INT_FIELDS, PRICE_FIELDS
-from tui.market.prices import format_units
 from tui.market.scrip import Scrip
+from tui.wire.fields import INT_FIELDS, PRICE_FIELDS
+from tui.wire.prices import format_units
 
 _TEXT = ("ts", "ltt")
 _ORDER = (

@@ -23,11 +23,11 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Final
 
-from tui.market.prices import to_units
+from tui.wire.prices import to_units
 
 if TYPE_CHECKING:
-    from tui.feed.frames import DecodeErrors
     from tui.market.scrip import Scrip
+    from tui.wire.frames import DecodeErrors
 
 #: samples kept per scrip unless told otherwise
 DEFAULT_SIZE: Final = 32

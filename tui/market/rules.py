@@ -30,10 +30,10 @@ from typing import Annotated, Final, NamedTuple, cast
 import msgspec
 
 from tui.market.alerts import RANK, Alert, Figure
-from tui.market.prices import format_qty, format_units, to_int, to_units
 from tui.market.scrip import Scrip
 from tui.market.store import Market
 from tui.market.tape import TapeEvent
+from tui.wire.prices import format_qty, format_units, to_int, to_units
 
 #: Every rule id, in the order the engine runs them.
 RULES: Final = (
@@ -330,7 +330,7 @@ class RuleEngine:
         scrip = self.market.view(key)
         if scrip is None:
             return  # L2 traffic only: the tape rules see it
-        # the numeric fields the rules read are ints in ``values`` (tui/market/fields.py);
+        # the numeric fields the rules read are ints in ``values`` (tui/wire/fields.py);
         # one dict look-up each, not a method call
         nums = cast("dict[str, int]", scrip.values)
         st = self._state(key)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from tui.feed.frames import BAD_NUMBER, DecodeErrors
-from tui.market.fields import INT, KIND, LEVELS, PERCENT, PRICE, SKIP, TEXT
-from tui.market.prices import DEFAULT_PRECISION, format_units, to_int, to_units
+from tui.wire.fields import INT, KIND, LEVELS, PERCENT, PRICE, SKIP, TEXT
+from tui.wire.frames import BAD_NUMBER, DecodeErrors
+from tui.wire.prices import DEFAULT_PRECISION, format_units, to_int, to_units
 
 _MAX_PRECISION: Final = 8
 _NOTHING: Final = object()

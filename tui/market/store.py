@@ -12,13 +12,15 @@ State is keyed ``EXCH|TOKEN``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
-from tui.feed.frames import MISSING_KEY, DecodeErrors
 from tui.market.book import OrderBook
 from tui.market.history import PriceHistory
 from tui.market.scrip import Scrip
 from tui.market.tape import Tape
+from tui.wire.frames import MISSING_KEY, DecodeErrors
+from tui.wire.times import feed_seconds
 
 
 class Market:
@@ -126,3 +128,23 @@ class Market:
         self.unsampled.discard(key)
         self.dirty.discard(key)
         self.resync.discard(key)
+
+    def newest_feed_time(self, newest: float | None) -> float | None:
+        """The newest ``ft`` seen: ``newest`` or a newer one from the scrips changed since the
+        last flush (a few dozen looked at; deltas carry ``ft`` only when it moved, so the
+        scrip's state is read, not a message) or from the latest L2 event.  Newest, not
+        latest: a snapshot after a resubscribe carries its scrip's old ``ft``.  The feed
+        client asks on its tick and when its health is read (part of its sink protocol)."""
+        scrips = self.scrips
+        candidates: list[object] = []
+        for key in islice(self.dirty, 32):
+            scrip = scrips.get(key)
+            if scrip is not None:
+                candidates.append(scrip.delta.get("ft") or scrip.raw.get("ft"))
+        if self.tape.events:
+            candidates.append(self.tape.events[-1].ft)
+        for value in candidates:
+            ft = feed_seconds(value)
+            if ft is not None and (newest is None or ft > newest):
+                newest = ft
+        return newest

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import NamedTuple
 
-from tui.market.prices import to_int
+from tui.wire.prices import to_int
 
 
 class TapeEvent(NamedTuple):

@@ -2,7 +2,7 @@
 
 :class:`ReplaySource` keeps the feed-source contract (``tui.feed.source``): ``run``,
 ``stop``, ``subscribe``, ``unsubscribe``, ``health``, ``on_event``, ``market``.  It puts the
-recorded frames through the same :class:`~tui.feed.frames.FrameReader` into the same
+recorded frames through the same :class:`~tui.wire.frames.FrameReader` into the same
 :class:`~tui.market.store.Market` as live data, each when the replay clock reaches its
 receive time, so the merge and the rules see what they saw live.  The replay clock
 (:meth:`clock`, epoch seconds of the recording) is handed to the app as its clock and
@@ -23,12 +23,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
 
-from tui.feed.frames import DecodeErrors, FrameReader
-from tui.feed.health import Health, RateMeter, newest_feed_time
+from tui.feed.health import Health, RateMeter
 from tui.market.store import Market
 from tui.record import format as fmt
 from tui.record.reader import Record, Recording
 from tui.replay.timeline import NS, ReplayClock, clock_text, speed_text
+from tui.wire.frames import DecodeErrors, FrameReader
 
 log = logging.getLogger("marketdesk.replay")
 
@@ -97,7 +97,7 @@ class ReplaySource:
         h = self._health
         h.messages = self.frames
         h.msg_rate = self._meter.sample(self._mono(), self.frames)
-        self._last_ft = newest_feed_time(self._market, self._last_ft)
+        self._last_ft = self._market.newest_feed_time(self._last_ft)
         h.lag = None if self._last_ft is None else self.clock() - self._last_ft
         h.errors = self._market.errors.as_dict()
         h.subscriptions = len(self._wanted)

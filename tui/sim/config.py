@@ -1,42 +1,14 @@
-"""Settings of the simulator server and of the faults it injects (docs/ARCHITECTURE.md)."""
+"""Settings of the simulator server (docs/ARCHITECTURE.md); the faults and the endpoint
+paths are the protocol server's (``tui.server.config``), re-exported here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
 
+from tui.server.config import LEVEL_OF_PATH, PATHS, Faults, ServerConfig
 from tui.sim.instruments import Instrument
 
-#: Endpoint path of each access level (docs/PROTOCOL.md, "Endpoints and access levels").
-PATHS: Final = {
-    "L0": "/2.0/market/feed",
-    "L1": "/2.0/market/feed/full",
-    "L2": "/2.0/market/feed/l2",
-}
-LEVEL_OF_PATH: Final = {path: level for level, path in PATHS.items()}
-
-
-@dataclass(frozen=True)
-class Faults:
-    """Fault injection.  Periods are seconds (None: never); all apply to every connection.
-
-    - ``drop_every``: abort every connection's TCP stream (no close frame), a network fault.
-    - ``stall_every`` / ``stall_seconds``: hold back every frame while the socket stays
-      open; the stalled connection reads nothing either, so websocket pings and ``h``
-      heartbeats go unanswered, unless ``stall_pongs`` (then pings still get pongs but
-      no data frame is sent).  After a stall the connection gets fresh snapshots.
-    - ``garbage_ratio``: after each market-data message, with this probability, a bad
-      frame (not JSON, not an object, unknown ``t``, missing key, a bad number).
-    - ``kick_every``: every authenticated connection gets ``ck NOT_OK`` "Maximum
-      sessions limit" and close 4029, as when a session is taken over elsewhere.
-    """
-
-    drop_every: float | None = None
-    stall_every: float | None = None
-    stall_seconds: float = 5.0
-    garbage_ratio: float = 0.0
-    kick_every: float | None = None
-    stall_pongs: bool = False
+__all__ = ["LEVEL_OF_PATH", "PATHS", "Faults", "SimConfig"]
 
 
 @dataclass(frozen=True)
@@ -61,3 +33,12 @@ class SimConfig:
     instruments: tuple[Instrument, ...] | None = field(default=None, repr=False)
     #: seconds between two turns of the market clock (each turn sends one batch)
     tick: float = 0.005
+
+    def server(self) -> ServerConfig:
+        """The protocol server's part: token ``i`` is user ``SIM{i+1}``."""
+        return ServerConfig(
+            host=self.host, port=self.port,
+            users=tuple((f"SIM{i + 1}", token) for i, token in enumerate(self.tokens)),
+            max_sessions=self.max_sessions, tick=self.tick, faults=self.faults,
+            seed=self.seed, log_name="tui.sim",
+        )

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from tui.market import catalogue
-from tui.market.prices import format_units, to_units
+from tui.wire import catalogue
+from tui.wire.prices import format_units, to_units
 
 PP: Final = 2
 
@@ -199,5 +199,5 @@ def search(
     limit: int = 20,
 ) -> list[Instrument]:
     """Instruments matching ``query`` (symbol, name, token or key; case-insensitive),
-    ranked as :func:`tui.market.catalogue.search` ranks them."""
+    ranked as :func:`tui.wire.catalogue.search` ranks them."""
     return catalogue.search(query, INSTRUMENTS if instruments is None else instruments, limit)

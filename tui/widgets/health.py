@@ -21,10 +21,10 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import ClassVar, Final, Protocol
 
-from tui.feed.health import seconds_text
-from tui.market.prices import format_qty
 from tui.widgets.spark import BARS, spark
 from tui.widgets.strips import Cell, Line, LinesWidget, pad, pad_middle
+from tui.wire.prices import format_qty
+from tui.wire.times import seconds_text
 
 LABEL: Final = 11
 #: authenticated connections the feed allows per token (docs/PROTOCOL.md)

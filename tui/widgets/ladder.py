@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, ClassVar, Final
 
 from textual.strip import Strip
 
-from tui.market.fields import LEVELS
-from tui.market.prices import format_qty, format_units
 from tui.widgets.strips import Cell, Line, LinesWidget, clock_text, pad
+from tui.wire.fields import LEVELS
+from tui.wire.prices import format_qty, format_units
 
 if TYPE_CHECKING:
     from tui.market.book import OrderBook

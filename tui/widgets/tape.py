@@ -32,7 +32,6 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.market.prices import DEFAULT_PRECISION, format_qty, format_units, to_int, to_units
 from tui.market.tape import TapeFilter
 from tui.widgets.strips import (
     Cell,
@@ -43,6 +42,7 @@ from tui.widgets.strips import (
     header_strip,
     table_line,
 )
+from tui.wire.prices import DEFAULT_PRECISION, format_qty, format_units, to_int, to_units
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

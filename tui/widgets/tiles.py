@@ -37,10 +37,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.market.prices import format_units
 from tui.market.stale import StaleMarks
 from tui.widgets.strips import Cell, LineStyles, pad
 from tui.widgets.watchlist import DOWN_ARROW, MARK, STALE_MARK, UP_ARROW, circuit
+from tui.wire.prices import format_units
 
 if TYPE_CHECKING:
     from tui.market.alerts import Alert

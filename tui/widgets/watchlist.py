@@ -33,11 +33,11 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.market.prices import format_qty, format_units
 from tui.market.scrip import EMPTY_LEVEL, Level
 from tui.market.stale import StaleMarks
 from tui.widgets.spark import spark
 from tui.widgets.strips import Cell, Column, LineStyles, TableCaches, fit, table_line
+from tui.wire.prices import format_qty, format_units
 
 if TYPE_CHECKING:
     from tui.market.scrip import Scrip

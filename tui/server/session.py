@@ -1,4 +1,4 @@
-"""One client connection of the simulator: its auth state, subscriptions and send queue.
+"""One client connection of the protocol server: its auth state, subscriptions and send queue.
 
 Everything the server sends a connection goes through :meth:`Session.push` (market data)
 or :meth:`Session.push_control` (acks, errors, heartbeats) into one ordered queue of
@@ -20,10 +20,9 @@ from typing import Final
 from websockets.asyncio.server import ServerConnection
 from websockets.protocol import State
 
-from tui.sim.frames import Garbage
+from tui.server.backend import KINDS
+from tui.server.frames import Garbage
 
-#: Subscription kinds: touchline, depth, order level (the client's request tags).
-KINDS: Final = ("t", "d", "l")
 #: Above this many bytes waiting in the socket's buffer the session stops writing.
 HIGH_WATER: Final = 4 * 1024 * 1024
 #: Above this many queued frames while it cannot write, the session drops and resyncs.

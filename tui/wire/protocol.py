@@ -3,12 +3,12 @@
 The Structs are the schema (see docs/PROTOCOL.md): the client encodes its requests with
 them, the simulator encodes everything it sends with them, and control messages are
 validated against them.  Market data (``tk tf dk df lk lo lt``) is *not* converted to a
-Struct on the hot path: ``tui.feed.frames.FrameReader`` decodes a frame to a plain dict once (msgspec,
+Struct on the hot path: ``tui.wire.frames.FrameReader`` decodes a frame to a plain dict once (msgspec,
 about 3x ``json.loads``) and the market state merges that dict as it is.  Measured on these
 machines a Struct decode plus a field-by-field merge runs at ~390k msgs/s against ~930k for
 decode-to-dict plus ``dict.update`` (see docs/BENCHMARKS.md).
 
-Reading frames (and counting bad ones) is :mod:`tui.feed.frames`.
+Reading frames (and counting bad ones) is :mod:`tui.wire.frames`.
 """
 
 from __future__ import annotations

@@ -1,24 +1,24 @@
-"""What the simulator does with each client message (docs/PROTOCOL.md, "Client -> server").
+"""What the protocol server does with each client message (docs/PROTOCOL.md, "Client -> server").
 
 Contract: :meth:`Requests.handle` never raises, whatever the frame; anything it cannot
 use is answered with ``er`` and the connection stays open.  Auth follows the protocol:
 a header/query token was checked at the upgrade (``ck OK`` at once); otherwise only ``c``
 and ``h`` are accepted until ``ck OK``; a bad ``c`` gets ``ck NOT_OK`` and close 4001;
 past the per-token session limit, ``ck NOT_OK`` "Maximum sessions limit" and close 4029.
-Access levels: L0 serves touchline of the L0 list only, L1 adds depth of everything,
-L2 adds order-level.  A (re)subscription always answers with fresh snapshots.
+Access levels (L0 serves touchline of the L0 list only, L1 adds depth of everything,
+L2 adds order-level) are the backend's to judge (``Backend.refusal``).  A (re)subscription
+always answers with a fresh snapshot, or with the backend's first one when it has none yet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import logging
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
-from tui.feed.protocol import (
+from tui.wire.protocol import (
     CLIENT_TYPES,
     Connect,
     ConnectAck,
@@ -31,13 +31,12 @@ from tui.feed.protocol import (
     join_keys,
     split_keys,
 )
-from tui.sim.frames import json_frame, text_frame
-from tui.sim.session import Session
+from tui.server.backend import KINDS
+from tui.server.frames import text_frame
+from tui.server.session import Session
 
 if TYPE_CHECKING:
-    from tui.sim.server import SimServer
-
-log = logging.getLogger("tui.sim")
+    from tui.server.server import ProtocolServer
 
 INVALID_SESSION: Final = "Invalid session key"
 SESSION_LIMIT: Final = "Maximum sessions limit"
@@ -52,7 +51,7 @@ def control(message: msgspec.Struct) -> bytes:
 
 
 class Requests:
-    def __init__(self, server: SimServer) -> None:
+    def __init__(self, server: ProtocolServer) -> None:
         self.server = server
         self._closing: set[asyncio.Task[None]] = set()
 
@@ -62,7 +61,7 @@ class Requests:
         try:
             self._handle(s, raw)
         except Exception:
-            log.exception("sim: request failed on connection #%d", s.serial)
+            self.server.log.exception("server: request failed on connection #%d", s.serial)
             s.push_control(control(Error(emsg="internal error")))
         self.server.flush(s)
 
@@ -150,62 +149,33 @@ class Requests:
         if not keys:
             s.push_control(control(Error(emsg="no scrips in request")))
             return
-        registry = server.subs[kind]
-        scrips = server.market.scrips
+        backend = server.backend
         added = False
         for key in dict.fromkeys(keys):
-            scrip = scrips.get(key)
-            refusal = self._refusal(s.level, kind, scrip.inst if scrip is not None else None)
+            refusal = backend.refusal(s.level, kind, key)
             if refusal:
                 s.push_control(control(Error(emsg=refusal, k=key[:64])))
                 continue
-            s.subs[kind].add(key)
-            registry.setdefault(key, set()).add(s)
-            s.push(self._snapshot(kind, key))
+            server.add_subscriber(s, kind, key)
+            snapshot = backend.snapshot(kind, key)
+            if snapshot is not None:
+                s.push(snapshot, key)
             added = True
         if added:
             server.wake()
 
-    @staticmethod
-    def _refusal(level: str, kind: str, inst: Any) -> str:
-        """Why ``level`` may not subscribe ``kind`` of ``inst`` ("" if it may)."""
-        if inst is None:
-            return "unknown scrip"
-        if level == "L0":
-            if kind != "t":
-                return "depth not available at L0" if kind == "d" else "order-level data needs L2"
-            if not inst.l0:
-                return "scrip not available at L0"
-        if kind == "l":
-            if level != "L2":
-                return "order-level data needs L2"
-            if inst.index:
-                return "no order book for an index"
-        return ""
-
     def unsubscribe(self, s: Session, t: str, keys: list[str]) -> None:
         kind, ack = _UNSUB_ACKS[t]
-        registry = self.server.subs[kind]
         for key in keys:
             if key in s.subs[kind]:
-                s.subs[kind].discard(key)
-                subscribers = registry.get(key)
-                if subscribers is not None:
-                    subscribers.discard(s)
-                    if not subscribers:
-                        del registry[key]
+                self.server.drop_subscriber(s, kind, key)
         s.push_control(control(ack(k=join_keys(keys)[:4096])))
 
     def snapshots(self, s: Session) -> None:
         """Queue fresh snapshots of everything ``s`` subscribes (a resync)."""
-        for kind in ("t", "d", "l"):
+        snapshot = self.server.backend.snapshot
+        for kind in KINDS:
             for key in s.subs[kind]:
-                s.parts.append(self._snapshot(kind, key))
-
-    def _snapshot(self, kind: str, key: str) -> bytes:
-        market = self.server.market
-        if kind == "d":
-            return json_frame(market.depth_snapshot(key))
-        if kind == "t":
-            return json_frame(market.touch_snapshot(key))
-        return json_frame(market.book_snapshot(key))
+                frame = snapshot(kind, key)
+                if frame is not None:
+                    s.parts.append(frame)

@@ -13,7 +13,7 @@ from typing import Any, Final
 import msgspec
 from msgspec import Struct
 
-from tui.feed.protocol import CONTROL_TYPES, MARKET_TAGS
+from tui.wire.protocol import CONTROL_TYPES, MARKET_TAGS
 
 NOT_JSON: Final = "not-json"
 NOT_OBJECT: Final = "not-object"
