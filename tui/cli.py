@@ -196,6 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
     _record_option(rec, required=True, default=argparse.SUPPRESS)
     rec.add_argument("--seconds", type=float, default=None, help="stop after this long")
 
+    from tui.replay import cli as replay_cli
+
+    rep = sub.add_parser(
+        "replay", help="serve a recording as a feed (the simulator's endpoints and auth)",
+        description="Serve recording FILEs as a live feed on the simulator's endpoints, auth "
+        "modes and session limit; the replay starts when a scrip is subscribed.",
+    )
+    replay_cli.add_arguments(rep)
+    _replay_options(rep, argparse.SUPPRESS)
+
     cfg = sub.add_parser(
         "config", help="show where the config and watchlists live, and the settings in effect",
         description="Print the config file's path, the watchlists file's path and the settings "
@@ -287,6 +297,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.sim import cli as sim_cli
 
         return int(sim_cli.main(args) or 0)
+    if args.command == "replay":
+        from tui.replay import cli as replay_cli
+
+        try:
+            return asyncio.run(replay_cli.run(args))
+        except KeyboardInterrupt:
+            return 0
     try:
         cfg = settings(args)
         if args.command == "config":

@@ -36,6 +36,9 @@ class WireCache:
     def keys(self) -> set[str]:
         return set(self.depth) | set(self.touch) | set(self.books)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self.depth or key in self.touch or key in self.books
+
     def apply(self, msg: dict[str, Any]) -> str:
         """Fold one market message; its key (``""`` if it has none or is not market data)."""
         t = msg.get("t")
