@@ -82,10 +82,10 @@ def test_a_block_is_written_once_a_second_while_the_file_stays_open(tmp_path: Pa
     rec.start()
     record_n(rec, clock, 10)  # 10 ms of frames: buffered
     assert rec.records == 0
-    clock.now += NS  # the next frame past the deadline writes the block
+    clock.now += NS  # the next frame past the deadline writes the block (then joins the next)
     rec.received(frame(10))
-    assert rec.records == 11
-    assert len(list(RecordingFile(rec.files[0]).records())) == 11  # readable while open
+    assert rec.records == 10
+    assert len(list(RecordingFile(rec.files[0]).records())) == 10  # readable while open
     rec.close()
 
 
@@ -118,9 +118,10 @@ def test_files_rotate_at_the_top_of_the_hour(tmp_path: Path) -> None:
     record_n(rec, clock, 3)
     rec.close()
     assert len(rec.files) == 2
-    second = RecordingFile(rec.files[1])
+    first, second = RecordingFile(rec.files[0]), RecordingFile(rec.files[1])
     assert second.header.started_ns >= T0 + HOUR_NS
-    assert len(list(second.records())) == 3
+    assert [p for _, _, p in first.records()] == [frame(i) for i in range(5)]
+    assert [p for _, _, p in second.records()] == [frame(i) for i in (5, 0, 1, 2)]
 
 
 def test_unsubscribing_is_tracked_for_the_next_header(tmp_path: Path) -> None:

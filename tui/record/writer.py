@@ -148,14 +148,19 @@ class Recorder:
     def _add(self, kind: int, payload: bytes) -> None:
         ns = self.clock_ns()
         buf = self._buf
+        # the block is written before this record joins the buffer: every record in it
+        # has been applied by the client by now, so a rotation's snapshot matches the file
+        if self._count and (ns >= self._deadline or len(buf) >= FLUSH_BYTES):
+            self.flush()
+        if ns >= self._rotate_at and self.hourly and self._file is not None:
+            self.flush()  # the hour turned: what came before it stays in the old file
+            self._rotate()
         buf += fmt.RECORD.pack(kind, ns, len(payload))
         buf += payload
         if not self._count:
             self._first, self._deadline = ns, ns + self.flush_ns
         self._count += 1
         self._last = ns
-        if ns >= self._deadline or len(buf) >= FLUSH_BYTES:
-            self.flush()
 
     def _track(self, data: bytes) -> None:
         """Keep the subscriptions in force (for the header of the next file)."""
@@ -292,7 +297,10 @@ class Recorder:
         return {kind: sorted(keys) for kind, keys in self.subscriptions.items() if keys}
 
     def _rotate(self) -> None:
+        """The next file now, starting with a snapshot of the state (if a provider was
+        given): taken between two records, after everything in the closed file."""
         self._close_file()
+        self._ensure_file(self.clock_ns())
 
     def _close_file(self) -> None:
         f, self._file = self._file, None
