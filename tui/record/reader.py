@@ -8,6 +8,7 @@ is not a file raises :class:`~tui.record.format.FormatError` with one line.
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -156,10 +157,24 @@ class Recording:
         for f in self.files:
             yield from f.records()
 
-    def subscriptions(self) -> dict[str, list[str]]:
-        """Kind -> keys subscribed in any file's header, in first-seen order."""
+    def subscriptions(self, scan: int = 20_000) -> dict[str, list[str]]:
+        """Kind -> keys subscribed, in first-seen order: every file's header, and the
+        requests sent among the first ``scan`` records of each file (a client subscribes
+        once its session is acknowledged, after the header was written)."""
         out: dict[str, dict[str, None]] = {}
         for f in self.files:
             for kind, keys in f.header.subscriptions.items():
                 out.setdefault(kind, {}).update(dict.fromkeys(keys))
+            for i, (record_kind, _ns, payload) in enumerate(f.records()):
+                if i >= scan:
+                    break
+                if record_kind != fmt.SENT:
+                    continue
+                try:
+                    msg = json.loads(payload)
+                    t, k = msg.get("t"), msg.get("k")
+                except (ValueError, AttributeError):
+                    continue
+                if t in ("t", "d", "l") and isinstance(k, str):
+                    out.setdefault(t, {}).update(dict.fromkeys(x for x in k.split("#") if x))
         return {kind: list(keys) for kind, keys in out.items()}
