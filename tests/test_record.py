@@ -133,6 +133,15 @@ def test_unsubscribing_is_tracked_for_the_next_header(tmp_path: Path) -> None:
     assert rec.subscriptions == {"d": set(), "l": {"NSE|2885"}}
 
 
+def test_the_subscriptions_of_a_recording_include_those_sent_after_its_header(tmp_path: Path) -> None:
+    rec = Recorder(tmp_path, header(subscriptions={}), clock_ns=FakeNs())
+    rec.start()
+    rec.sent(b'{"t":"d","k":"NSE|1#NSE|2"}')
+    rec.sent(b'{"t":"l","k":"NSE|2"}')
+    rec.close()
+    assert Recording(rec.files).subscriptions() == {"d": ["NSE|1", "NSE|2"], "l": ["NSE|2"]}
+
+
 def write_session(directory: Path, blocks: int = 4, per_block: int = 50) -> Path:
     clock = FakeNs()
     rec = Recorder(directory, header(), clock_ns=clock)
