@@ -124,3 +124,33 @@ def test_replay_refuses_what_it_cannot_read_in_one_line(tmp_path: Path, recordin
     assert done.returncode == 2 and "not a time" in done.stderr
     done = run_cli("--replay", str(recording[0]), "--speed", "fast")
     assert done.returncode == 2 and "not a speed" in done.stderr
+
+
+def test_the_replay_desk_paused_at_a_moment(snap_compare, recording: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    """The header's replay clock and speed, the recorded prices at 09:30:12, paused."""
+    from dataclasses import replace
+
+    from market_fixtures import FixedHealth
+
+    market = Market(DecodeErrors())
+    source = ReplaySource(Recording(recording), market, speed=1.0, start_ns=START + 12 * NS)
+    source.pause()
+    figures = replace(FixedHealth(), state="paused", endpoint="replay of " + recording[0].name,
+                      subscriptions=len(KEYS), connections_used=0)
+    app = make_app(market, source, watch=KEYS, clock=source.clock, wall=source.clock,
+                   refresh_hz=0, tz=UTC, health=lambda: figures, app_class=ReplayDesk)
+
+    async def settled(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: source.health.state == "paused" and source.frames > 0)
+        app.flush()
+        assert isinstance(app, ReplayDesk)
+        app.show_replay_clock()
+        app.update_health()
+
+    assert snap_compare(app, terminal_size=(160, 48), run_before=settled)
+
+
+def test_the_replay_source_is_a_feed_source(recording: list[Path]) -> None:
+    from tui.feed.source import FeedSource
+
+    assert isinstance(ReplaySource(Recording(recording), Market(DecodeErrors())), FeedSource)
