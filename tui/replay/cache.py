@@ -43,7 +43,7 @@ class WireCache:
         """Fold one market message; its key (``""`` if it has none or is not market data).
         On the replay server's hot path: the commonest messages take the fewest steps."""
         try:
-            key = msg["e"] + "|" + msg["tk"]
+            key: str = msg["e"] + "|" + msg["tk"]
         except (KeyError, TypeError):
             return ""
         t = msg.get("t")
@@ -79,12 +79,12 @@ class WireCache:
         if sq is not None:
             meta["sq"] = sq
         if t == "lk":
-            book: dict[str, list[Any]] = {}
+            fresh: dict[str, list[Any]] = {}
             for side, orders in (("B", msg.get("b")), ("S", msg.get("s"))):
                 for entry in orders if isinstance(orders, list) else ():
                     if isinstance(entry, list) and len(entry) >= 3:
-                        book[str(entry[0])] = [side, entry[1], entry[2]]
-            self.books[key] = book
+                        fresh[str(entry[0])] = [side, entry[1], entry[2]]
+            self.books[key] = fresh
             return
         book = self.books.get(key)
         if book is None:

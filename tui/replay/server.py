@@ -60,6 +60,7 @@ class ReplayBackend:
         self.on_end: Callable[[], None] | None = None
         self._records: Iterator[Record] = recording.records()
         self._pending: Record | None = None
+        self._exhausted = False
         self._decode = msgspec.json.Decoder(float_hook=str).decode
         self._start_at: float | None = None
         self.position_ns = header.started_ns
@@ -132,27 +133,33 @@ class ReplayBackend:
 
     # -- inside -------------------------------------------------------------------------------
     def _peek(self) -> Record | None:
-        if self._pending is None:
+        if self._pending is None and not self._exhausted:
             self._pending = next(self._records, None)
+            self._exhausted = self._pending is None
         return self._pending
 
     def _advance(self, limit_ns: int, most: int, *, publish: bool) -> int:
-        """Fold (and publish) records up to ``limit_ns``; how many."""
-        decode, apply, n = self._decode, self.cache.apply, 0
+        """Fold (and publish) records up to ``limit_ns``; how many.  The server's hot path
+        at ``--speed 0``: locals only."""
+        decode, apply, records = self._decode, self.cache.apply, self._records
         server = self.server if publish else None
         subs_t = server.subs["t"] if server is not None else {}
-        touch = self.cache.touch
+        push = server.publish if server is not None else None
+        touch, kind_of, frames = self.cache.touch, KIND_OF, _FRAMES
+        rec, pos, sent, n = self._pending, self.position_ns, self.sent, 0
         while n < most:
-            rec = self._peek()
             if rec is None:
-                break
+                rec = next(records, None)
+                if rec is None:
+                    self._exhausted = True
+                    break
             kind, ns, payload = rec
             if ns > limit_ns:
                 break
-            self._pending = None
-            self.position_ns = ns
+            rec = None
+            pos = ns
             n += 1
-            if kind not in _FRAMES:
+            if kind not in frames:
                 continue
             try:
                 msg = decode(payload)
@@ -161,15 +168,16 @@ class ReplayBackend:
             if type(msg) is not dict:
                 continue
             key = apply(msg)
-            if not key or server is None:
+            if not key or push is None:
                 continue
             t = msg["t"]
-            self.sent += 1
-            server.publish(KIND_OF[t], key, text_frame(payload))
-            if t in ("dk", "df") and key not in touch and subs_t.get(key):
+            sent += 1
+            push(kind_of[t], key, text_frame(payload))
+            if (t == "df" or t == "dk") and key not in touch and subs_t.get(key):
                 line = touchline_of(msg)
                 line["t"] = "tk" if t == "dk" else "tf"
-                server.publish("t", key, json_frame(line))
+                push("t", key, json_frame(line))
+        self._pending, self.position_ns, self.sent = rec, pos, sent
         return n
 
 
