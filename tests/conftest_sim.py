@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -84,6 +85,28 @@ async def recv_until(ws: ClientConnection, t: str, timeout: float = 3.0) -> dict
             msg = msgspec.json.decode(await ws.recv())
             if isinstance(msg, dict) and msg.get("t") == t:
                 return msg
+
+
+async def collect_until(
+    ws: ClientConnection, enough: Callable[[list[str | bytes]], bool], timeout: float = 60.0
+) -> list[str | bytes]:
+    """Frames until ``enough(frames)`` holds: a condition, so a slow machine only waits
+    longer (``timeout`` bounds a broken test)."""
+    frames: list[str | bytes] = []
+    async with asyncio.timeout(timeout):
+        while not enough(frames):
+            frames.append(await ws.recv())
+    return frames
+
+
+def count_of(t: str) -> Callable[[list[str | bytes]], int]:
+    """How many of the frames are of type ``t`` (a cheap test on the raw text)."""
+    needle = f'"t":"{t}"'
+
+    def count(frames: list[str | bytes]) -> int:
+        return sum(needle in (f if isinstance(f, str) else f.decode()) for f in frames)
+
+    return count
 
 
 async def collect(ws: ClientConnection, seconds: float) -> list[str | bytes]:

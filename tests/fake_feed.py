@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import json
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator
 from http import HTTPStatus
@@ -54,17 +55,20 @@ class FakeFeed:
         self.stalled = False
         self.reject_status: int | None = None
         self.ft = str(int(time.time()))
+        self.scheme = "ws"
 
     @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[FakeFeed]:
+    async def running(self, tls: ssl.SSLContext | None = None) -> AsyncIterator[FakeFeed]:
+        """Serve on a free loopback port; ``tls``: wss:// with this server context."""
+        self.scheme = "wss" if tls is not None else "ws"
         async with serve(
-            self.handler, "127.0.0.1", 0, process_request=self.check, compression=None
+            self.handler, "127.0.0.1", 0, process_request=self.check, compression=None, ssl=tls
         ) as server:
             self.port = server.sockets[0].getsockname()[1]
             yield self
 
     def url(self, path: str = "/2.0/market/feed/full") -> str:
-        return f"ws://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def got(self, t: str) -> list[str]:
         """The ``k`` of every received request of type ``t`` (one entry per key)."""

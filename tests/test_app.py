@@ -9,6 +9,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from helpers import until
 from market_fixtures import KEYS, NIFTY, NOW, OGDC, RELIANCE, FixedHealth, build_market, tick
 
 from tui.app import CSS_FILES, DeskApp, make_app
@@ -122,11 +123,11 @@ async def test_the_flush_timer_draws_a_changed_scrip_without_being_called():
     market = build_market()
     app = desk(market, refresh_hz=50)
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause(0.1)
+        await pilot.pause()
         wl = app.watchlist
         built = wl.rows_built.copy()
         tick(market, RELIANCE, lp="2946.00", bp1="2945.90", bq1="10", bo1="1")
-        await pilot.pause(0.2)
+        await until(lambda: wl.rows_built[RELIANCE] > built[RELIANCE], what="the flush timer")
         assert wl.rows_built - built == Counter({RELIANCE: 1})
         assert "2946.00" in row_text(wl, RELIANCE)
         assert any("2945.90" in line for line in app.ladder.lines_text())
@@ -257,7 +258,7 @@ async def test_the_client_runs_in_a_worker_is_subscribed_and_stopped_on_quit():
     client = FakeClient(market, level="L2")
     app = make_app(market, client, clock=lambda: NOW, refresh_hz=50, tz=UTC)
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause(0.2)
+        await until(lambda: "216.00" in row_text(app.watchlist, OGDC), what="the first frame")
         assert client.running
         assert client.subscribed == [(KEYS, True, True)]
         assert "216.00" in row_text(app.watchlist, OGDC), "the client's merge reached the screen"
@@ -282,8 +283,8 @@ async def test_a_crashing_client_is_reported_without_its_error_text():
     app = make_app(market, client, clock=lambda: NOW, refresh_hz=0)
     seen: list[str] = []
     app.notify = lambda message, **kw: seen.append(message)  # type: ignore[method-assign]
-    async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause(0.1)
+    async with app.run_test(size=(160, 48)):
+        await until(lambda: seen, what="the worker's error")
         assert seen == ["feed stopped: RuntimeError"]
         assert token not in app.export_screenshot()
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
+import pytest
+from helpers import PATIENCE, until
 
 from tui.app import make_app
 from tui.feed.client import FeedClient
@@ -15,6 +16,7 @@ from tui.wire.frames import DecodeErrors
 TOKEN = "demo-token"
 
 
+@pytest.mark.slow
 async def test_the_desk_on_the_simulator_draws_live_prices_and_closes_its_connection():
     async with SimServer(SimConfig(seed=3, rate=400.0, tokens=(TOKEN,))) as sim:
         watch = [inst.key for inst in sim.instruments[:6]]
@@ -23,7 +25,7 @@ async def test_the_desk_on_the_simulator_draws_live_prices_and_closes_its_connec
         stock = next(inst.key for inst in sim.instruments[:6] if not inst.index)
         app = make_app(market, client, watch=watch, selected=stock, refresh_hz=30)
         async with app.run_test(size=(160, 48)) as pilot:
-            for _ in range(100):
+            for _ in range(int(PATIENCE / 0.05)):  # a bound, not a timing
                 await pilot.pause(0.05)
                 if app.tape.rows and all(app.watchlist.rows_built[k] > 1 for k in watch[:3]):
                     break
@@ -37,9 +39,5 @@ async def test_the_desk_on_the_simulator_draws_live_prices_and_closes_its_connec
             assert app.tape.rows > 0, "L2 events of the selected scrip reach the tape"
             assert TOKEN not in app.export_screenshot()
             await pilot.press("q")
-        for _ in range(40):
-            if sim.connections(TOKEN) == 0:
-                break
-            await asyncio.sleep(0.05)
-        assert sim.connections(TOKEN) == 0
+        await until(lambda: sim.connections(TOKEN) == 0, what="the server to see the close")
         assert client.health.state == "stopped"

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+#: end to end: real processes, servers and clients (deselect with -m "not slow")
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "cli-test-token-5f2a"
 

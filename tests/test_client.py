@@ -14,7 +14,7 @@ import time
 
 import pytest
 from fake_feed import FakeFeed, Harness, client_for, new_token, running
-from helpers import until
+from helpers import PATIENCE, until
 
 from tui.feed import sessions
 from tui.feed.client import FeedClient, SessionInUse
@@ -60,7 +60,7 @@ async def test_rejected_upgrade_is_auth_failed_without_retry(status):
     async with feed.running():
         client = client_for(feed)
         h = Harness(client)
-        await asyncio.wait_for(h.task, 3)  # run() returns
+        await asyncio.wait_for(h.task, PATIENCE)  # run() returns
         assert h.state == "auth-failed" and h.kinds() == ["auth-failed"]
         assert client.health.last_error == f"HTTP {status} on upgrade"
         await asyncio.sleep(0.3)
@@ -74,7 +74,7 @@ async def test_wrong_token_is_auth_failed(auth):
     async with feed.running():
         client = client_for(feed, auth=auth, token="wrong-token-value")
         h = Harness(client)
-        await asyncio.wait_for(h.task, 3)
+        await asyncio.wait_for(h.task, PATIENCE)
         assert h.state == "auth-failed"
         assert feed.upgrades == 1
         assert "wrong-token-value" not in repr(h.events) + repr(client.health)
@@ -86,7 +86,7 @@ async def test_close_4001_is_auth_failed():
     async with feed.running():
         client = client_for(feed)
         h = Harness(client)
-        await asyncio.wait_for(h.task, 3)
+        await asyncio.wait_for(h.task, PATIENCE)
         assert h.state == "auth-failed" and "Invalid session key" in client.health.last_error
         await client.stop()
         assert h.state == "auth-failed"  # a verdict: stopping keeps it
@@ -121,7 +121,7 @@ async def test_stopped_client_never_runs_again():
     async with feed.running():
         client = client_for(feed)
         await client.stop()
-        await asyncio.wait_for(client.run(), 1)
+        await asyncio.wait_for(client.run(), PATIENCE)
         assert feed.upgrades == 0 and client.health.state == "stopped"
 
 
@@ -207,11 +207,11 @@ async def test_rates_and_lag():
             for i in range(200):
                 await feed.broadcast({"t": "df", "e": "NSE", "tk": "1", "v": str(i)})
             await until(lambda: client.health.messages >= 201)
-            await asyncio.sleep(0.2)
+            await until(lambda: client.health.msg_rate > 0)  # sampled on the next tick
             health = client.health
             assert health.msg_rate > 0 and health.byte_rate > health.msg_rate
             assert health.bytes > 200 * 30
-            assert 2.0 <= health.lag <= 5.0
+            assert 2.0 <= health.lag <= 3.0 + PATIENCE
 
 
 async def test_a_crashing_event_callback_does_not_stop_the_feed():
@@ -274,9 +274,9 @@ async def test_stop_while_the_upgrade_hangs_is_prompt():
         task = asyncio.create_task(client.run())
         await until(lambda: client.health.state == "connecting" and accepted)
         started = time.monotonic()
-        await asyncio.wait_for(client.stop(), 2)
-        await asyncio.wait_for(task, 1)
-        assert time.monotonic() - started < 1.0
+        await asyncio.wait_for(client.stop(), PATIENCE)
+        await asyncio.wait_for(task, PATIENCE)
+        assert time.monotonic() - started < 5.0  # not the 10 s open_timeout
         assert client.health.state == "stopped" and client.health.stopped_in == "connecting"
         assert not sessions.claimed(client._key)
     finally:

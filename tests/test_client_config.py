@@ -40,7 +40,7 @@ def test_query_mode_adds_the_token_and_the_endpoint_hides_it():
     cfg = FeedConfig(url="ws://h:1/2.0/market/feed/l2?x=1", token=SECRET, auth="query")
     assert url_token(cfg.connect_url) == SECRET
     assert cfg.connect_url.startswith("ws://h:1/2.0/market/feed/l2?x=1&token=")
-    assert cfg.endpoint == "ws://h:1/2.0/market/feed/l2?x=1&token=<redacted>"
+    assert cfg.endpoint == "ws://h:1/2.0/market/feed/l2?x=<redacted>&token=<redacted>"
     header = FeedConfig(url="ws://h:1/2.0/market/feed", token=SECRET)
     assert header.connect_url == "ws://h:1/2.0/market/feed" == header.endpoint
 
@@ -53,7 +53,7 @@ def test_a_token_already_in_the_url_is_a_secret_too():
 
 
 def test_redact_url_hides_passwords_and_known_secrets():
-    assert redact_url("wss://u:pw@h/p?token=a&k=v") == "wss://u:<redacted>@h/p?token=<redacted>&k=v"
+    assert redact_url("wss://u:pw@h/p?token=a&k=v") == "wss://<redacted>@h/p?token=<redacted>&k=<redacted>"
     assert redact("x a/b+c y a%2Fb%2Bc", ("a/b+c",)) == "x <redacted> y <redacted>"
 
 

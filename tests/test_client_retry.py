@@ -4,12 +4,11 @@ closed by the watchdog, and the backoff resets only after a stable session."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
 from fake_feed import FakeFeed, client_for, config, new_token, running
-from helpers import until
+from helpers import PATIENCE, until
 
 from tui.feed import sessions
 from tui.feed.client import FeedClient
@@ -28,15 +27,16 @@ async def test_session_limit_retries_slowly_and_never_storms():
             )
             await until(lambda: h.state == "session-limit")
             assert retries[0] == pytest.approx(0.3, abs=0.02)  # session_limit_retry
-            await asyncio.sleep(1.2)
-            # 0.3 s, then 0.3-0.6 s, then 0.3-0.6 s ...: at most 4 more attempts in 1.2 s
-            assert 2 <= feed.upgrades <= 5
+            started = time.monotonic()
+            await until(lambda: feed.upgrades >= 3)
+            # 0.3 s, then 0.3-0.6 s, then 0.3-0.6 s ...: never faster than one in 0.3 s
+            assert feed.upgrades - 1 <= (time.monotonic() - started) / 0.3 + 1
             feed.default = "ok"
-            await until(lambda: h.state == "live", 2)
+            await until(lambda: h.state == "live")
             assert feed.peak == 1
             feed.default = "kick"
             feed.drop_all()
-            await until(lambda: h.state == "session-limit", 2)
+            await until(lambda: h.state == "session-limit")
         assert client.health.state == "stopped"
         assert client.health.stopped_in == "session-limit"
 
@@ -63,14 +63,17 @@ async def test_kick_of_a_live_session_waits_then_resubscribes():
 async def test_drop_reconnects_with_one_connection_at_a_time_and_replays():
     feed = FakeFeed(new_token())
     async with feed.running():
-        client = client_for(feed)
+        # only the drops may end a session here: a watchdog or ping timeout that a loaded
+        # machine trips would add a reconnect the counts below do not expect
+        client = client_for(feed, stall_timeout=PATIENCE, ack_timeout=PATIENCE, ping_timeout=PATIENCE)
         client.subscribe(["NSE|1", "NSE|2"])
         client.subscribe(["BSE|9"], depth=False, orders=True)
         async with running(client) as h:
             for round_ in range(1, 4):
                 await until(lambda: h.state == "live" and len(feed.live) == 1)
                 feed.drop_all()
-                await until(lambda r=round_: client.health.reconnects == r)
+                await until(lambda r=round_: client.health.reconnects >= r)
+                assert client.health.reconnects == round_
             await until(lambda: h.state == "live" and len(feed.got("l")) == 4)  # l is last
             assert feed.got("d") == ["NSE|1", "NSE|2"] * 4 and feed.got("t") == ["BSE|9"] * 4
             assert feed.peak == 1
@@ -88,7 +91,7 @@ async def test_server_down_means_backoff_and_stop_is_prompt():
         assert client.health.next_retry_at is not None
         assert "retrying in" in h.events[0][1] and h.kinds() == ["reconnect"]
         started = time.monotonic()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 4.0  # not the 5 s backoff
     assert client.health.state == "stopped" and client.health.next_retry_at is None
 
 
@@ -100,10 +103,10 @@ async def test_stall_watchdog_closes_a_silent_connection_and_reconnects():
         async with running(client) as h:
             await until(lambda: h.state == "live")
             feed.stalled = True  # pings are still answered by the library: only we notice
-            await until(lambda: "stall" in h.kinds(), 3)
+            await until(lambda: "stall" in h.kinds())
             assert client.health.stalls == 1 and "no data" in client.health.last_error
             feed.stalled = False
-            await until(lambda: h.state == "live" and len(feed.got("d")) == 2, 3)
+            await until(lambda: h.state == "live" and len(feed.got("d")) >= 2)
             assert feed.peak == 1
 
 
@@ -113,7 +116,7 @@ async def test_no_acknowledgement_is_a_network_fault():
     async with feed.running():
         client = client_for(feed)
         async with running(client) as h:
-            await until(lambda: h.state == "live", 3)
+            await until(lambda: h.state == "live")
             assert "no acknowledgement" in h.events[0][1] and h.kinds()[0] == "reconnect"
 
 
@@ -136,7 +139,7 @@ async def test_backoff_grows_on_open_without_ck_and_resets_only_after_a_stable_s
 
         async with running(client) as h:
             client.on_event = on_event
-            await until(lambda: h.state == "live", 5)
+            await until(lambda: h.state == "live")
             # jitter "none": 0.05, 0.1, 0.2 (cap), 0.2 -- TCP opens never reset it
             assert retries == [0.05, 0.1, 0.2, 0.2]
             feed.drop_all()  # live, but not yet stable: the backoff keeps its place

@@ -118,6 +118,7 @@ def test_every_rule_has_a_scenario() -> None:
     assert {rule for rules in SCENARIOS.values() for rule in rules} == set(RULES)
 
 
+@pytest.mark.slow
 def test_the_all_schedule_shows_every_rule_in_one_round(warm: World) -> None:
     world = fork(warm)
     schedule = ScenarioSchedule(world.sim, [("all", None)], start=world.now, first=0.0, every=4.0)

@@ -8,6 +8,7 @@ import contextlib
 
 import pytest
 from conftest_sim import open_ws, recv_json
+from helpers import PATIENCE
 
 from tui.sim import cli
 
@@ -45,7 +46,7 @@ async def test_run_serves_and_prints_the_endpoints_but_not_the_token(
 ) -> None:
     args = parse("--port", "0", "--token", "super-secret-1", "--garbage-ratio", "0.5")
     task = asyncio.create_task(cli.run(args))
-    for _ in range(100):
+    for _ in range(int(PATIENCE / 0.02)):  # a bound for a broken test, not a timing
         await asyncio.sleep(0.02)
         out = capsys.readouterr().out
         if out:

@@ -6,14 +6,18 @@ the payload ``{"t":"h"}`` every 3 s, and subscribes depth with ``feed_type=2`` (
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import threading
 from typing import Any
 
 import pytest
 from conftest_sim import TOKEN
+from helpers import until
 
 from tui.sim.server import SimConfig, SimServer
+
+#: end to end: real processes, servers and clients (deselect with -m "not slow")
+pytestmark = pytest.mark.slow
 
 NorenApi = pytest.importorskip("NorenRestApiPy.NorenApi").NorenApi
 
@@ -42,10 +46,8 @@ async def test_noren_rest_api_py_connects_and_receives_dk_and_df() -> None:
         api.start_websocket(subscribe_callback=on_data, socket_open_callback=on_open,
                             socket_error_callback=errors.append)
         try:
-            for _ in range(100):
-                if done.is_set():
-                    break
-                await asyncio.sleep(0.05)
+            with contextlib.suppress(AssertionError):
+                await until(done.is_set)
             assert opened.is_set(), errors
             assert done.is_set(), sorted({(m["t"], m["tk"]) for m in received})
             assert sim.connections(TOKEN) == 1
@@ -54,11 +56,7 @@ async def test_noren_rest_api_py_connects_and_receives_dk_and_df() -> None:
             # select() without timeout for 10 s after the close (a client-side race): run
             # it in the background and check the server saw the session end.
             threading.Thread(target=api.close_websocket, daemon=True).start()
-        for _ in range(100):
-            if sim.connections(TOKEN) == 0:
-                break
-            await asyncio.sleep(0.02)
-        assert sim.connections(TOKEN) == 0
+        await until(lambda: sim.connections(TOKEN) == 0, what="the server to see the close")
         assert not errors
         first = next(m for m in received if m["tk"] == "26000")
         assert first["t"] == "dk" and first["ts"] == "Nifty 50" and first["e"] == "NSE"

@@ -7,8 +7,19 @@ import json
 
 import msgspec
 import pytest
-from conftest_sim import TOKEN, Replica, collect, open_ws, recv_json, recv_until, ws_headers
-from websockets.asyncio.client import connect
+from conftest_sim import (
+    TOKEN,
+    Replica,
+    collect,
+    collect_until,
+    count_of,
+    open_ws,
+    recv_json,
+    recv_until,
+    ws_headers,
+)
+from helpers import until
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tui.sim.server import Faults, SimConfig, SimServer
@@ -22,7 +33,7 @@ def sim(**kwargs: object) -> SimServer:
 
 async def closed_with(ws: object, code: int, reason: str | None = None) -> None:
     with pytest.raises(ConnectionClosed) as info:
-        async with asyncio.timeout(3):
+        async with asyncio.timeout(30):
             while True:
                 await ws.recv()  # type: ignore[attr-defined]
     rcvd = info.value.rcvd
@@ -105,8 +116,7 @@ async def test_the_third_connection_gets_the_session_limit_and_4029(mode: str) -
         await closed_with(third, 4029, "Maximum sessions limit")
         assert s.connections(TOKEN) == 2 and s.max_connections(TOKEN) == 2
         await first.close()
-        await asyncio.sleep(0.05)
-        assert s.connections(TOKEN) == 1
+        await until(lambda: s.connections(TOKEN) == 1)
         again = await open_ws(s.endpoint("L1"), mode=mode)
         assert (await recv_json(again))["s"] == "OK"
         await again.close()
@@ -184,7 +194,8 @@ async def test_dk_then_df_and_depth_consistent_with_the_l2_book() -> None:
         await recv_json(ws)
         await ws.send(json.dumps({"t": "l", "k": "#".join(keys)}))
         await ws.send(json.dumps({"t": "d", "k": "#".join(keys)}))
-        frames = await collect(ws, 1.0)
+        dfs = count_of("df")
+        frames = await collect_until(ws, lambda got: dfs(got) > 600)
         await ws.close()
     replica = Replica()
     seen: dict[str, list[str]] = {}
@@ -270,6 +281,7 @@ async def test_a_secret_in_a_malformed_connect_is_not_echoed() -> None:
         await ws.close()
 
 
+@pytest.mark.slow
 async def test_set_rate_paces_the_stream() -> None:
     async with sim(rate=500.0) as s:
         keys = "#".join(i.key for i in s.instruments)
@@ -277,15 +289,25 @@ async def test_set_rate_paces_the_stream() -> None:
         await recv_json(ws)
         await ws.send(json.dumps({"t": "d", "k": keys}))
         await collect(ws, 0.2)
-        slow = len(await collect(ws, 0.5))
+        slow = await frames_per_second(ws, 1.0)
         s.set_rate(5000)
         await collect(ws, 0.1)
-        fast = len(await collect(ws, 0.5))
+        fast = await frames_per_second(ws, 1.0)
         await ws.close()
-    assert 120 < slow < 350, slow  # ~240: 500 events/s, the indices' quiet steps excepted
-    assert 5 * slow < fast < 3000, (slow, fast)
+    # ~480 frames/s at 500 events/s (the indices' quiet steps excepted).  Rates over the time
+    # really spent, and loose: a loaded machine delivers late, never more than it is asked
+    assert 150 < slow < 700, slow
+    assert 3 * slow < fast < 6000, (slow, fast)
 
 
+async def frames_per_second(ws: ClientConnection, seconds: float) -> float:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    frames = await collect(ws, seconds)
+    return len(frames) / (loop.time() - started)
+
+
+@pytest.mark.slow
 async def test_same_seed_same_events_on_the_wire() -> None:
     async def events(seed: int) -> dict[str, dict[str, str]]:
         async with sim(seed=seed, rate=3000.0) as s:
@@ -293,7 +315,8 @@ async def test_same_seed_same_events_on_the_wire() -> None:
             ws = await open_ws(s.endpoint("L2"))
             await recv_json(ws)
             await ws.send(json.dumps({"t": "l", "k": RELIANCE}))
-            frames = await collect(ws, 0.6)
+            events = count_of("lo")
+            frames = await collect_until(ws, lambda got: events(got) > 300)
             await ws.close()
         out = {}
         for f in frames:

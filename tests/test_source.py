@@ -19,6 +19,7 @@ from datetime import UTC
 from typing import Any
 
 import pytest
+from helpers import PATIENCE
 from market_fixtures import NOW, OGDC, RELIANCE
 
 from tui import headless
@@ -140,7 +141,7 @@ async def test_the_desk_runs_any_source():
     toasts: list[tuple[str, str]] = []
     app.notify = lambda message, **kw: toasts.append((kw.get("title", ""), message))  # type: ignore[method-assign]
     async with app.run_test(size=(160, 48)) as pilot:
-        for _ in range(200):  # up to ~10 s on a busy machine
+        for _ in range(int(PATIENCE / 0.05)):  # a bound, not a timing
             if app.watchlist.keys == [OGDC] and "216.00" in app.watchlist.render_line(1).text:
                 break
             await pilot.pause(0.05)

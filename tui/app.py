@@ -130,6 +130,8 @@ class DeskApp(App[None]):
         Binding("t", "next_theme", "Theme", id="desk.theme", show=False),
         Binding("z", "maximize_pane", "Maximise", id="desk.maximize"),
         Binding("v", "surveillance", "Surveillance", id="desk.surveillance"),
+        # shown (check_action) only while the feed has failed and waits to be tried again
+        Binding("r", "retry_feed", "Retry feed", id="desk.retry"),
         Binding("1", "toggle_pane('watchlist')", "Watchlist pane", id="desk.pane1", show=False),
         Binding("2", "toggle_pane('ladder')", "Ladder pane", id="desk.pane2", show=False),
         Binding("3", "toggle_pane('tape')", "Tape pane", id="desk.pane3", show=False),
@@ -193,6 +195,7 @@ class DeskApp(App[None]):
         self._subscribed: set[str] = set()
         self._feed: Worker[None] | None = None
         self._feed_stopped = False
+        self._failed_shown = False
         self._health_ticks = 0
         #: bad frames already announced (a toast when the count moves, at most every ERRORS_EVERY s)
         #: seconds after mount to call :meth:`settle_gc` (None: never; run_desk sets it)
@@ -309,11 +312,32 @@ class DeskApp(App[None]):
     def _feed_event(self, kind: str, text: str) -> None:
         """The client's notable events (reconnects, refusals) as toasts."""
         severity: SeverityLevel = "warning"  # reconnect, stall, refused
-        if kind in ("auth-failed", "session-limit"):
+        if kind in ("auth-failed", "failed", "session-limit"):
             severity = "error"
         elif kind in ("connected", "reconnected"):
             severity = "information"
         self.notify(text, title=kind, severity=severity)
+
+    def _feed_failed(self) -> bool:
+        """The feed gave up (``auth-failed``, ``failed``) and its client has returned."""
+        if self.client is None or self._feed_stopped:
+            return False
+        done = self._feed is None or self._feed.is_finished
+        return done and self.client.health.state in ("auth-failed", "failed")
+
+    def _retry_key(self) -> str:
+        """The key of "Retry feed" as the user has it (``[keys] "desk.retry"``)."""
+        keys = self.settings.keys.get("desk.retry", "r")
+        return self.get_key_display(Binding(keys.split(",")[0].strip(), ""))
+
+    def action_retry_feed(self) -> None:
+        """Try the feed again after a failure (``r``, offered only then)."""
+        if self.client is None or not self._feed_failed():
+            return
+        self.notify("Trying the feed again", title="feed", timeout=3)
+        self._feed = self.run_worker(self.client.run(), name="feed", group="feed", exit_on_error=False)
+        self._failed_shown = False
+        self.refresh_bindings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is self._feed and event.state == WorkerState.ERROR:
@@ -431,7 +455,12 @@ class DeskApp(App[None]):
         self.market.sample_history()  # the sparklines' next point
         health = self.health_source() if self.health_source is not None else None
         errors = self.market.errors.by_kind
+        failed = self._feed_failed()
+        self.health_panel.retry_key = self._retry_key() if failed else None
         self.health_panel.show(health, errors, now, wall=self.wall())
+        if failed != self._failed_shown:  # the footer offers the retry key only while failed
+            self._failed_shown = failed
+            self.refresh_bindings()
         self._tell_errors(errors, now)
         self.tape.set_note(self._tape_note())
         with self.batch_update():
@@ -549,6 +578,8 @@ class DeskApp(App[None]):
             return self.focused is self.watchlist and not self.follow
         if action == "switch_list":
             return len(self.lists.names()) > 1
+        if action == "retry_feed":
+            return self._feed_failed()
         return True
 
     async def edit(self, change: Callable[[], object], *, toast: str = "") -> bool:

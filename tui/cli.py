@@ -2,7 +2,11 @@
 
 Settings come from the config file (:mod:`tui.config`); a flag given on the command line
 overrides the file, so every flag's argparse default is None ("not given").
-Exit codes: 0 ok, 2 usage, 3 auth refused, 4 feed unreachable, 5 session limit reached.
+Exit codes (docs/CONFIG.md): 0 ok, 2 usage, 3 token refused or unusable / TLS certificate
+not trusted, 4 feed unreachable or not a feed endpoint, 5 session limit reached.
+
+Argument errors never echo a value (:mod:`tui.arguments`): a token typed on the command
+line by mistake must not end up on the screen, in a terminal recording or a CI log.
 """
 
 from __future__ import annotations
@@ -10,12 +14,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui import __version__
+from tui.arguments import Parser, UsageError
 from tui.config import (
     REFRESH_HZ_MAX,
     REFRESH_HZ_MIN,
@@ -29,11 +36,11 @@ from tui.config import (
     with_overrides,
 )
 from tui.headless import EXIT_USAGE
-from tui.secrets import TokenError, resolve_token
+from tui.secrets import TokenError, ca_context, resolve_token
 from tui.watchlists import check_key, default_path
 
 if TYPE_CHECKING:
-    from tui.feed.config import FeedConfig
+    import ssl
 
 DESCRIPTION = "A keyboard-driven terminal desk for live exchange market data."
 
@@ -55,7 +62,7 @@ def _refresh_hz(value: str) -> float:
     try:
         hz = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+        raise argparse.ArgumentTypeError("not a number") from None
     if not REFRESH_HZ_MIN <= hz <= REFRESH_HZ_MAX:  # also refuses nan
         raise argparse.ArgumentTypeError(
             f"must be between {REFRESH_HZ_MIN:g} and {REFRESH_HZ_MAX:g} frames a second"
@@ -87,6 +94,11 @@ def _feed_options(p: argparse.ArgumentParser, default: object = None) -> None:
     g.add_argument(
         "--token-file", metavar="PATH", default=default,
         help="read the token from a file only you can read",
+    )
+    g.add_argument(
+        "--ca-file", metavar="PATH", default=default,
+        help="also trust the CA certificates (PEM) in PATH for a wss:// feed "
+        "(a private CA; default: the system's)",
     )
     g.add_argument(
         "--auth", choices=("header", "query", "connect"), default=default,
@@ -127,9 +139,10 @@ def _replay_options(p: argparse.ArgumentParser, default: object) -> None:
     g.add_argument("--to", dest="to_time", default=default, metavar="TIME", help="stop at TIME")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    # allow_abbrev=False: `sim --token X` must not be taken for --token-env/--token-file
-    parser = argparse.ArgumentParser(prog="marketdesk", description=DESCRIPTION, allow_abbrev=False)
+def build_parser() -> Parser:
+    # allow_abbrev=False (the subcommands' parsers inherit it): `--token X` must not be
+    # taken for --token-env/--token-file
+    parser = Parser(prog="marketdesk", description=DESCRIPTION, allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"marketdesk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     _config_option(parser, None)
@@ -161,7 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tui.sim import cli as sim_cli
 
     sim_cli.add_scenario_option(parser)  # --scenario NAME[:KEY], for the built-in simulator
-    sim = sub.add_parser("sim", help="run the exchange simulator", description="Run the exchange simulator.")
+    sim = sub.add_parser(
+        "sim", help="run the exchange simulator", description="Run the exchange simulator."
+    )
     sim_cli.add_arguments(sim)
 
     snap = sub.add_parser(
@@ -172,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     _feed_options(snap, argparse.SUPPRESS)
     _scrip_options(snap, required=True)
     snap.add_argument("--seconds", type=float, default=3.0, help="how long to listen (default 3)")
+    _record_option(snap, default=argparse.SUPPRESS)
 
     tail = sub.add_parser(
         "tail", help="print merged updates as JSON lines",
@@ -242,6 +258,9 @@ def settings(args: argparse.Namespace) -> DeskConfig:
     token_env, token_file = getattr(args, "token_env", None), getattr(args, "token_file", None)
     if token_env or token_file:
         feed.update(token_env=token_env, token_file=token_file)
+    ca_file = getattr(args, "ca_file", None)
+    if ca_file is not None:
+        feed["ca_file"] = str(Path(ca_file).expanduser())
     desk = {
         name: value
         for name in ("refresh_hz", "theme")
@@ -262,11 +281,14 @@ def describe(args: argparse.Namespace, cfg: DeskConfig) -> str:
     )
 
 
-def _feed_config(cfg: DeskConfig, token: str) -> FeedConfig:
-    from tui.feed.config import FeedConfig
-
-    assert cfg.feed.url is not None
-    return FeedConfig(url=cfg.feed.url, token=token, auth=cfg.feed.auth, uid=cfg.feed.uid)
+def tls_context(cfg: DeskConfig) -> ssl.SSLContext | None:
+    """The context trusting ``ca_file`` (None: the default, verifying, context)."""
+    ca_file = cfg.feed.ca_file
+    if not ca_file or cfg.feed.url is None:
+        return None
+    if not cfg.feed.url.startswith("wss://"):
+        raise ValueError("ca_file (--ca-file) is for a wss:// feed; the url is ws://")
+    return ca_context(ca_file)
 
 
 def log_file() -> Path:
@@ -276,23 +298,64 @@ def log_file() -> Path:
     return Path(user_log_dir("marketdesk", appauthor=False)) / "marketdesk.log"
 
 
-def _logging(args: argparse.Namespace) -> None:
+def _log_to_file(level: int, fmt: str) -> str | None:
+    """The desk logs to :func:`log_file`; if that cannot be used (``XDG_STATE_HOME`` names a
+    file, a read-only disk), to a file in the temp directory, else nowhere.  Never raises:
+    the desk starts whatever happens to its log.  A notice saying where, or None."""
+    path = log_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and not path.is_file():  # a FIFO would block the desk's start
+            raise IsADirectoryError(f"{path} is not a file")
+        logging.basicConfig(level=level, format=fmt, filename=path, force=True)
+        return None
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+    fallback = Path(tempfile.gettempdir()) / f"marketdesk-{os.getuid()}.log"
+    try:
+        if fallback.exists() and not fallback.is_file():
+            raise IsADirectoryError(f"{fallback} is not a file")
+        logging.basicConfig(level=level, format=fmt, filename=fallback, force=True)
+    except OSError:
+        logging.basicConfig(handlers=[logging.NullHandler()], force=True)
+        return f"the log file {path} cannot be used ({why}), nor {fallback}: logging is off"
+    return f"the log file {path} cannot be used ({why}); logging to {fallback}"
+
+
+def _logging(args: argparse.Namespace) -> str | None:
+    """Set up logging; a notice for the desk if its log went elsewhere."""
     level = logging.INFO if args.verbose else logging.WARNING
     fmt = "%(asctime)s %(name)s %(levelname)s %(message)s"
+    notice = None
     if args.command is None:  # the desk: never write over the screen
-        path = log_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        logging.basicConfig(level=level, format=fmt, filename=path, force=True)
+        notice = _log_to_file(level, fmt)
     else:
         logging.basicConfig(level=level, format=fmt, stream=sys.stderr, force=True)
     if not args.verbose:
         logging.getLogger("tui.sim.ws").setLevel(logging.WARNING)
+    return notice
+
+
+def _needs_token(parser: Parser, args: argparse.Namespace, cfg: DeskConfig) -> None:
+    """A real feed needs a token source: said at once, with the usage line (exit 2)."""
+    if cfg.feed.url is None or cfg.feed.token_env or cfg.feed.token_file:
+        return
+    command = parser.commands.get(args.command or "", parser)
+    raise UsageError(
+        command,
+        "the feed needs a token: --token-env VAR or --token-file PATH "
+        "(or token_env / token_file in [feed] of the config file)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    _logging(args)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        return exc.report(argv)
+    notice = _logging(args)
     if args.command == "sim":
         from tui.sim import cli as sim_cli
 
@@ -313,23 +376,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError(
                 f"{args.command} needs a feed: --url, or url in [feed] of the config file"
             )
+        if not args.replay:  # a replay reads files: no feed, no token
+            _needs_token(parser, args, cfg)
         # the built-in simulator makes its own token: a configured source is not read for it
-        token = resolve_token(cfg.feed.token_env, cfg.feed.token_file) if cfg.feed.url else ""
-        keys = _keys(getattr(args, "scrip", None) if args.command else args.watch)
+        token = (resolve_token(cfg.feed.token_env, cfg.feed.token_file)
+                 if cfg.feed.url and not args.replay else "")
+        try:
+            keys = _keys(getattr(args, "scrip", None) if args.command else args.watch)
+        except ValueError as exc:  # reported like argparse's own: the value not echoed
+            raise UsageError(parser.commands.get(args.command or "", parser), str(exc)) from None
+        tls = tls_context(cfg)
+    except UsageError as exc:
+        return exc.report(argv)
     except (ConfigError, TokenError, ValueError) as exc:
         print(f"marketdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.command in ("snapshot", "tail", "record"):
         from tui import headless
+        from tui.feed.config import FeedConfig
 
-        config = _feed_config(cfg, token)
+        assert cfg.feed.url is not None
+        config = FeedConfig(
+            url=cfg.feed.url, token=token, auth=cfg.feed.auth, uid=cfg.feed.uid, ssl=tls
+        )
         try:
             if args.command == "record":
                 return asyncio.run(
                     headless.record(config, keys, args.record, args.seconds, orders=args.orders)
                 )
             if args.command == "snapshot":
-                return asyncio.run(headless.snapshot(config, keys, args.seconds, orders=args.orders))
+                return asyncio.run(headless.snapshot(config, keys, args.seconds, orders=args.orders,
+                                                     record=args.record))
             return asyncio.run(
                 headless.tail(config, keys, args.seconds, hz=args.hz, count=args.count,
                               orders=args.orders, record=args.record)
@@ -345,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_replay(args, cfg, keys)
     from tui.desk import run_desk
 
-    return run_desk(args, cfg, token, keys)
+    return run_desk(args, cfg, token, keys, tls=tls, notices=[notice] if notice else [])
 
 
 if __name__ == "__main__":

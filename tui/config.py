@@ -28,8 +28,9 @@ import msgspec
 import tomli_w
 from platformdirs import user_config_dir
 
-from tui.feed.config import AUTH_MODES, TOKEN_PARAMS
+from tui.feed.config import AUTH_MODES, TOKEN_PARAMS, redact_url
 from tui.market.rules import Thresholds
+from tui.userfiles import BadFile, read_text
 
 APP_NAME: Final = "marketdesk"
 #: names the config directory instead of the platform's (tests and CI set it)
@@ -68,6 +69,8 @@ class FeedSettings(_Table, frozen=True):
     uid: Annotated[str, msgspec.Meta(min_length=1)] = "marketdesk"
     token_env: Annotated[str, msgspec.Meta(pattern=_ENV_NAME)] | None = None
     token_file: Annotated[str, msgspec.Meta(min_length=1)] | None = None
+    #: PEM certificates of a private CA to trust for wss:// (besides the system's)
+    ca_file: Annotated[str, msgspec.Meta(min_length=1)] | None = None
 
     def __post_init__(self) -> None:
         if self.url is not None:
@@ -198,15 +201,13 @@ def load_config(path: Path | None = None) -> DeskConfig:
     """
     file = config_path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_text(file)  # a FIFO or a directory is refused, never waited on
     except FileNotFoundError:
         if path is not None:
             raise ConfigError(f"{file}: no such file") from None
         return DeskConfig()
-    except UnicodeDecodeError:
-        raise ConfigError(f"{file}: not a text file (UTF-8 expected)") from None
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot be read ({exc.strerror})") from None
+    except BadFile as exc:
+        raise ConfigError(str(exc)) from None
     return parse_config(text, file)
 
 
@@ -228,11 +229,12 @@ def parse_config(text: str, source: str | Path = CONFIG_FILE) -> DeskConfig:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{source}: {exc}") from None
     cfg = _convert(raw, source)
-    token_file = cfg.feed.token_file
-    if token_file and isinstance(source, Path):
-        resolved = source.parent / Path(token_file).expanduser()
-        feed = msgspec.structs.replace(cfg.feed, token_file=str(resolved))
-        cfg = msgspec.structs.replace(cfg, feed=feed)
+    for name in ("token_file", "ca_file"):
+        relative = getattr(cfg.feed, name)
+        if relative and isinstance(source, Path):
+            resolved = source.parent / Path(relative).expanduser()
+            feed = msgspec.structs.replace(cfg.feed, **{name: str(resolved)})
+            cfg = msgspec.structs.replace(cfg, feed=feed)
     alert_log = cfg.surveillance.alert_log
     if alert_log and isinstance(source, Path):
         resolved = source.parent / Path(alert_log).expanduser()
@@ -405,6 +407,7 @@ _UNSET: Final = {
     "url": "the built-in simulator",
     "token_env": "no token from the environment",
     "token_file": "no token file",
+    "ca_file": "the system's certificate authorities",
     "columns": "the watchlist's default columns",
     "alert_log": "alerts are not written to a file",
 }
@@ -413,10 +416,16 @@ _UNSET: Final = {
 def render(cfg: DeskConfig) -> str:
     """The settings as TOML a user can copy into a config file; unset keys as comments.
 
-    Holds no secret: the config never has a token, only the name of its source.
+    Holds no secret: the config never has a token, only the name of its source, and the
+    URL is shown with every query value and any user info redacted (a broker's ``jKey``).
     """
     out: list[str] = []
-    for table, values in msgspec.to_builtins(cfg).items():
+    data = msgspec.to_builtins(cfg)
+    url = data["feed"].get("url")
+    if url is not None and redact_url(url) != url:
+        data["feed"]["url"] = redact_url(url)
+        out.append("# [feed] url: query values and user info are not shown")
+    for table, values in data.items():
         out.append(f"[{table}]")
         out += [
             f"# {key}: not set ({_UNSET.get(key, 'default')})"

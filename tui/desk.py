@@ -8,6 +8,7 @@ default that fits the feed.  ``--watch`` keys replace them for one run: a single
 from __future__ import annotations
 
 import argparse
+import ssl
 import sys
 from collections.abc import Sequence
 from functools import partial
@@ -64,9 +65,14 @@ def open_watchlists(
     return watchlists, store, [notice] if notice else []
 
 
-def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[str]) -> int:
+def run_desk(
+    args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[str], *,
+    tls: ssl.SSLContext | None = None, notices: Sequence[str] = (),
+) -> int:
     """Run the desk until it quits; its exit code.  ``cfg``: the settings in effect (the
-    file with the flags on top); ``token``: for ``cfg.feed.url`` (unused by the simulator)."""
+    file with the flags on top); ``token``: for ``cfg.feed.url`` (unused by the simulator);
+    ``tls``: the context trusting ``ca_file``; ``notices``: shown at start (e.g. where the
+    log went)."""
     from tui.app import make_app
 
     sim = None
@@ -90,9 +96,12 @@ def run_desk(args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[
         default = feed_watchlists()
     recorder: Recorder | None = None
     try:
-        watchlists, store, notices = open_watchlists(default, watch)
+        watchlists, store, opened = open_watchlists(default, watch)
+        notices = [*notices, *opened]
         market = Market(DecodeErrors(redact=(token,)))
-        client = open_source(FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid), market)
+        feed = FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid,
+                          ssl=tls if sim is None else None)  # fmt: skip
+        client = open_source(feed, market)
         if getattr(args, "record", None) is not None:
             from tui.recording import attach_recorder
 

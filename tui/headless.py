@@ -1,7 +1,10 @@
 """The headless CLI: ``snapshot`` (one JSON object) and ``tail`` (JSON lines).
 
 Both use the same client and market as the desk, so they check the engine from outside.
-Exit codes: 0 ok, 2 usage, 3 auth refused, 4 feed unreachable, 5 session limit reached.
+Exit codes (docs/CONFIG.md, "Exit codes"): 0 ok; 2 usage (a flag, the config file, the token
+source); 3 the credentials or the server's identity: the token refused or unusable, the TLS
+certificate not trusted; 4 the feed not reached or not a feed (refused TCP, timeouts, HTTP
+404/400 on the upgrade); 5 the session limit reached.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from tui.feed import health as hs
 from tui.feed.config import FeedConfig
 from tui.feed.source import FeedSource, open_source
 from tui.market.export import scrip_json
@@ -38,13 +43,24 @@ def health_json(client: FeedSource) -> dict[str, Any]:
         "decode_errors_by_kind": errors.as_dict(),
         "lag": None if h.lag is None else round(h.lag, 3),
         "last_error": h.last_error,
+        "last_error_at": _iso(h.last_error_at),
+        "last_error_current": h.error_current,  # false: the feed was live again since
+        "failure": h.failure,
     }
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
 
 
 def exit_code(client: FeedSource) -> int:
     state = client.health.state
-    if state == "auth-failed":
+    if state == hs.AUTH_FAILED:
         return EXIT_AUTH
+    if state == hs.FAILED:
+        return EXIT_UNREACHABLE if client.health.failure == hs.ENDPOINT else EXIT_AUTH
     if client.health.stopped_in == "session-limit":
         return EXIT_SESSION_LIMIT
     if client.health.sessions == 0:  # never acknowledged: never reached the feed
@@ -87,7 +103,7 @@ async def _run_until(
     deadline = None if seconds is None else loop.time() + seconds
     try:
         while deadline is None or loop.time() < deadline:
-            if client.health.state == "auth-failed" or task.done():
+            if client.health.state in hs.VERDICTS or task.done():
                 break
             if tick is not None and tick():
                 break

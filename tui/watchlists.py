@@ -28,6 +28,7 @@ import msgspec
 import tomli_w
 
 from tui.config import config_dir, explain
+from tui.userfiles import BadFile, read_bytes
 
 FILE_NAME: Final = "watchlists.toml"
 _STARTED: Final = "the desk started with the default watchlists"
@@ -250,11 +251,14 @@ class WatchlistStore:
     def load(self, default: Watchlists) -> tuple[Watchlists, str | None]:
         """The saved watchlists, or ``default`` and a message saying why (None if no file)."""
         try:
-            text = self.path.read_bytes().decode("utf-8")
+            text = read_bytes(self.path)[0].decode("utf-8")  # a FIFO is refused, never waited on
         except FileNotFoundError:
             return default, None
         except UnicodeDecodeError:
             return default, self._set_aside("not a UTF-8 text file")
+        except BadFile as exc:
+            self.refuse_saves = f"{self.path} could not be read ({exc.reason})"
+            return default, f"{self.refuse_saves}; {_STARTED}, and edits will not be saved."
         except OSError as exc:
             self.refuse_saves = f"{self.path} could not be read ({exc.strerror})"
             return default, f"{self.refuse_saves}; {_STARTED}, and edits will not be saved."

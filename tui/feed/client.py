@@ -10,6 +10,9 @@ Reactions (docs/PROTOCOL.md, "Close codes"):
 
 - HTTP 401/403 on the upgrade, ``ck NOT_OK`` (other than the session limit), close 4001:
   state ``auth-failed`` and :meth:`run` returns; nothing retries until run() is called again.
+- A fault retrying cannot cure -- a TLS certificate that does not verify, any other 4xx on
+  the upgrade (404, 400...), a token that is not a valid header value: state ``failed``
+  with one reason (``Health.failure`` says which), and :meth:`run` returns the same way.
 - Close 4029, ``ck NOT_OK "Maximum sessions limit"``, HTTP 429: state ``session-limit``;
   retry after ``session_limit_retry``, then back off (jittered) up to ``session_limit_max``.
 - Anything else (refused TCP, timeouts, drops, unanswered pings, a data stall, 1000/1001,
@@ -36,7 +39,7 @@ from typing import Any, Final
 
 from msgspec import Struct
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 
 from tui.feed import connection as conn_
 from tui.feed import health as hs
@@ -44,7 +47,7 @@ from tui.feed import sessions
 from tui.feed.backoff import Backoff
 from tui.feed.config import REDACTED, FeedConfig, redact
 from tui.feed.connection import Connection, Counters, Outcome, SessionEnded
-from tui.feed.health import AUTH_FAILED, SESSION_LIMIT, Health, RateMeter
+from tui.feed.health import AUTH_FAILED, FAILED, SESSION_LIMIT, Health, RateMeter
 from tui.feed.redacting import RedactingAdapter, describe, describe_traceback, protect
 from tui.feed.sessions import SessionInUse
 from tui.feed.sink import MarketSink
@@ -64,7 +67,8 @@ RECONNECTED: Final = "reconnected"  # a later one
 RECONNECT: Final = "reconnect"  # connection lost or failed; the text says when the next try is
 STALL: Final = "stall"  # the watchdog closed a silent connection; reconnecting
 REFUSED: Final = "refused"  # an ``er`` answer to a request (at most one event a second)
-EVENTS: Final = (CONNECTED, RECONNECTED, RECONNECT, STALL, AUTH_FAILED, SESSION_LIMIT, REFUSED)
+EVENTS: Final = (CONNECTED, RECONNECTED, RECONNECT, STALL, AUTH_FAILED, FAILED, SESSION_LIMIT,
+                 REFUSED)  # fmt: skip
 
 _HEARTBEAT: Final = p.encode(p.Heartbeat())
 _RESYNC_EVERY: Final = 5.0  # seconds before the same scrip's ``l`` is requested again
@@ -154,15 +158,20 @@ class FeedClient:
             self._resync_sent.pop(key, None)
 
     async def run(self) -> None:
-        """Connect and reconnect until :meth:`stop` (or an auth failure: then return).
+        """Connect and reconnect until :meth:`stop` (or ``auth-failed``/``failed``: then
+        return).
 
         Never raises on network or protocol faults.  Raises :class:`SessionInUse` at once if
         another client of this process runs for the same token.  A stopped client returns
-        immediately; after an auth failure ``run()`` may be called again.
+        immediately; after a failure ``run()`` may be called again (a fresh start).
         """
         if self._stopped:
             return
         sessions.claim(self._key, self)
+        if self._health.state in hs.VERDICTS:  # tried again: from the start
+            self._health.failure = ""
+            self._backoff.reset()
+            self._limit_backoff.reset()
         self._running = True
         self._done.clear()
         ticker = asyncio.create_task(self._ticker(), name="marketdesk-feed-tick")
@@ -178,8 +187,8 @@ class FeedClient:
 
     async def stop(self) -> None:
         """Close the connection and end :meth:`run` (waits for it).  Final: a stopped
-        client never runs again (make a new one).  State ``stopped`` (``auth-failed``
-        stays)."""
+        client never runs again (make a new one).  State ``stopped`` (``auth-failed`` and
+        ``failed`` stay)."""
         self._stopped = True
         self._stop.set()
         if self._opening is not None:
@@ -204,10 +213,16 @@ class FeedClient:
                 self._limit_backoff.reset()
             if out.kind == conn_.STOPPED or self._stop.is_set():
                 return
-            h.last_error = out.reason
+            h.last_error, h.last_error_at = out.reason, self._wall()
             if out.kind == conn_.AUTH:
+                h.failure = hs.AUTH
                 self._set_state(AUTH_FAILED, out.reason)
                 self._event(AUTH_FAILED, f"Feed refused the token ({out.reason}); not retrying")
+                return
+            if out.kind == conn_.FAILED:
+                h.failure = out.failure
+                self._set_state(FAILED, out.reason)
+                self._event(FAILED, f"Feed failed: {out.reason}; not retrying")
                 return
             if out.kind == conn_.LIMIT:
                 delay = self._limit_backoff.next()
@@ -228,6 +243,9 @@ class FeedClient:
 
     async def _session(self) -> Outcome:
         """One connection from dial to close; never leaves a socket open behind it."""
+        unusable = conn_.token_problem(self.config)
+        if unusable is not None:
+            return unusable
         self._set_state(hs.CONNECTING)
         try:
             self._opening = asyncio.create_task(conn_.dial(self.config, self._ws_log))
@@ -237,11 +255,8 @@ class FeedClient:
             if self._stop.is_set() and (task is None or not task.cancelling()):
                 return Outcome(conn_.STOPPED, "stopped")
             raise
-        except InvalidStatus as exc:
-            status = exc.response.status_code
-            return Outcome(conn_.status_kind(status), f"HTTP {status} on upgrade")
-        except Exception as exc:  # noqa: BLE001 - refused, DNS, TLS, timeout: all network faults
-            return Outcome(conn_.FAULT, describe(exc, self._secrets))
+        except Exception as exc:  # noqa: BLE001 - refused, DNS, TLS, timeout, HTTP status
+            return conn_.dial_outcome(exc, self._secrets)
         finally:
             self._opening = None
         if self._stop.is_set():  # stop() came as the upgrade completed
@@ -429,16 +444,16 @@ class FeedClient:
         return redact(text, self._secrets)
 
     def _set_state(self, state: str, detail: str = "") -> None:
-        """Log a change.  ``auth-failed`` is a verdict, not an activity: stopping keeps it
-        (a CLI reads it after stop() for its exit code); other states become ``stopped``
-        with ``stopped_in`` saying what the client was doing."""
+        """Log a change.  ``auth-failed`` and ``failed`` are verdicts, not activities:
+        stopping keeps them (a CLI reads them after stop() for its exit code); other states
+        become ``stopped`` with ``stopped_in`` saying what the client was doing."""
         h = self._health
-        if h.state == state or (state == hs.STOPPED and h.state == AUTH_FAILED):
+        if h.state == state or (state == hs.STOPPED and h.state in hs.VERDICTS):
             return
         if state == hs.STOPPED:
             h.stopped_in = h.state
         h.state = state
-        level = logging.ERROR if state == AUTH_FAILED else logging.INFO
+        level = logging.ERROR if state in hs.VERDICTS else logging.INFO
         log.log(level, "feed %s: %s%s", state, h.endpoint, f" ({detail})" if detail else "")
 
     def _event(self, kind: str, text: str) -> None:

@@ -2,12 +2,19 @@
 
 The token is a secret: it never appears in ``repr(config)``, in logs, in
 :class:`~tui.feed.health.Health` or in an error message marketdesk produces.  Everything
-that is shown goes through :func:`redact` / :func:`redact_url` with the config's
-:meth:`FeedConfig.secrets` (the ``token`` field and any token already in the URL).
+that is shown goes through :func:`redact` (text) / :func:`redact_url` (a URL) with the
+config's :meth:`FeedConfig.secrets` (the ``token`` field and what the URL carries).
+
+A URL can carry a secret under any name (``jKey=``, ``apikey=``, ``susertoken=``,
+``user:password@``), so a URL is never shown with its query values or its user info:
+:func:`redact_url` replaces them all, and :func:`redact` does the same to every URL or
+``?name=value`` query it finds in a text.  One function for every place a URL is shown:
+the health pane, logs, ``marketdesk config``, error messages, JSON.
 """
 
 from __future__ import annotations
 
+import re
 import ssl
 from dataclasses import dataclass
 from typing import Final
@@ -18,6 +25,12 @@ JITTERS: Final = ("full", "equal", "decorrelated", "none")
 #: query parameters that carry a token (docs/PROTOCOL.md, "Authentication")
 TOKEN_PARAMS: Final = ("token", "access_token")
 REDACTED: Final = "<redacted>"
+#: a URL query value or user info this long is also redacted wherever it appears alone
+_SECRET_MIN: Final = 6
+#: ``scheme://user:pass@`` in a text: the user info
+_USERINFO: Final = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@?#]+@")
+#: ``?name=value`` / ``&name=value`` in a text: the value
+_QUERY_VALUE: Final = re.compile(r"([?&;][^=&#\s?/]+=)[^&;#\s'\"<>]+")
 
 #: endpoint path (without trailing slash) -> access level
 _LEVELS: Final = (("/feed/l2", "L2"), ("/feed/full", "L1"), ("/feed", "L0"))
@@ -88,8 +101,10 @@ class FeedConfig:
         return self.token or url_token(self.url)
 
     def secrets(self) -> tuple[str, ...]:
-        """Every string that must never be shown."""
-        return tuple(dict.fromkeys(s for s in (self.token, url_token(self.url)) if s))
+        """Every string that must never be shown: the token, the URL's token, and any of
+        the URL's query values and user info long enough to be a key."""
+        found = (self.token, url_token(self.url), *url_secrets(self.url))
+        return tuple(dict.fromkeys(s for s in found if s))
 
     @property
     def connect_url(self) -> str:
@@ -131,26 +146,41 @@ def url_token(url: str) -> str:
     return ""
 
 
-def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with every secret (as is, and percent-encoded) replaced by ``<redacted>``."""
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The URL's query values and user info (user, password) that could be keys."""
+    parts = urlsplit(url)
+    values = [value for _, value in parse_qsl(parts.query, keep_blank_values=True)]
+    values += [parts.username or "", parts.password or ""]
+    return tuple(v for v in values if len(v) >= _SECRET_MIN)
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` with every secret (as is, and percent-encoded) replaced by ``<redacted>``,
+    and every URL's user info and query value (``?jKey=...``) too."""
     for secret in secrets:
         text = text.replace(secret, REDACTED)
         encoded = quote(secret, safe="")
         if encoded != secret:
             text = text.replace(encoded, REDACTED)
+    if "@" in text:
+        text = _USERINFO.sub(rf"\1{REDACTED}@", text)
+    if "=" in text:
+        text = _QUERY_VALUE.sub(rf"\1{REDACTED}", text)
     return text
 
 
 def redact_url(url: str, secrets: tuple[str, ...] = ()) -> str:
-    """The URL with token query values, any password and any known secret redacted."""
+    """The URL as it may be shown: every query value and any user info replaced by
+    ``<redacted>`` (the names stay: ``?jKey=<redacted>&uid=<redacted>``), known secrets
+    too (a fragment or path holding one)."""
     parts = urlsplit(url)
     if parts.query:
         query = [
-            (name, REDACTED if name in TOKEN_PARAMS else value)
+            (name, REDACTED if value else value)
             for name, value in parse_qsl(parts.query, keep_blank_values=True)
         ]
         parts = parts._replace(query=urlencode(query, safe="<>"))
-    if parts.password:
+    if "@" in parts.netloc:
         host = parts.netloc.rpartition("@")[2]
-        parts = parts._replace(netloc=f"{parts.username}:{REDACTED}@{host}")
+        parts = parts._replace(netloc=f"{REDACTED}@{host}")
     return redact(urlunsplit(parts), secrets)

@@ -5,20 +5,24 @@ close means.  The reconnect policy lives in :mod:`tui.feed.client`.
 from __future__ import annotations
 
 import asyncio
+import re
+import ssl
 from dataclasses import dataclass
 from typing import Any, Final
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHeaderValue, InvalidStatus
 
+from tui.feed import health as hs
 from tui.feed.config import FeedConfig, redact
-from tui.feed.redacting import RedactingAdapter
+from tui.feed.redacting import RedactingAdapter, describe
 
 #: outcome kinds
 STOPPED: Final = "stopped"
 AUTH: Final = "auth"  # token refused: no retry
 LIMIT: Final = "limit"  # session limit: slow retry
 FAULT: Final = "fault"  # network fault: backoff
+FAILED: Final = "failed"  # a fault retrying cannot cure: no retry (``Outcome.failure`` says which)
 
 AUTH_CLOSE: Final = 4001
 LIMIT_CLOSE: Final = 4029
@@ -130,13 +134,61 @@ class Outcome:
     reason: str  # redacted
     live_for: float | None = None  # seconds from ``ck OK`` to the end; None: never acked
     stall: bool = False
+    failure: str = ""  # with AUTH and FAILED: health.AUTH | TOKEN | TLS | ENDPOINT
+
+
+#: a token sent in ``Authorization: Bearer``: visible ASCII only (RFC 9110 field values
+#: allow no control characters; a space or a non-ASCII byte is not a token either)
+_HEADER_TOKEN: Final = re.compile(r"[\x21-\x7e]+")
+_TOKEN_UNUSABLE: Final = (
+    "the token cannot be sent in an HTTP header: it holds a space, a control character or "
+    "a non-ASCII character (is the token file the right one?)"
+)
 
 
 def status_kind(status: int) -> str:
-    """The outcome of an HTTP status refusing the upgrade."""
+    """The outcome of an HTTP status refusing the upgrade: 401/403 the token, 429 the
+    session limit, any other 4xx but 408 a wrong endpoint (retrying gets the same answer),
+    anything else a network fault."""
     if status in (401, 403):
         return AUTH
-    return LIMIT if status == 429 else FAULT
+    if status == 429:
+        return LIMIT
+    return FAILED if 400 <= status < 500 and status != 408 else FAULT
+
+
+def status_outcome(status: int) -> Outcome:
+    kind = status_kind(status)
+    failure = {AUTH: hs.AUTH, FAILED: hs.ENDPOINT}.get(kind, "")
+    reason = f"HTTP {status} on upgrade"
+    if kind == FAILED:
+        reason += " (is the URL's path a feed endpoint?)" if status == 404 else " (refused as a bad request)"
+    return Outcome(kind, reason, failure=failure)
+
+
+def token_problem(config: FeedConfig) -> Outcome | None:
+    """A token that cannot be presented at all: FAILED before dialling, else None."""
+    token = config.effective_token
+    if config.auth == "header" and token and not _HEADER_TOKEN.fullmatch(token):
+        return Outcome(FAILED, _TOKEN_UNUSABLE, failure=hs.TOKEN)
+    return None
+
+
+def dial_outcome(exc: Exception, secrets: tuple[str, ...]) -> Outcome:
+    """How a failed dial ends the session: a certificate that does not verify, a refused
+    upgrade, a header websockets will not send are final; the rest are network faults."""
+    if isinstance(exc, InvalidStatus):
+        return status_outcome(exc.response.status_code)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        why = redact(str(exc.verify_message or exc.reason or "not verified"), secrets)
+        return Outcome(
+            FAILED,
+            f"TLS certificate not trusted: {why} (a private CA: --ca-file or ca_file in [feed])",
+            failure=hs.TLS,
+        )
+    if isinstance(exc, InvalidHeaderValue):  # never its text: it holds the header's value
+        return Outcome(FAILED, _TOKEN_UNUSABLE, failure=hs.TOKEN)
+    return Outcome(FAULT, describe(exc, secrets))
 
 
 async def dial(config: FeedConfig, logger: RedactingAdapter) -> ClientConnection:

@@ -17,10 +17,19 @@ AUTHENTICATING: Final = "authenticating"
 LIVE: Final = "live"
 BACKOFF: Final = "backoff"
 AUTH_FAILED: Final = "auth-failed"
+FAILED: Final = "failed"  # a fault retrying cannot cure (TLS, HTTP 404, an unusable token)
 SESSION_LIMIT: Final = "session-limit"
 STOPPED: Final = "stopped"
-STATES: Final = (IDLE, CONNECTING, AUTHENTICATING, LIVE, BACKOFF, AUTH_FAILED, SESSION_LIMIT,
-                 STOPPED)  # fmt: skip
+STATES: Final = (IDLE, CONNECTING, AUTHENTICATING, LIVE, BACKOFF, AUTH_FAILED, FAILED,
+                 SESSION_LIMIT, STOPPED)  # fmt: skip
+#: verdicts: the client gave up and waits to be run again; stopping keeps them
+VERDICTS: Final = (AUTH_FAILED, FAILED)
+
+#: ``Health.failure``: why the client gave up (with ``auth-failed`` or ``failed``)
+AUTH: Final = "auth"  # the feed refused the token (401/403, ck NOT_OK, close 4001)
+TOKEN: Final = "token"  # the token cannot be sent (not a valid HTTP header value)
+TLS: Final = "tls"  # the server's certificate did not verify
+ENDPOINT: Final = "endpoint"  # the upgrade was refused as a bad request (HTTP 400, 404...)
 
 
 @dataclass
@@ -40,7 +49,7 @@ class Health:
     msg_rate: float = 0.0  # per second, smoothed
     byte_rate: float = 0.0
     lag: float | None = None  # wall now - ft of the latest market message, seconds
-    last_error: str = ""  # redacted
+    last_error: str = ""  # redacted; history once the feed is live again (error_current)
     subscriptions: int = 0  # distinct keys wanted
     connections_used: int = 0  # connections this process holds for the token (0 or 1)
     # -- beyond docs/ARCHITECTURE.md ----------------------------------------------------
@@ -51,10 +60,21 @@ class Health:
     last_refusal: str = ""  # the latest ``er`` text: information about a request, not a fault
     sessions: int = 0  # acknowledged (``ck OK``) sessions so far
     stopped_in: str = ""  # the state the client was in when it stopped (e.g. session-limit)
+    last_error_at: float | None = None  # wall clock (epoch seconds) of ``last_error``
+    failure: str = ""  # AUTH | TOKEN | TLS | ENDPOINT while ``auth-failed``/``failed``
+
+    @property
+    def error_current(self) -> bool:
+        """``last_error`` says what is wrong now: the feed has not been live since."""
+        if not self.last_error:
+            return False
+        if self.state == LIVE:
+            return False
+        return not (self.state == STOPPED and self.stopped_in == LIVE)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (plain numbers, strings, None, a dict of ints)."""
-        return asdict(self)
+        return {**asdict(self), "error_current": self.error_current}
 
 
 class RateMeter:

@@ -15,7 +15,7 @@ The contract, kept by every source:
   while running; unsubscribing forgets the keys' state in the sink.
 - ``health`` is a :class:`~tui.feed.health.Health`, read whenever the UI likes.
 - ``on_event(kind, text)``, if set, is called for notable events (toasts): ``connected``,
-  ``reconnected``, ``reconnect``, ``stall``, ``auth-failed``, ``session-limit``,
+  ``reconnected``, ``reconnect``, ``stall``, ``auth-failed``, ``failed``, ``session-limit``,
   ``refused`` (``tui.feed.client.EVENTS``); ``text`` is for people and holds no secret.
 - ``market`` is the sink it writes into.
 """

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
+from tui.server.backend import KINDS
+from tui.server.frames import text_frame
+from tui.server.session import Session
 from tui.wire.protocol import (
     CLIENT_TYPES,
     Connect,
@@ -31,9 +34,6 @@ from tui.wire.protocol import (
     join_keys,
     split_keys,
 )
-from tui.server.backend import KINDS
-from tui.server.frames import text_frame
-from tui.server.session import Session
 
 if TYPE_CHECKING:
     from tui.server.server import ProtocolServer

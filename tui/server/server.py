@@ -129,8 +129,16 @@ class ProtocolServer:
         return self.url + PATHS[level]
 
     def connections(self, token: str) -> int:
-        """Authenticated connections of ``token`` whose socket is open now."""
-        return sum(1 for s in self.sessions if s.authed and s.token == token and s.open)
+        """Authenticated connections of ``token`` whose client is still there.  A stalled
+        session reads nothing, so it cannot see its client leave: :meth:`Session.alive`
+        asks the socket, and a session found gone is aborted (its handler ends)."""
+        held = 0
+        for s in [s for s in self.sessions if s.authed and s.token == token]:
+            if s.alive():
+                held += 1
+            elif s.open:
+                s.transport.abort()
+        return held
 
     def max_connections(self, token: str) -> int:
         """The most authenticated connections ``token`` ever held at once."""

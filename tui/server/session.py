@@ -15,6 +15,9 @@ wrong (a real feed does the same for a slow consumer).
 from __future__ import annotations
 
 import asyncio
+import os
+import select
+import socket
 from typing import Final
 
 from websockets.asyncio.server import ServerConnection
@@ -27,6 +30,24 @@ from tui.server.frames import Garbage
 HIGH_WATER: Final = 4 * 1024 * 1024
 #: Above this many queued frames while it cannot write, the session drops and resyncs.
 MAX_QUEUED: Final = 200_000
+
+
+def peer_gone(fd: int) -> bool:
+    """The other end of the TCP socket ``fd`` closed or reset it (never blocks, reads
+    nothing: what is buffered stays for the session)."""
+    if hasattr(select, "POLLRDHUP"):  # Linux: the peer's FIN even with data still unread
+        poller = select.poll()
+        poller.register(fd, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+        return bool(poller.poll(0))
+    probe = socket.socket(fileno=os.dup(fd))  # elsewhere: a FIN shows once the data is read
+    try:
+        return probe.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        probe.close()
 
 
 class Session:
@@ -98,6 +119,14 @@ class Session:
     @property
     def open(self) -> bool:
         return self.ws.protocol.state is State.OPEN and not self.transport.is_closing()
+
+    def alive(self) -> bool:
+        """Open, and the client has not gone away.  A stalled session reads nothing, so
+        the event loop never sees the client's close: the socket itself is asked."""
+        if not self.open:
+            return False
+        sock = self.transport.get_extra_info("socket")
+        return sock is None or not peer_gone(sock.fileno())
 
     def writable(self) -> bool:
         """True if the socket can take more now (its buffer is below the high water)."""

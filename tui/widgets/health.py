@@ -41,6 +41,7 @@ STATE_STYLES: Final = {
     "authenticating": "health--warn",
     "backoff": "health--warn",
     "auth-failed": "health--bad",
+    "failed": "health--bad",
     "session-limit": "health--bad",
     "stopped": "health--dim",
     "idle": "health--dim",
@@ -86,6 +87,8 @@ class HealthPanel(LinesWidget):
         self._now = 0.0
         self._wall: float | None = None
         self._rates: deque[float] = deque(maxlen=SAMPLES)
+        #: the key that tries a failed feed again, shown beside the state (None: not offered)
+        self.retry_key: str | None = None
 
     def show(
         self,
@@ -135,10 +138,15 @@ class HealthPanel(LinesWidget):
             row(2, "lag", *_lag(health.lag))
             if health.last_error:
                 # the reason the feed is down ranks under its state; once live, it is history
+                # (dimmed, with how long ago)
+                text = health.last_error
+                at = getattr(health, "last_error_at", None)
+                if at is not None and self._wall is not None:
+                    text = f"{uptime_text(self._wall - at)} ago · {text}"
                 row(
                     0 if not live else 8,
                     "last error",
-                    (pad(health.last_error, value), "health--dim"),
+                    (pad(text, value), "health--dim"),
                 )
             row(4, "reconnects", (str(health.reconnects), ""))
             used = health.connections_used
@@ -163,6 +171,8 @@ class HealthPanel(LinesWidget):
     def _state(self, health: HealthLike) -> list[Cell]:
         """``live · up 1h02m · L2`` or ``backoff · retry in 2.5 s · L2``."""
         cells: list[Cell] = [(health.state, STATE_STYLES.get(health.state, ""))]
+        if self.retry_key is not None:
+            cells.append((f" · {self.retry_key} to retry", "health--warn"))
         if health.state == "live":
             if health.connected_since is not None and self._wall is not None:
                 cells.append((f" · up {uptime_text(self._wall - health.connected_since)}", ""))
