@@ -120,6 +120,10 @@ def test_replay_refuses_what_it_cannot_read_in_one_line(tmp_path: Path, recordin
         done = run_cli("--replay", path)
         assert done.returncode == 2 and expected in done.stderr, done.stderr
         assert done.stderr.strip().count("\n") == 0
+    for path, expected in cases.items():  # the replay server says the same
+        done = run_cli("replay", path, "--port", "0")
+        assert done.returncode == 2 and expected in done.stderr, done.stderr
+        assert done.stderr.strip().count("\n") == 0
     done = run_cli("--replay", str(recording[0]), "--from", "half past nine")
     assert done.returncode == 2 and "not a time" in done.stderr
     done = run_cli("--replay", str(recording[0]), "--speed", "fast")
