@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/socket.py
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/desk.py
+	$(BIN)/python bench/record.py --live
 
 screenshots: $(STAMP)
 	$(BIN)/python tools/screenshots.py
