@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Final
 
 NS: Final = 1_000_000_000
@@ -64,9 +64,9 @@ def parse_time(text: str, start_ns: int, tz: tzinfo | None = None) -> int:
                              microsecond=int((frac or "0").ljust(6, "0")[:6]))
         except ValueError:
             raise ValueError(f"not a time of day: {text!r}") from None
-        if at.timestamp() * NS < start_ns - 12 * 3600 * NS:  # past midnight of a long session
+        if _ns(at) < start_ns - 12 * 3600 * NS:  # past midnight of a long session
             at += timedelta(days=1)
-        return int(at.timestamp() * NS)
+        return _ns(at)
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
@@ -75,7 +75,16 @@ def parse_time(text: str, start_ns: int, tz: tzinfo | None = None) -> int:
         ) from None
     if at.tzinfo is None:
         at = at.replace(tzinfo=tz) if tz is not None else at.astimezone()
-    return int(at.timestamp() * NS)
+    return _ns(at)
+
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _ns(at: datetime) -> int:
+    """Epoch nanoseconds of an aware date-time, exactly (a float timestamp is not)."""
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * NS + delta.microseconds * 1000
 
 
 def clock_text(ns: int, tz: tzinfo | None = None) -> str:
