@@ -169,3 +169,35 @@ def test_the_replay_command_serves_a_recording_to_marketdesk_snapshot(files: lis
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.mark.slow
+async def test_the_reference_noren_client_replays_unchanged(files: list[Path]) -> None:
+    """NorenRestApiPy (its own connect message, heartbeats and depth requests) against a
+    replay: it receives the recorded frames of the scrips it asked for."""
+    import threading
+
+    from helpers import until as until_sync
+
+    noren = pytest.importorskip("NorenRestApiPy.NorenApi")
+    async with ReplayServer(Recording(files), CONFIG, speed=0) as server:
+        received: list[dict[str, Any]] = []
+        errors: list[Any] = []
+        api = noren.NorenApi(host="http://127.0.0.1:1/NorenWClientTP/",
+                             websocket=server.endpoint("L1"))
+        api.set_session(userid="FA12345", password="", usertoken=TOKEN)
+        api.start_websocket(subscribe_callback=received.append, socket_error_callback=errors.append,
+                            socket_open_callback=lambda: api.subscribe(["PSX|OGDC", "PSX|HBL"],
+                                                                       feed_type=2))
+        try:
+            await until_sync(lambda: server.replay.ended and len(received) > 100)
+            await asyncio.sleep(0.5)
+        finally:
+            threading.Thread(target=api.close_websocket, daemon=True).start()
+    assert not errors
+    assert {m["tk"] for m in received} == {"OGDC", "HBL"}
+    assert {m["t"] for m in received} <= {"dk", "df"}
+    last: dict[str, dict[str, Any]] = {}
+    for m in received:
+        last.setdefault(m["tk"], {}).update(m)
+    assert last["OGDC"]["lp"] == recorded_end(files)["scrips"]["PSX|OGDC"]["lp"]
