@@ -37,6 +37,9 @@ PAUSED: Final = "paused"
 ENDED: Final = "ended"
 #: records applied between two yields to the event loop (the UI draws in between)
 CHUNK: Final = 5000
+#: the shortest wait between two batches of records (seconds): the records due in it are
+#: applied together, as frames arriving together are
+TICK: Final = 0.005
 #: how far one step moves the paused replay (seconds of recording)
 STEP: Final = 1.0
 _FRAMES: Final = (fmt.RECEIVED, fmt.SNAPSHOT)
@@ -157,8 +160,11 @@ class ReplaySource:
                 await self._sleep(None)
                 continue
             wait = clock.due_in(pending[1])
-            if wait > 0:
-                await self._sleep(min(wait, 0.25))
+            if wait > 0:  # short waits batch records per tick; long ones can be woken
+                if wait <= 4 * TICK:
+                    await asyncio.sleep(max(wait, TICK))
+                else:
+                    await self._sleep(min(wait, 0.25))
                 continue
             limit = clock.now_ns() if clock.speed else _FOREVER
             if self.end_ns is not None:
