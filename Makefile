@@ -1,38 +1,49 @@
 # The two commands a new user needs: `make run` and `make test`.
-# Both build a local virtual environment (.venv) from pyproject.toml first.
+# Both build a local virtual environment (.venv) from pyproject.toml first; each extra is
+# installed once, the first time a target needs it (one stamp file per extra):
+#   make run, sim, bench, screenshots: the desk alone (textual, websockets, msgspec, ...)
+#   make test: adds [test] (pytest, hypothesis, the brokers' SDKs); make lint: adds [dev]
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
 
 .PHONY: run test sim bench screenshots lint clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# Debian and Ubuntu ship venv separately: say which package, not pip's traceback.
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "make: '$(PYTHON) -m venv' failed; on Debian/Ubuntu: sudo apt install python3-venv" >&2; \
+	  exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,dev]'
-	touch $(STAMP)
 
-run: $(STAMP)
+$(VENV)/.installed-desk: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-%: pyproject.toml $(VENV)/.installed-desk
+	$(BIN)/pip install --quiet -e '.[$*]'
+	touch $@
+
+run: $(VENV)/.installed-desk
 	$(BIN)/marketdesk
 
-test: $(STAMP)
+test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
-sim: $(STAMP)
+sim: $(VENV)/.installed-desk
 	$(BIN)/marketdesk sim
 
-bench: $(STAMP)
+bench: $(VENV)/.installed-desk
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/socket.py
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/desk.py
 	$(BIN)/python bench/record.py --live
 
-screenshots: $(STAMP)
+screenshots: $(VENV)/.installed-desk
 	$(BIN)/python tools/screenshots.py
 
-lint: $(STAMP)
+lint: $(VENV)/.installed-dev $(VENV)/.installed-test
 	$(BIN)/ruff check tui tests bench tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports

@@ -139,7 +139,7 @@ def every_key_set() -> dict:
         ),
         (
             "[view]\n",
-            "unknown key 'view' at the top level; expected one of: feed, desk, tape, surveillance, keys",
+            "unknown key 'view' at the top level; expected one of: feed, desk, tape, surveillance, simulator, keys",
         ),
         ("[desk.more]\nx = 1\n", "unknown key 'more' in [desk]; expected one of: theme,"),
         ("[feed]\nurl = 1\n", "[feed] url: expected a string, got a whole number"),

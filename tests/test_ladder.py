@@ -92,7 +92,8 @@ async def test_the_wide_pane_shows_order_counts_and_every_summary_line():
     lines = await shown(market, RELIANCE, WIDE)
     assert words(lines[1]) == ["ORD", "QTY", "BID", "│", "ASK", "QTY", "ORD"]
     assert words(lines[2])[:2] == ["3", "1,250"] and words(lines[2])[-2:] == ["640", "2"]
-    assert [words(line)[0] for line in lines[7:14]] == [
+    assert lines[7].strip() == "the whole L2 book: 5 bid and 5 ask levels"  # room to spare
+    assert [words(line)[0] for line in lines[8:15]] == [
         "spread",
         "buy",
         "high",
@@ -101,12 +102,12 @@ async def test_the_wide_pane_shows_order_counts_and_every_summary_line():
         "lower",
         "52w",
     ]
-    assert words(lines[7]) == ["spread", "0.10", "·", "1", "tick", "volume", "4,823,117"]
-    assert words(lines[9]) == ["high", "2951.90", "low", "2928.10"]
-    assert words(lines[10]) == ["open", "2935.00", "close", "2931.20"]
-    assert words(lines[11]) == ["avg", "2941.37", "tick", "0.10"]
-    assert words(lines[12]) == ["lower", "ckt", "2638.10", "upper", "ckt", "3224.30"]
-    assert all(line == "" for line in lines[14:]), "no deeper levels: the book has none"
+    assert words(lines[8]) == ["spread", "0.10", "·", "1", "tick", "volume", "4,823,117"]
+    assert words(lines[10]) == ["high", "2951.90", "low", "2928.10"]
+    assert words(lines[11]) == ["open", "2935.00", "close", "2931.20"]
+    assert words(lines[12]) == ["avg", "2941.37", "tick", "0.10"]
+    assert words(lines[13]) == ["lower", "ckt", "2638.10", "upper", "ckt", "3224.30"]
+    assert all(line == "" for line in lines[15:]), "no deeper levels: the book has none"
 
 
 async def test_a_deeper_l2_book_adds_levels_past_the_depth_as_the_height_allows():
@@ -122,7 +123,8 @@ async def test_a_deeper_l2_book_adds_levels_past_the_depth_as_the_height_allows(
     assert words(lines[6])[1:2] == ["3,020"] and "2945.10" in lines[6]
     assert "2945.00" in lines[7] and "2944.40" in lines[13].split("│")[0]
     assert "2946.10" in lines[7] and "2946.70" in lines[13].split("│")[1]
-    assert words(lines[14])[0] == "spread"
+    assert lines[14].strip() == "the whole L2 book: 12 bid and 12 ask levels"
+    assert words(lines[15])[0] == "spread"
     # the same book in the narrow pane: five levels, nothing past them
     narrow = await shown(market, RELIANCE, NARROW)
     assert "2945.00" not in " ".join(narrow) and words(narrow[7])[0] == "spread"
@@ -239,7 +241,8 @@ async def test_prices_keep_the_scrips_precision_and_quantities_their_separators(
     market.flush(NOW)
     lines = await shown(market, "NSE|9", WIDE)
     assert "83.1225 │▸83.1250" in lines[2] and "1,234,567" in lines[2]
-    assert words(lines[7])[:2] == ["spread", "0.0025"]
+    assert lines[7].strip() == "1 level a side: all the feed sends"
+    assert words(lines[8])[:2] == ["spread", "0.0025"]
 
 
 # -- when it is built --------------------------------------------------------------------

@@ -136,16 +136,16 @@ async def test_a_tile_shows_last_change_spread_buy_share_circuit_distance_and_a_
             " RELIANCE-EQ",
             "2945.60          ▲ +0.49%",
             "spr 1t  buy 51%     ▲9.5%",  # tbq 612,340 of 1,199,460; 9.5% under uc 3224.30
-            "1250 2945.50│2945.60 640",
-            " 880 2945.40│2945.70 1980",
+            "1.2k 2945.50│2945.60 640",
+            " 880 2945.40│2945.70 1.9k",
         ]
         # a falling scrip, nearer its lower limit
         assert s.tiles.tile_text(OGDC) == [
             " OGDC",
             "215.37           ▼ -1.39%",
             "spr 2t              ▼8.8%",
-            " 5000 215.36│215.38 2500",
-            "12000 215.35│",
+            "5,000 215.36│215.38 2,500",
+            "12.0k 215.35│",
         ]
         # pp=0: no decimals; one level a side, the second ladder line empty
         assert s.tiles.tile_text(GOLD)[1:] == ["93215            ▼ -0.21%", "spr 2t",
@@ -179,8 +179,9 @@ async def test_change_and_ladder_take_the_theme_colours():
 
 def test_quantities_shorten_to_fit_and_a_narrow_ladder_keeps_the_bid():
     assert [short_qty(q, 4) for q in (640, 1250, 12000, 123456, 2_500_000)] == [
-        "640", "1250", "12k", "123k", "2.5M",
+        "640", "1.2k", "12k", "123k", "2.5M",
     ]  # fmt: skip
+    assert [short_qty(q, 6) for q in (1250, 74358, 123456)] == ["1,250", "74,358", "123.4k"]
     assert short_qty(1250, 3) == "1k"
     market = build_market()
     scrip = market.view(RELIANCE)
@@ -330,17 +331,25 @@ async def test_the_alert_list_is_newest_first_with_time_severity_mark_scrip_rule
         rows = list_rows(s.alert_list)
         assert rows[0].split() == ["TIME", "SEV", "SCRIP", "RULE", "WHAT"]
         assert rows[1:4] == [
-            " 08:30:09 ·   TCS-EQ      imbalance buy quantity 3.2 times the sell  tbq=120,000 ratio=3.2",
-            " 08:30:05 !!  OGDC        circuit   last within 0.5% of the lower circuit  lp=215.37 lc=196.56",
-            " 08:30:01 !   RELIANCE-EQ spread    spread 6 ticks against a usual 1  spread=0.60 ticks=6",
+            " 08:30:09 ·   TCS-EQ      imbalance buy quantity 3.2 times the sell  bid qty 120,000 · 3.2× the other side",
+            " 08:30:05 !!  OGDC        circuit   last within 0.5% of the lower circuit  lp 215.37 · lc 196.56",
+            " 08:30:01 !   RELIANCE-EQ spread    spread 6 ticks against a usual 1  spread 0.60 · 6 ticks",
         ]
         assert s.alert_list.status() == "3/3 shown · 3 unacked"
         assert s.alert_list.border_subtitle == "3/3 shown · 3 unacked"
 
 
-def test_figures_are_written_name_equals_value():
-    assert figures_text({"lp": "215.37", "qty": 120000, "ratio": 3.14159, "n": 0}) == (
-        "lp=215.37 qty=120,000 ratio=3.142 n=0"
+def test_figures_are_plain_words_with_thousands_separators():
+    assert figures_text({"lp": "215.37", "qty": 120000, "ratio": 3.14159, "new_thing": 0}) == (
+        "lp 215.37 · qty 120,000 · 3.14× the other side · new thing 0"
+    )
+    assert figures_text({"times": 24600.0, "usual": 1, "spread_ticks": 2570}) == (
+        "24,600× usual · usual 1 · spread 2,570 ticks"
+    )
+    assert figures_text({"volume": 12760, "usual": 0, "times": 12760.0}) == "volume 12,760 · usual 0"
+    assert figures_text({"ticks_from_touch": 1, "ratio": 0.0}) == "1 tick away"
+    assert figures_text({"oid": "123456789", "ft": 1747038600, "pct": 1.5}) == (
+        "order 123456789 · feed time 1747038600 · 1.5%"
     )
 
 

@@ -22,7 +22,7 @@ from tui.theme import CB, DARK, DEFAULT_THEME, DESK_VARIABLES, LIGHT, THEMES
 from tui.widgets.health import HealthPanel
 
 NAMES = [theme.name for theme in THEMES]
-TEXT_ON_PANES = ("foreground", "text-muted", "bid", "ask", "up", "down", "primary", "accent",
+TEXT_ON_PANES = ("foreground", "text-muted", "bid", "ask", "up", "down", "trade", "primary", "accent",
                  "success", "warning", "error")  # fmt: skip
 
 # -- colour arithmetic -----------------------------------------------------------------
@@ -218,6 +218,41 @@ def test_the_colour_blind_theme_keeps_bid_ask_and_up_down_apart_without_red_and_
     assert apart_for_dichromats(cb["bid"], cb["ask"])
     assert apart_for_dichromats(cb["up"], cb["down"])
     assert cb["bid"] == cb["up"] and cb["ask"] == cb["down"], "one meaning, one colour"
+
+
+def distinct_for_dichromats(one: str, other: str, at_least: float = 40) -> bool:
+    """True if the two colours stay ``at_least`` apart in CIELAB (ΔE76) under deuteranopia
+    and protanopia (a third colour beside a blue-orange pair cannot take a side of the
+    blue-yellow axis of its own: distance is what it can have)."""
+    for matrix in (DEUTERANOPIA, PROTANOPIA):
+        a, b = seen_as(Color.parse(one), matrix), seen_as(Color.parse(other), matrix)
+        if sum((p - q) ** 2 for p, q in zip(a, b)) ** 0.5 < at_least:
+            return False
+    return True
+
+
+def test_the_colour_blind_theme_keeps_the_tapes_trades_apart_from_sells_and_buys():
+    cb = CB.variables
+    assert distinct_for_dichromats(cb["trade"], cb["ask"]), "TRADE against SELL"
+    assert distinct_for_dichromats(cb["trade"], cb["bid"]), "TRADE against BUY"
+    # the check has teeth: the yellow accent trades used to take is an orange's neighbour
+    assert not distinct_for_dichromats(CB.accent or "", cb["ask"])
+
+
+async def test_the_tape_draws_trades_in_the_trade_colour_and_sells_in_the_ask_colour():
+    from market_fixtures import RELIANCE, build_market
+
+    app = make_app(build_market(), selected=RELIANCE, refresh_hz=0, theme="marketdesk-cb")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        colours: dict[str, str] = {}
+        for y in range(app.tape.size.height):
+            for segment in app.tape.render_line(y):
+                word, style = segment.text.strip(), segment.style
+                if word in ("TRADE", "SELL") and style is not None and style.color is not None:
+                    colours[word] = style.color.triplet.hex
+        assert same_colour(colours["TRADE"], CB.variables["trade"])
+        assert same_colour(colours["SELL"], CB.variables["ask"])
 
 
 def test_the_dichromat_check_rejects_the_red_green_pairs_of_the_other_themes():

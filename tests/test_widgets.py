@@ -239,3 +239,19 @@ def test_the_panel_reads_the_clients_own_health_figures():
     assert lines[0].split() == ["state", "live", "·", "L1"]
     assert lines[1].split()[:3] == ["rate", "13", "msg/s"]
     assert lines[5].split()[-2:] == ["3", "subscribed"]
+
+
+def test_trade_clock_reads_an_exchange_clock_in_its_zone_and_shows_it_in_the_desks():
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from tui.widgets.strips import trade_clock
+
+    ft = 1747038600  # 2025-05-12 08:30:00 UTC
+    assert trade_clock("14:00:00", "NSE", ft, UTC) == "08:30:00"  # IST is UTC+5:30
+    assert trade_clock("13:30:00", "PSX", ft, UTC) == "08:30:00"  # PKT is UTC+5
+    assert trade_clock("13:30:00", "PSX", ft, ZoneInfo("Asia/Karachi")) == "13:30:00"
+    assert trade_clock(str(ft), "NSE", None, UTC) == "08:30:00"  # epoch seconds
+    assert trade_clock("14:00:00", "XYZ", ft, UTC) == "14:00:00"  # unknown zone: as sent
+    assert trade_clock("14:00:00", "NSE", None, UTC) == "14:00:00"  # no day to place it on
+    assert trade_clock("soon", "NSE", ft, UTC) == "soon"

@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tui.app import make_app
+from tui.app import DeskApp, make_app
+from tui.desk import simulator_watchlists
 from tui.feed.health import Health
 from tui.market.store import Market
 from tui.sim.instruments import INSTRUMENTS
 from tui.sim.market import SimMarket
 from tui.watchlists import Watchlists
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
 
 FT0 = 1750651200.0  # 2025-06-23 04:00 UTC: PSX and NSE are both trading
 #: name: (terminal size, theme, keys pressed before the picture)
@@ -54,10 +60,8 @@ def filled_market(seed: int = 7, steps: int = 4000) -> Market:
 
 
 def watchlists() -> Watchlists:
-    stocks = [i.key for i in INSTRUMENTS if not i.index]
-    main = [i.key for i in INSTRUMENTS if i.index] + stocks[:16]
-    banks = [i.key for i in INSTRUMENTS if "Bank" in i.name and not i.index]
-    return Watchlists([("Main", main), ("Banks", banks), ("All", stocks)], active="Main")
+    """The lists a new user gets on the built-in simulator (``tui.desk``)."""
+    return simulator_watchlists(INSTRUMENTS)
 
 
 def health(market: Market) -> Health:
@@ -72,7 +76,8 @@ def health(market: Market) -> Health:
 async def shoot(name: str, size: tuple[int, int], theme: str, keys: tuple[str, ...], out: Path) -> Path:
     market = filled_market()
     figures = health(market)
-    app = make_app(market, watchlists=watchlists(), catalogue=INSTRUMENTS, selected="PSX|OGDC",
+    # no selection given: the desk opens on the first stock, as it does for a new user
+    app = make_app(market, watchlists=watchlists(), catalogue=INSTRUMENTS,
                    clock=lambda: 100.0, wall=lambda: FT0, refresh_hz=0, health=lambda: figures,
                    theme=theme, tz=UTC)
     async with app.run_test(size=size) as pilot:
@@ -87,9 +92,11 @@ async def shoot(name: str, size: tuple[int, int], theme: str, keys: tuple[str, .
     return path
 
 
-async def shoot_surveillance(out: Path) -> Path:
-    """The desk fed by the simulator running every scenario in turn (``--scenario all``),
-    frame by frame on a simulated clock, then ``v``: tiles coloured by their alerts."""
+def surveillance_desk(
+    seconds: float = SURVEILLANCE_SECONDS,
+) -> tuple[DeskApp, Callable[[Pilot[None]], Awaitable[None]]]:
+    """The desk and a ``run(pilot)`` that feeds it the simulator running every scenario in
+    turn (``--scenario all``), frame by frame on a simulated clock, for ``seconds``."""
     from tui.sim.cli import ScenarioSchedule
 
     sim = SimMarket(7)
@@ -98,14 +105,14 @@ async def shoot_surveillance(out: Path) -> Path:
         market.apply(msg)
     now = [0.0]
     figures = health(market)
-    lists = watchlists()
-    app = make_app(market, watchlists=lists, catalogue=INSTRUMENTS, selected="PSX|OGDC",
+    app = make_app(market, watchlists=watchlists(), catalogue=INSTRUMENTS,
                    clock=lambda: now[0], wall=lambda: FT0 + now[0], refresh_hz=0,
-                   health=lambda: figures, tz=UTC)
+                   health=lambda: figures, tz=UTC)  # fmt: skip
     schedule = ScenarioSchedule(sim, [("all", None)], first=2.0, every=6.0)
     frame = 0.05  # 20 frames a second, 20 simulator steps a frame
-    async with app.run_test(size=SURVEILLANCE_SIZE) as pilot:
-        while now[0] < SURVEILLANCE_SECONDS:
+
+    async def run(pilot: Pilot[None]) -> None:
+        while now[0] < seconds:
             schedule.due(now[0])
             for step in sim.run(20, FT0 + now[0], dt=frame / 20):
                 for msg in step.l2:
@@ -116,6 +123,16 @@ async def shoot_surveillance(out: Path) -> Path:
             app.flush()
             if round(now[0] / frame) % 10 == 0:
                 app.update_health()
+
+    return app, run
+
+
+async def shoot_surveillance(out: Path) -> Path:
+    """The surveillance screen (``v``) after every scenario in turn: tiles coloured by
+    their alerts."""
+    app, run = surveillance_desk()
+    async with app.run_test(size=SURVEILLANCE_SIZE) as pilot:
+        await run(pilot)
         await pilot.press("v")
         await pilot.pause()
         app.save_screenshot(filename="surveillance.svg", path=str(out))

@@ -12,7 +12,7 @@ for what is needed, :meth:`DeskApp.edit` applies it to the
 brings the subscriptions in line with the union of every list.
 
 Everything the screen depends on is injected (:func:`make_app`): the market, the client,
-the clock, the health source, the time zone of the tape, so tests draw the same screen
+the clock, the health source, the time zone, so tests draw the same screen
 every time.
 """
 
@@ -28,7 +28,7 @@ from datetime import tzinfo
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -40,6 +40,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
+from tui.config import time_zone
 from tui.market.alerts import SEVERITIES, Alert, AlertBook, AlertLog
 from tui.market.rules import RuleEngine, Thresholds
 from tui.screens import AddScripScreen, ConfirmScreen, HelpScreen, HelpSections, NameScreen
@@ -49,6 +50,7 @@ from tui.watchlists import Watchlists, WatchlistStore
 from tui.widgets.alerts import AlertList
 from tui.widgets.health import HealthLike, HealthPanel
 from tui.widgets.ladder import Ladder
+from tui.widgets.strips import zone_name
 from tui.widgets.tape import L2Tape
 from tui.widgets.tiles import Tiles
 from tui.widgets.watchlist import Watchlist
@@ -75,6 +77,7 @@ ERRORS_EVERY = 10.0
 STOP_WITHIN = 3.0
 #: the desk is laid out in three columns from this width, two below it
 WIDE = 140
+T = TypeVar("T")
 #: the panes, in the order of the toggle keys 1-4
 PANES = ("watchlist", "ladder", "tape", "health")
 
@@ -95,6 +98,8 @@ class Settings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     alert_log: Path | None = None
     bell: bool = True
+    #: the zone of every time on the desk (None: the machine's)
+    tz: tzinfo | None = None
 
     @classmethod
     def of(cls, config: DeskConfig) -> Settings:
@@ -112,11 +117,17 @@ class Settings:
             thresholds=config.surveillance.thresholds(),
             alert_log=config.surveillance.alert_log_path(),
             bell=config.surveillance.bell,
+            tz=time_zone(desk.timezone),
         )
 
 
-def _edit(description: str, key: str, action: str, binding_id: str, show: bool = False) -> Binding:
-    return Binding(key, action, description, id=f"watchlists.{binding_id}", show=show)
+def _edit(
+    description: str, key: str, action: str, binding_id: str, show: bool = False, modal: bool = False
+) -> Binding:
+    """An editing binding; ``modal``: the key opens a modal, so it is bound with priority
+    (handled as it arrives, before the keys typed after it are passed on: those go to the
+    modal, see :meth:`DeskApp.open_modal`)."""
+    return Binding(key, action, description, id=f"watchlists.{binding_id}", show=show, priority=modal)
 
 
 class DeskApp(App[None]):
@@ -139,13 +150,13 @@ class DeskApp(App[None]):
         Binding("right_square_bracket", "switch_list(1)", "Next list", id="desk.next_list", show=False),
         Binding("left_square_bracket", "switch_list(-1)", "Previous list", id="desk.prev_list", show=False),
         # editing: active while the watchlist has the focus (check_action)
-        _edit("Add", "plus,insert", "add_scrip", "add", show=True),
+        _edit("Add", "plus,insert", "add_scrip", "add", show=True, modal=True),
         _edit("Remove", "d,delete", "remove_scrip", "remove", show=True),
         _edit("Move down", "J,shift+down", "move_scrip(1)", "move_down"),
         _edit("Move up", "K,shift+up", "move_scrip(-1)", "move_up"),
-        _edit("New list", "N", "new_list", "new"),
-        _edit("Rename list", "R", "rename_list", "rename"),
-        _edit("Delete list", "D", "delete_list", "delete"),
+        _edit("New list", "N", "new_list", "new", modal=True),
+        _edit("Rename list", "R", "rename_list", "rename", modal=True),
+        _edit("Delete list", "D", "delete_list", "delete", modal=True),
     ]
     #: actions that edit the list under the cursor: only while the watchlist is focused
     EDITING: ClassVar[frozenset[str]] = frozenset(
@@ -155,6 +166,11 @@ class DeskApp(App[None]):
     EVERYWHERE: ClassVar[frozenset[str]] = frozenset(
         {"quit", "help", "next_theme", "command_palette", "surveillance"}
     )
+    #: the desk screen's own actions (its bindings): idle while another screen is on top.
+    #: Textual's own (focus_next, focus_previous, ...) act on whichever screen is shown.
+    DESK_ONLY: ClassVar[frozenset[str]] = frozenset(
+        b.action.partition("(")[0] for b in BINDINGS if isinstance(b, Binding)
+    ) - EVERYWHERE
 
     def __init__(
         self,
@@ -189,9 +205,15 @@ class DeskApp(App[None]):
         self.notices = list(notices)
         self.catalogue: list[Entry] = list(catalogue)
         self.names = {entry.key: entry.name for entry in self.catalogue}
+        #: indices (the catalogue says which): a value, no order book; only their touchline is asked
+        self.indices = frozenset(entry.key for entry in self.catalogue if entry.is_index)
         #: None: the watchlist follows the market's scrips (no list given: tests, tail)
         self.follow = watchlists is None
         self.lists = watchlists if watchlists is not None else Watchlists.single("Watchlist", market.scrips)
+        if selected is None and not self.follow:
+            # open on a stock: its ladder and tape have something to show at once
+            active = self.lists.keys_of(self.lists.active)
+            selected = next((key for key in active if key not in self.indices), None)
         self._subscribed: set[str] = set()
         self._feed: Worker[None] | None = None
         self._feed_stopped = False
@@ -267,6 +289,7 @@ class DeskApp(App[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self.title = f"{self.TITLE} · times {zone_name(self.tz)}"  # one zone on every pane
         self.health_panel.border_title = "Feed"
         await self._sync_tabs()
         self._show_selected()
@@ -301,8 +324,12 @@ class DeskApp(App[None]):
         wanted = self.watchlist.keys if self.follow else self.lists.all_keys()
         new = [key for key in wanted if key not in self._subscribed]
         gone = [key for key in self._subscribed if key not in set(wanted)]
-        if new:
-            self.client.subscribe(new, depth=True, orders=self._level() == "L2")
+        stocks = [key for key in new if key not in self.indices]
+        if stocks:
+            self.client.subscribe(stocks, depth=True, orders=self._level() == "L2")
+        indices = [key for key in new if key in self.indices]
+        if indices:  # an index has a value, no book: depth or orders would be refused
+            self.client.subscribe(indices, depth=False)
         if gone:
             self.client.unsubscribe(gone)  # which forgets their market state
             for key in gone:
@@ -463,6 +490,7 @@ class DeskApp(App[None]):
             self.refresh_bindings()
         self._tell_errors(errors, now)
         self.tape.set_note(self._tape_note())
+        self.ladder.set_note(*self._ladder_note())
         with self.batch_update():
             self.watchlist.mark_stale(now, self.settings.stale_after)
             self.watchlist.resort()
@@ -485,7 +513,10 @@ class DeskApp(App[None]):
         if self.tape.key is None:
             return "No L2 data yet."
         scrip = self.market.view(self.tape.key)
-        return f"No L2 data for {scrip.symbol if scrip else self.tape.key} yet."
+        symbol = scrip.symbol if scrip else self.tape.key
+        if self.tape.key in self.indices:
+            return f"{symbol} is an index: it has no orders. a shows every scrip's."
+        return f"No L2 data for {symbol} yet."
 
     # -- selection -----------------------------------------------------------------------
     @on(Watchlist.Selected)
@@ -493,8 +524,21 @@ class DeskApp(App[None]):
         self.selected = event.key
         self._show_selected()
 
+    def _ladder_note(self) -> tuple[str, ...]:
+        """Why the selected scrip has no deeper levels than it shows (when it has no book),
+        longest first."""
+        if self.selected in self.indices:
+            return (f"{self.ladder.symbol()} is an index: it has no order book",
+                    "an index: no order book")  # fmt: skip
+        level = self._level()
+        if level in ("L0", "L1"):
+            return (f"{level} feed: five levels a side; an L2 feed has the whole book",
+                    f"{level} feed: five levels a side")  # fmt: skip
+        return ("five levels a side until the L2 book arrives", "five levels a side")
+
     def _show_selected(self) -> None:
         self.ladder.show(self.selected)
+        self.ladder.set_note(*self._ladder_note())
         key = None if self.tape_all else self.selected
         if key != self.tape.key:
             self.tape.set_key(key)
@@ -572,7 +616,7 @@ class DeskApp(App[None]):
 
     # -- watchlists: editing -------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action not in self.EVERYWHERE and len(self.screen_stack) > 1:
+        if action in self.DESK_ONLY and len(self.screen_stack) > 1:
             return False  # the desk's keys do not act behind another screen
         if action in self.EDITING:
             return self.focused is self.watchlist and not self.follow
@@ -592,12 +636,24 @@ class DeskApp(App[None]):
         self._save()
         await self._sync_tabs()
         self.watchlist.set_keys(self.lists.keys_of(self.lists.active))
+        self._follow_cursor_if_gone()
         self._resubscribe()
         self._titles()
         self.refresh_bindings()
         if toast:
             self.notify(toast, title="watchlist", timeout=3)
         return True
+
+    def _follow_cursor_if_gone(self) -> None:
+        """The selected scrip left the list shown (removed, or its list deleted): select
+        its neighbour, the scrip the cursor is left on, as a list would."""
+        if self.selected is not None and self.selected in self.watchlist.keys:
+            return
+        key = self.watchlist.cursor_key
+        if key is not None:
+            self.watchlist.select(key)
+        self.selected = key
+        self._show_selected()
 
     def _save(self) -> None:
         if self.store is None:
@@ -611,7 +667,16 @@ class DeskApp(App[None]):
         scrip = self.market.view(key)
         return scrip.symbol if scrip is not None else key
 
-    def action_add_scrip(self) -> None:
+    async def open_modal(self, screen: Screen[T], answered: Callable[[T | None], object]) -> None:
+        """Show a modal and return once it is up, its input focused.
+
+        The keys that open a modal are bound with priority: the app runs their action as
+        the key arrives, before passing on the keys typed after it, and those keys wait in
+        the app's queue until this returns.  So what is typed after ``R`` lands in the
+        rename box, never on the desk behind it, however busy the machine."""
+        await self.push_screen(screen, answered)
+
+    async def action_add_scrip(self) -> None:
         name = self.lists.active
         pool = self.catalogue + [
             Entry(key, self._symbol(key), "") for key in self.market.scrips if key not in self.names
@@ -621,7 +686,7 @@ class DeskApp(App[None]):
             if key and await self.edit(partial(self.lists.add, name, key), toast=f"added {key} to {name}"):
                 self.jump_to(key)
 
-        self.push_screen(AddScripScreen(name, pool, self.lists.keys_of(name)), added)
+        await self.open_modal(AddScripScreen(name, pool, self.lists.keys_of(name)), added)
 
     async def action_remove_scrip(self) -> None:
         key, name = self.watchlist.cursor_key, self.lists.active
@@ -648,23 +713,23 @@ class DeskApp(App[None]):
 
         return check
 
-    def action_new_list(self) -> None:
+    async def action_new_list(self) -> None:
         async def named(name: str | None) -> None:
             if name and await self.edit(partial(self.lists.create, name), toast=f"new list {name}"):
                 self._switch_to(name)
 
-        self.push_screen(NameScreen("New watchlist", "", self._check_name(None)), named)
+        await self.open_modal(NameScreen("New watchlist", "", self._check_name(None)), named)
 
-    def action_rename_list(self) -> None:
+    async def action_rename_list(self) -> None:
         old = self.lists.active
 
         async def named(name: str | None) -> None:
             if name and name != old:
                 await self.edit(partial(self.lists.rename, old, name), toast=f"renamed {old} to {name}")
 
-        self.push_screen(NameScreen(f"Rename {old}", old, self._check_name(old)), named)
+        await self.open_modal(NameScreen(f"Rename {old}", old, self._check_name(old)), named)
 
-    def action_delete_list(self) -> None:
+    async def action_delete_list(self) -> None:
         name = self.lists.active
         count = len(self.lists.keys_of(name))
         if len(self.lists.names()) == 1:
@@ -676,7 +741,7 @@ class DeskApp(App[None]):
                 await self.edit(partial(self.lists.delete, name), toast=f"deleted {name}")
 
         question = f"Delete the watchlist {name} ({count} scrip{'s' if count != 1 else ''})?"
-        self.push_screen(ConfirmScreen(question), answered)
+        await self.open_modal(ConfirmScreen(question), answered)
 
     # -- panes ---------------------------------------------------------------------------
     def _pane(self, name: str) -> Widget:
@@ -695,35 +760,11 @@ class DeskApp(App[None]):
             self.screen.focus_next()
 
     def arrange(self) -> None:
-        """Lay the shown panes out: three columns when wide, two when narrow (themes/desk.tcss
-        arranges all four; hiding a pane re-flows the grid here)."""
+        """Mark each hidden pane on the desk (``-no-ladder``...): themes/desk.tcss re-flows
+        the grid for the panes left, wide and narrow, so they take the whole desk."""
         desk = self.query_one("#desk")
-        panes = [self._pane(p) for p in PANES]
-        if all(p.display for p in panes):
-            for widget in (desk, *panes):
-                widget.set_styles("")  # back to the stylesheet
-                for rule in ("grid_size_columns", "grid_size_rows", "grid_columns", "grid_rows",
-                             "row_span"):  # fmt: skip
-                    widget.styles.clear_rule(rule)
-            return
-        w, ladder, tape, health = panes
-        wide = self.size.width >= WIDE
-        groups = [[w], [ladder, health], [tape]] if wide else [[w, tape], [ladder, health]]
-        widths = ["1fr", "42", "51"] if wide else ["1fr", "44"]
-        shown = [([p for p in g if p.display], width) for g, width in zip(groups, widths, strict=False)]
-        shown = [(g, width) for g, width in shown if g]
-        rows = max(len(g) for g, _ in shown)
-        for group, _ in shown:
-            for pane in group:
-                pane.styles.row_span = rows if len(group) == 1 else 1
-        desk.styles.grid_size_columns = len(shown)
-        desk.styles.grid_size_rows = rows
-        desk.styles.grid_columns = " ".join(w for _, w in shown) if len(shown) > 1 else "1fr"
-        desk.styles.grid_rows = ("1fr 14" if wide else "13 1fr") if rows == 2 else "1fr"
-
-    def on_resize(self) -> None:
-        if not all(self._pane(p).display for p in PANES):
-            self.arrange()
+        for name in PANES:
+            desk.set_class(not self._pane(name).display, f"-no-{name}")
 
     def action_maximize_pane(self) -> None:
         if self.screen.maximized is not None:
@@ -846,7 +887,8 @@ def make_app(
     ``clock``: the monotonic clock handed to ``Market.flush`` and the health panel; ``wall``
     the wall clock (uptime).  ``refresh_hz``: frames a second; 0 draws only when
     :meth:`DeskApp.flush` is called.  ``health``: the source of the health panel's figures
-    (default: ``client.health``).  ``tz``: the time zone of the tape's times (default: local).
+    (default: ``client.health``).  ``tz``: the one time zone of every time on the desk
+    (default: the config's ``[desk] timezone``, else local).
     ``app_class``: a DeskApp subclass (the replay desk, tui/transport.py).
     """
     settings = Settings.of(config) if config is not None else Settings()
@@ -854,6 +896,8 @@ def make_app(
         settings.refresh_hz = refresh_hz
     if theme is not None:
         settings.theme = theme
+    if tz is None:
+        tz = settings.tz
     if watch is not None and watchlists is None:
         watchlists = Watchlists.single("Watch", watch)
     return (app_class or DeskApp)(

@@ -174,6 +174,7 @@ def build_parser() -> Parser:
     from tui.sim import cli as sim_cli
 
     sim_cli.add_scenario_option(parser)  # --scenario NAME[:KEY], for the built-in simulator
+    sim_cli.add_fault_option(parser)  # --sim-fault NAME=VALUE, for the built-in simulator
     sim = sub.add_parser(
         "sim", help="run the exchange simulator", description="Run the exchange simulator."
     )
@@ -266,7 +267,8 @@ def settings(args: argparse.Namespace) -> DeskConfig:
         for name in ("refresh_hz", "theme")
         if (value := getattr(args, name, None)) is not None
     }
-    return with_overrides(cfg, feed=feed, desk=desk) if feed or desk else cfg
+    simulator = dict(getattr(args, "sim_fault", None) or [])
+    return with_overrides(cfg, feed=feed, desk=desk, simulator=simulator) if feed or desk or simulator else cfg
 
 
 def describe(args: argparse.Namespace, cfg: DeskConfig) -> str:

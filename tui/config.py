@@ -20,9 +20,11 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 import tomli_w
@@ -89,10 +91,13 @@ class DeskSettings(_Table, frozen=True):
     columns: Annotated[tuple[str, ...], msgspec.Meta(min_length=1)] | None = None
     #: percent from a circuit limit at which a scrip is shown as near it
     circuit_near: Annotated[float, msgspec.Meta(ge=0, le=100)] = 2.0
+    #: the one time zone of every time on the desk: "local", "UTC" or an IANA name
+    timezone: Annotated[str, msgspec.Meta(min_length=1)] = "local"
 
     def __post_init__(self) -> None:
         if self.theme != DEFAULT_THEME:
             check_theme(self.theme)
+        time_zone(self.timezone)
         if self.columns is not None:
             repeated = sorted({c for c in self.columns if self.columns.count(c) > 1})
             if repeated:
@@ -106,6 +111,23 @@ class TapeSettings(_Table, frozen=True):
     large_qty: Annotated[int, msgspec.Meta(ge=1)] = 5000
     #: rows the tape keeps for scrolling back
     keep: Annotated[int, msgspec.Meta(ge=10, le=100_000)] = 2000
+
+
+class SimulatorSettings(_Table, frozen=True):
+    """``[simulator]``: faults the built-in simulator injects (no ``[feed] url``), the same
+    as ``marketdesk sim``'s options (``tui.sim.config.Faults``); periods in seconds."""
+
+    #: abort every connection every this many seconds (a network fault)
+    drop_every: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    #: stall every connection every this many seconds, for ``stall_seconds``
+    stall_every: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    stall_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 5.0
+    #: keep answering websocket pings during a stall
+    stall_pongs: bool = False
+    #: a bad frame after this fraction of messages
+    garbage_ratio: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.0
+    #: a session-limit kick (close 4029) every this many seconds
+    kick_every: Annotated[float, msgspec.Meta(gt=0)] | None = None
 
 
 class SurveillanceSettings(Thresholds, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -134,6 +156,7 @@ class DeskConfig(_Table, frozen=True):
     desk: DeskSettings = msgspec.field(default_factory=DeskSettings)
     tape: TapeSettings = msgspec.field(default_factory=TapeSettings)
     surveillance: SurveillanceSettings = msgspec.field(default_factory=SurveillanceSettings)
+    simulator: SimulatorSettings = msgspec.field(default_factory=SimulatorSettings)
     keys: dict[str, str] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -152,6 +175,20 @@ def check_url(url: str) -> None:
         raise ValueError("url must be a ws:// or wss:// address with a host")
     if parts.password or any(k.lower() in TOKEN_PARAMS for k, _ in parse_qsl(parts.query)):
         raise ValueError(f"url carries a token; {_TOKEN_ADVICE}")
+
+
+def time_zone(name: str) -> tzinfo | None:
+    """The zone ``[desk] timezone`` names: None for "local" (the machine's), else the IANA
+    zone (``UTC``, ``Asia/Karachi``); ValueError with the reason for a name not known."""
+    if name.strip().casefold() == "local":
+        return None
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"timezone {name!r} is not a time zone this machine knows; "
+            'use "local", "UTC" or an IANA name like "Asia/Karachi"'
+        ) from None
 
 
 def check_theme(theme: str) -> None:
@@ -248,11 +285,13 @@ def with_overrides(
     *,
     feed: Mapping[str, Any] | None = None,
     desk: Mapping[str, Any] | None = None,
+    simulator: Mapping[str, Any] | None = None,
 ) -> DeskConfig:
     """``cfg`` with values given on the command line, checked by the file's own rules."""
     data = msgspec.to_builtins(cfg)
     data["feed"].update(feed or {})
     data["desk"].update(desk or {})
+    data["simulator"].update(simulator or {})
     return _convert(data, "the command line")
 
 
@@ -410,6 +449,7 @@ _UNSET: Final = {
     "ca_file": "the system's certificate authorities",
     "columns": "the watchlist's default columns",
     "alert_log": "alerts are not written to a file",
+    "drop_every": "never", "stall_every": "never", "kick_every": "never",
 }
 
 

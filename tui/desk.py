@@ -15,6 +15,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from tui.config import DeskConfig
 from tui.feed.config import FeedConfig
 from tui.feed.source import open_source
@@ -24,6 +26,7 @@ from tui.watchlists import Watchlists, WatchlistStore, default_path
 from tui.wire.frames import DecodeErrors
 
 if TYPE_CHECKING:
+    from tui.embedded import EmbeddedSim
     from tui.record.writer import Recorder
     from tui.sim.instruments import Instrument
 
@@ -33,8 +36,8 @@ SETTLE_GC_AFTER = 3.0
 DEFAULT_WATCH = ("NSE|26000", "NSE|26009", "NSE|2885", "NSE|11536", "NSE|1594")
 #: stocks in the simulator's "Main" list, after its indices
 MAIN_STOCKS = 12
-#: (key, symbol, name) of each instrument the add-scrip search offers
-Catalogue = Sequence[tuple[str, str, str]]
+#: (key, symbol, name, index) of each instrument the add-scrip search offers
+Catalogue = Sequence[tuple[str, str, str, bool]]
 
 
 def simulator_watchlists(instruments: Sequence[Instrument]) -> Watchlists:
@@ -48,6 +51,16 @@ def simulator_watchlists(instruments: Sequence[Instrument]) -> Watchlists:
 def feed_watchlists() -> Watchlists:
     """The default on a real feed, whose instruments the desk does not know."""
     return Watchlists([("Main", DEFAULT_WATCH)])
+
+
+def feed_catalogue() -> Catalogue:
+    """What the desk knows of a real feed's instruments: NSE's indices (real tokens; the
+    default list holds two), so it asks them only for their touchline."""
+    from tui.sim.instruments import INSTRUMENTS
+    from tui.wire.catalogue import Entry
+
+    return tuple(Entry(i.key, i.symbol, i.name, True) for i in INSTRUMENTS
+                 if i.index and i.exchange == "NSE")  # fmt: skip
 
 
 def open_watchlists(
@@ -65,6 +78,15 @@ def open_watchlists(
     return watchlists, store, [notice] if notice else []
 
 
+def embedded_sim(args: argparse.Namespace, cfg: DeskConfig) -> EmbeddedSim:
+    """The built-in simulator of the command line (``--seed``, ``--rate``, ``--scenario``)
+    with the faults of ``[simulator]`` and ``--sim-fault`` (not started)."""
+    from tui.embedded import EmbeddedSim
+
+    faults = msgspec.structs.asdict(cfg.simulator)
+    return EmbeddedSim(seed=args.seed, rate=args.rate, scenarios=args.scenario or (), **faults)
+
+
 def run_desk(
     args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[str], *,
     tls: ssl.SSLContext | None = None, notices: Sequence[str] = (),
@@ -79,9 +101,7 @@ def run_desk(
     url, auth = cfg.feed.url, cfg.feed.auth
     catalogue: Catalogue = ()
     if url is None:
-        from tui.embedded import EmbeddedSim
-
-        sim = EmbeddedSim(seed=args.seed, rate=args.rate, scenarios=args.scenario or ())
+        sim = embedded_sim(args, cfg)
         try:
             url = sim.start()
         except RuntimeError as exc:
@@ -89,11 +109,12 @@ def run_desk(
             return 1
         token, auth = sim.token, "header"
         default = simulator_watchlists(sim.instruments)
-        from tui.wire.catalogue import Entry  # a (key, symbol, name) tuple with names
+        from tui.wire.catalogue import Entry  # (key, symbol, name, is_index)
 
-        catalogue = tuple(Entry(i.key, i.symbol, i.name) for i in sim.instruments)
+        catalogue = tuple(Entry(i.key, i.symbol, i.name, i.index) for i in sim.instruments)
     else:
         default = feed_watchlists()
+        catalogue = feed_catalogue()
     recorder: Recorder | None = None
     try:
         watchlists, store, opened = open_watchlists(default, watch)

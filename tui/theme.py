@@ -1,7 +1,8 @@
 """The desk's colour themes, as Textual ``Theme`` objects.
 
 ``themes/*.tcss`` use theme variables only: Textual's own (``$primary``, ``$success``,
-``$error``, ``$text-muted``, ...) and the desk's (``$bid``, ``$ask``, ``$up``, ``$down``).
+``$error``, ``$text-muted``, ...) and the desk's (``$bid``, ``$ask``, ``$up``, ``$down``,
+``$trade``).
 Each theme here sets every base colour and the desk variables, so nothing on the desk
 depends on Textual's defaults; :func:`variable_defaults` supplies the desk variables for a
 theme that does not set them (any of Textual's built-in themes), so every theme loads.
@@ -15,6 +16,7 @@ The three themes:
 - ``marketdesk-cb``: safe for red-green colour blindness (deuteranopia, protanopia).
   Bid/up against ask/down is sky blue against orange (Okabe & Ito's palette), a difference
   on the blue-yellow axis that dichromats still see; nothing relies on red against green.
+  The tape's trades are bluish green, far from both under deuteranopia and protanopia.
 
 tests/test_themes.py checks every variable the ``.tcss`` files use resolves in every
 theme, the contrast of text on the panes, and the blue-orange split under simulated
@@ -31,7 +33,9 @@ from typing import Final
 from textual.theme import Theme
 
 #: The desk's own variables, each with the Textual variable it falls back to.
-DESK_VARIABLES: Final = {"bid": "success", "ask": "error", "up": "success", "down": "error"}
+DESK_VARIABLES: Final = {
+    "bid": "success", "ask": "error", "up": "success", "down": "error", "trade": "accent",
+}
 
 DARK: Final = Theme(
     name="marketdesk-dark",
@@ -51,6 +55,7 @@ DARK: Final = Theme(
         "ask": "#F7768E",
         "up": "#3FB950",
         "down": "#F7768E",
+        "trade": "#E0AF68",
         "footer-key-foreground": "#4C9AFF",
     },
 )
@@ -73,6 +78,7 @@ LIGHT: Final = Theme(
         "ask": "#A40E26",
         "up": "#116329",
         "down": "#A40E26",
+        "trade": "#8250DF",
         # Textual's default (white at 60% "auto") is too faint on white
         "text-muted": "#59636E",
         # lightening a light panel gives white on a white surface: set visible greys
@@ -85,8 +91,9 @@ LIGHT: Final = Theme(
 #: Okabe & Ito (2008), "Color Universal Design": sky blue, orange, vermillion, yellow,
 #: reddish purple.  Blue against orange stays apart for every common colour blindness.
 #: The vermillion (#D55E00) is lightened a little to reach 4.5:1 on the dialogs' $panel.
-_SKY_BLUE, _ORANGE, _VERMILLION, _YELLOW, _PURPLE = (
-    "#56B4E9", "#E69F00", "#E06C1B", "#F0E442", "#CC79A7",
+#: Trades are bluish green: the yellow accent was hard to tell from the orange of a sell.
+_SKY_BLUE, _ORANGE, _VERMILLION, _YELLOW, _PURPLE, _BLUISH_GREEN = (
+    "#56B4E9", "#E69F00", "#E06C1B", "#F0E442", "#CC79A7", "#009E73",
 )  # fmt: skip
 
 CB: Final = Theme(
@@ -107,6 +114,7 @@ CB: Final = Theme(
         "ask": _ORANGE,
         "up": _SKY_BLUE,
         "down": _ORANGE,
+        "trade": _BLUISH_GREEN,
         "footer-key-foreground": _SKY_BLUE,
     },
 )
@@ -118,8 +126,8 @@ DEFAULT_THEME: Final = DARK.name
 
 def variable_defaults(theme: Theme) -> dict[str, str]:
     """Values of the desk variables for a theme that does not define them."""
-    fallback = {"success": theme.success, "error": theme.error}
+    fallback = {"success": theme.success, "error": theme.error, "accent": theme.accent}
+    last_resort = {"success": "green", "error": "red", "accent": "yellow"}
     return {
-        name: fallback[source] or ("green" if source == "success" else "red")
-        for name, source in DESK_VARIABLES.items()
+        name: fallback[source] or last_resort[source] for name, source in DESK_VARIABLES.items()
     }

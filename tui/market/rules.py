@@ -452,7 +452,7 @@ class RuleEngine:
         if held < t.spread_hold:
             return None  # a sweep of the touch refills in a moment: only a lasting one counts
         pp = scrip.pp
-        text = (f"spread {ticks} ticks ({format_units(bp, pp)} / {format_units(sp, pp)}) "
+        text = (f"spread {format_qty(ticks)} ticks ({format_units(bp, pp)} / {format_units(sp, pp)}) "
                 f"for {_num(round(held, 1))} s, usually {_num(usual)}")
         figures: dict[str, Figure] = {
             "spread_ticks": ticks, "usual_ticks": round(usual, 1), "bid": format_units(bp, pp),
@@ -493,8 +493,7 @@ class RuleEngine:
         if usual is None or traded < t.volume_min_qty or per_window < t.volume_mult * usual:
             return None
         seconds = round(span)
-        text = (f"volume {format_qty(traded)} in the last {seconds} s, usually "
-                f"{format_qty(round(usual))} ({_times(traded, usual)})")
+        text = f"volume {format_qty(traded)} in the last {format_qty(seconds)} s, {_usually(traded, usual)}"
         figures: dict[str, Figure] = {
             "volume": traded, "seconds": seconds, "usual": round(usual),
             "times": round(traded / max(usual, 1.0), 1),
@@ -516,8 +515,7 @@ class RuleEngine:
         pp = scrip.pp
         lp = nums.get("lp")
         at = f" at {format_units(lp, pp)}" if lp else ""
-        text = (f"single trade of {format_qty(ltq)}{at}, usually {format_qty(round(usual))} "
-                f"({_times(ltq, usual)})")
+        text = f"single trade of {format_qty(ltq)}{at}, {_usually(ltq, usual)}"
         figures: dict[str, Figure] = {
             "qty": ltq, "usual": round(usual), "times": round(ltq / max(usual, 1.0), 1),
             "price": format_units(lp, pp),
@@ -571,7 +569,7 @@ class RuleEngine:
         pp = scrip.pp
         seconds = max(round(now - since, 1), 0.0)
         pct = round(moved * 100 / start, 2)
-        text = (f"last price {sig} {ticks} ticks ({pct:.2f}%) within {_num(max(seconds, 0.1))} s: "
+        text = (f"last price {sig} {format_qty(ticks)} ticks ({pct:,.2f}%) within {_num(max(seconds, 0.1))} s: "
                 f"{format_units(start, pp)} → {format_units(lp, pp)}")
         figures: dict[str, Figure] = {
             "ticks": ticks, "pct": pct, "direction": sig, "seconds": seconds,
@@ -623,7 +621,7 @@ class RuleEngine:
         if behind < self.t.ft_behind:
             return None
         seconds = round(behind)
-        text = f"feed time {seconds} s behind the clock"
+        text = f"feed time {format_qty(seconds)} s behind the clock"
         return Condition("warn", "ft", text, {"behind_s": seconds, "ft": ft})
 
     def _quiet(self, now: float, wall: float, out: list[Alert]) -> None:
@@ -650,7 +648,7 @@ class RuleEngine:
                 continue
             scrip = market.scrips[key]
             seconds = round(silent)
-            cond = Condition("warn", "silent", f"no update for {seconds} s",
+            cond = Condition("warn", "silent", f"no update for {format_qty(seconds)} s",
                              {"silent_s": seconds})
             try:
                 self._settle(st, "stale", scrip, cond, now, wall, out)
@@ -762,7 +760,7 @@ class RuleEngine:
         touch = "best bid" if bid_side else "best offer"
         where = f"at the {touch}" if away == 0 else f"{away} tick{'s' if away > 1 else ''} from the {touch}"
         text = (f"{side} order of {format_qty(qty)} at {format_units(price, pp)}, {where}; "
-                f"orders usually {format_qty(round(usual))} ({_times(qty, usual)})")
+                f"orders {_usually(qty, usual)}")
         figures: dict[str, Figure] = {
             "qty": qty, "price": format_units(price, pp), "side": side, "ticks_from_touch": away,
             "usual": round(usual), "times": round(qty / usual, 1), "oid": e.oid,
@@ -800,8 +798,8 @@ class RuleEngine:
         units = to_units(best_price, pp)
         shown = format_units(units, pp) if units is not None else best_price
         seconds = max(round(now - st.churn[best_price][0]), 1)
-        text = (f"orders added and cancelled repeatedly at {shown}: {best_n} in {seconds} s, "
-                "no trade")
+        text = (f"orders added and cancelled repeatedly at {shown}: {format_qty(best_n)} in "
+                f"{format_qty(seconds)} s, no trade")
         figures: dict[str, Figure] = {"price": shown, "count": best_n, "seconds": seconds}
         return Condition("warn", "", text, figures)
 
@@ -825,9 +823,12 @@ def _lock(limit: int, side: str, lacks: str, waiting: str, qty: int, pp: int) ->
 
 
 def _num(value: float) -> str:
-    """A ratio or duration for a sentence: ``4``, ``4.5``."""
-    return f"{value:.1f}".removesuffix(".0")
+    """A ratio or duration for a sentence: ``4``, ``4.5``, ``24,600``."""
+    return f"{value:,.1f}".removesuffix(".0")
 
 
-def _times(value: float, usual: float) -> str:
-    return f"{_num(round(value / usual, 1))}×" if usual > 0 else "none usually"
+def _usually(value: float, usual: float) -> str:
+    """``usually 1,200 (3.5×)``, or ``usually none`` when the usual rounds to nothing."""
+    if round(usual) <= 0:
+        return "usually none"
+    return f"usually {format_qty(round(usual))} ({_num(round(value / usual, 1))}×)"

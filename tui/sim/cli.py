@@ -222,6 +222,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="session-limit kick (close 4029) every S seconds")
 
 
+#: the fault options, as ``--sim-fault NAME=VALUE`` names them for the desk's simulator
+FAULTS: Final = ("drop-every", "stall-every", "stall-seconds", "stall-pongs", "garbage-ratio",
+                 "kick-every")  # fmt: skip
+_TRUE, _FALSE = ("", "true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def fault_arg(text: str) -> tuple[str, float | bool]:
+    """``drop-every=20`` as ``("drop_every", 20.0)``; ``stall-pongs`` alone means true.
+    The value's range is checked with the config's ``[simulator]`` table."""
+    name, _, value = text.strip().partition("=")
+    name = name.strip().lower().replace("_", "-")
+    if name not in FAULTS:
+        raise argparse.ArgumentTypeError(f"unknown fault; one of: {', '.join(FAULTS)}")
+    key, value = name.replace("-", "_"), value.strip().lower()
+    if name == "stall-pongs":
+        if value not in _TRUE + _FALSE:
+            raise argparse.ArgumentTypeError(f"{name}: true or false")
+        return key, value in _TRUE
+    try:
+        return key, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{name}: a number of seconds (a fraction for garbage-ratio)"
+        ) from None
+
+
+def add_fault_option(parser: argparse.ArgumentParser) -> None:
+    """``--sim-fault NAME=VALUE`` for the desk's built-in simulator: every fault of ``sim``."""
+    parser.add_argument(
+        "--sim-fault", action="append", type=fault_arg, default=None, metavar="NAME=VALUE",
+        help="a fault for the built-in simulator, as `marketdesk sim` has them: "
+        + ", ".join(FAULTS) + " (e.g. drop-every=20: abort the connection every 20 s; "
+        "repeatable; overrides [simulator] of the config file)",
+    )
+
+
 def add_scenario_option(parser: argparse.ArgumentParser) -> None:
     """``--scenario NAME[:KEY]``, shared with the desk's own command line."""
     parser.add_argument(

@@ -51,18 +51,44 @@ def _columns() -> list[Column]:
     ]
 
 
+#: how each figure of the rules (tui/market/rules.py; the log keeps their names) reads in
+#: the list: plain words around the value
+FIGURE_WORDS: Final[dict[str, str]] = {
+    "spread_ticks": "spread {} ticks", "usual_ticks": "usual {} ticks", "times": "{}× usual",
+    "seconds": "{} s", "usual": "usual {}", "volume": "volume {}", "qty": "qty {}",
+    "price": "at {}", "ticks": "{} ticks", "pct": "{}%", "from": "from {}", "to": "to {}",
+    "tbq": "bid qty {}", "tsq": "ask qty {}", "ratio": "{}× the other side", "behind_s": "{} s behind",
+    "ft": "feed time {}", "silent_s": "silent {} s", "last": "last {}", "limit": "limit {}",
+    "distance_pct": "{}% away", "waiting_qty": "waiting {}", "ticks_from_touch": "{} ticks away",
+    "oid": "order {}", "count": "{} times", "bid": "bid {}", "ask": "ask {}",
+    "side": "{} side", "direction": "{}",
+}
+#: figures shown as they are, never with separators (a time, an id)
+_RAW: Final = frozenset({"ft", "oid"})
+
+
+def figure_value(value: str | float) -> str:
+    """Whole numbers with thousands separators; others to two decimals at most."""
+    if isinstance(value, str | bool):
+        return str(value)
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 def figures_text(figures: dict[str, str | int | float]) -> str:
-    """``name=value`` pairs; whole numbers with separators, ratios to four figures."""
+    """The figures in plain words, ``spread 12 ticks · usual 1.5 ticks · 8× usual``; a
+    name not known reads as itself (``_`` as a space)."""
     parts = []
     for name, value in figures.items():
-        if isinstance(value, str | bool):
-            text = str(value)
-        elif isinstance(value, int):
-            text = f"{value:,}"
-        else:
-            text = f"{value:.4g}"
-        parts.append(f"{name}={text}")
-    return " ".join(parts)
+        if name in ("times", "ratio") and (value == 0 or figures.get("usual") == 0):
+            continue  # against nothing: no multiple to speak of
+        text = str(value) if name in _RAW else figure_value(value)
+        words = FIGURE_WORDS.get(name) or name.replace("_", " ") + " {}"
+        if text == "1":
+            words = words.replace("ticks", "tick")
+        parts.append(words.format(text))
+    return " · ".join(parts)
 
 
 class AlertList(TableCaches, ScrollView, can_focus=True):

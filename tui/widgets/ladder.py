@@ -10,7 +10,9 @@ highlighted).
 The levels come from the scrip's depth (``Scrip.bids()``/``asks()``, five a side); when
 the L2 book goes deeper than a full depth side, its levels beyond the depth's fifth price
 are added, as many as the pane's height leaves after the summary.  A scrip with a book
-but no depth fields is drawn from ``OrderBook.levels`` alone.
+but no depth fields is drawn from ``OrderBook.levels`` alone.  A pane taller than the
+levels there are (maximised) says why under them: the whole book is shown, or the app's
+note (:meth:`Ladder.set_note`: an L1 feed has five levels, an index has no book).
 
 Below the levels, the summary: spread, imbalance (``tbq``/``tsq``), high/low, circuit
 limits, open/close, average price, 52-week range.  A short pane keeps five levels and
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, ClassVar, Final
 
 from textual.strip import Strip
 
-from tui.widgets.strips import Cell, Line, LinesWidget, clock_text, pad
+from tui.widgets.strips import Cell, Line, LinesWidget, pad, trade_clock
 from tui.wire.fields import LEVELS
 from tui.wire.prices import format_qty, format_units
 
@@ -74,8 +76,17 @@ class Ladder(LinesWidget):
         self.market = market
         self.tz = tz
         self.key: str | None = None
+        #: why there is no deeper book (the app's: the feed's level, an index); shown
+        #: under the levels when the pane has room to spare
+        self.note: tuple[str, ...] = ()
         #: the height the lines were built for (a new height changes the depth shown)
         self._height = -1
+
+    def set_note(self, *note: str) -> None:
+        """The note, as alternatives longest first: the first that fits is shown."""
+        if note != self.note:
+            self.note = note
+            self.invalidate()
 
     def show(self, key: str | None) -> None:
         self.key = key
@@ -113,8 +124,21 @@ class Ladder(LinesWidget):
             summary = _keep(summary, height - 2 - depth)
         lines: list[Line] = [_last(scrip, width, self.tz)]
         lines += _levels(bids, asks, depth, scrip, width)
+        if height and room > depth:  # rows to spare: say why there are no more levels
+            texts = self._why_no_deeper(bids, asks)
+            lines.append([(next((t for t in texts if len(t) <= width), texts[-1]), "ladder--dim")])
         lines += [line for _, line in summary]
         return [[(" ", ""), *line] for line in lines]
+
+
+    def _why_no_deeper(self, bids: list[Level], asks: list[Level]) -> tuple[str, ...]:
+        if self.key in self.market.books:
+            return (
+                f"the whole L2 book: {len(bids)} bid and {len(asks)} ask levels",
+                f"whole book: {len(bids)} bids, {len(asks)} asks",
+            )
+        most = max(len(bids), len(asks))
+        return self.note or (f"{most} level{'s' if most != 1 else ''} a side: all the feed sends",)
 
 
 def _keep(summary: list[tuple[str, Line]], room: int) -> list[tuple[str, Line]]:
@@ -172,7 +196,8 @@ def _last(scrip: Scrip, width: int, tz: tzinfo | None) -> Line:
         parts.append([("  ltq ", "ladder--label"), (format_qty(ltq), "")])
     ltt = scrip.text("ltt")
     if ltt:
-        parts.append([(f"  {clock_text(ltt, tz)}", "ladder--dim")])
+        when = trade_clock(ltt, scrip.key.partition("|")[0], scrip.get("ft"), tz)
+        parts.append([(f"  {when}", "ladder--dim")])
     used = sum(len(text) for text, _ in line)
     for part in parts:
         size = sum(len(text) for text, _ in part)

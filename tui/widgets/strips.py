@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
-from typing import Any, Literal
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, Final, Literal
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -76,6 +76,41 @@ def pad_middle(text: str, width: int) -> str:
         return pad(text, width)
     head = (width - 1) // 2
     return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
+#: the exchanges' own clocks (UTC offsets; neither zone keeps summer time): the feed's
+#: ``ltt`` as ``HH:MM:SS`` is the exchange's time of day
+EXCHANGE_ZONES: Final[dict[str, tzinfo]] = {
+    **dict.fromkeys(("NSE", "BSE", "NFO", "BFO", "CDS", "MCX"), timezone(timedelta(hours=5, minutes=30))),
+    "PSX": timezone(timedelta(hours=5)),
+}
+
+
+def trade_clock(ltt: str, exchange: str, ft: int | None, tz: tzinfo | None) -> str:
+    """The last-trade time ``ltt`` as ``HH:MM:SS`` in ``tz`` (None: local), the zone of
+    every other time on the desk: epoch seconds are converted; an exchange clock
+    ``HH:MM:SS`` is read in the exchange's zone on the day of the feed time ``ft``.
+    What cannot be placed (no ``ft``, an exchange of unknown zone) is shown as sent."""
+    text = ltt.strip()
+    if text.isdigit():
+        return clock_text(text, tz)
+    zone = EXCHANGE_ZONES.get(exchange)
+    try:
+        clock = datetime.strptime(text, "%H:%M:%S").time()
+    except ValueError:
+        return text[:8]
+    if zone is None or ft is None:
+        return text[:8]
+    day = datetime.fromtimestamp(ft, zone).date()
+    return datetime.combine(day, clock, zone).astimezone(tz).strftime("%H:%M:%S")
+
+
+def zone_name(tz: tzinfo | None) -> str:
+    """How the header names the desk's zone: ``UTC``, ``Asia/Karachi``, or the machine's
+    own (``local (PKT)``)."""
+    if tz is None:
+        return f"local ({datetime.now().astimezone().tzname()})"
+    return str(getattr(tz, "key", None) or tz.tzname(None) or tz)
 
 
 def clock_text(value: object, tz: tzinfo | None) -> str:

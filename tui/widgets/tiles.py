@@ -14,8 +14,8 @@ apart::
     ▸RELIANCE-EQ     ! spread     cursor, symbol; newest unacknowledged alert: mark, rule
     2945.60          ▲ +0.49%     last; change % (▲/▼ and the up/down colour)
     spr 1t  buy 51%     ▲9.5%     spread in ticks; buy share of tbq+tsq; circuit distance
-    1250 2945.50│2945.60 640      the mini ladder: best ``depth`` bids | asks, qty and price
-     880 2945.40│2945.70 1980
+    1,250 2945.50│2945.60 640     the mini ladder: best ``depth`` bids | asks, qty and price
+      880 2945.40│2945.70 1.9k
 
 The title line takes the colour of the severity of the scrip's newest unacknowledged alert
 (:meth:`Tiles.set_alerts`, fed from ``AlertBook.latest_by_key()``) and its mark (``!!``,
@@ -40,7 +40,7 @@ from textual.strip import Strip
 from tui.market.stale import StaleMarks
 from tui.widgets.strips import Cell, LineStyles, pad
 from tui.widgets.watchlist import DOWN_ARROW, MARK, STALE_MARK, UP_ARROW, circuit
-from tui.wire.prices import format_units
+from tui.wire.prices import format_qty, format_units
 
 if TYPE_CHECKING:
     from tui.market.alerts import Alert
@@ -63,10 +63,10 @@ _VIVID: Final = frozenset({"tiles--locked"})
 
 
 def short_qty(qty: int, width: int) -> str:
-    """``qty`` in at most ``width`` cells if any spelling fits: ``1250``, ``1.2k``, ``1k``
-    (no separators: one spelling for every level of a tile); integers only (the last
-    resort is cut by the caller)."""
-    candidates = [str(qty)]
+    """``qty`` in at most ``width`` cells if any spelling fits: ``1,250`` (thousands
+    separators, as every other pane), ``1.2k``, ``1k``; integers only (the last resort is
+    cut by the caller)."""
+    candidates = [format_qty(qty)]
     for unit, size in (("k", 10**3), ("M", 10**6), ("B", 10**9)):
         if qty >= size:
             whole, tenths = divmod(qty * 10 // size, 10)
@@ -118,22 +118,24 @@ def ladder_line(
     bid: Level | None, ask: Level | None, pp: int, price_w: int, width: int
 ) -> list[Cell]:
     """``qty bid│ask qty`` in ``width`` cells, prices ``price_w`` wide (so the ``│`` lines up
-    on every level); quantities get what is left and shorten (``1.2k``) to fit."""
+    on every level); quantities get what is left and shorten (``1.2k``) to fit.  The gap
+    between a price and its quantity is a cell of its own, never part of a styled one."""
     if bid is None and ask is None:
         return [(" " * width, "")]
     qty_w = (width - 2 * price_w - 3) // 2
     if qty_w < 2:  # no room for a readable quantity: prices only
         qty_w = 0
+    gap: Cell = (" ", "")
     cells: list[Cell] = []
     if qty_w > 0:
         qty = short_qty(bid.qty, qty_w) if bid else ""
-        cells += [(pad(qty, qty_w, "right") + " ", "tiles--qty")]
+        cells += [(pad(qty, qty_w, "right"), "tiles--qty"), gap]
     cells.append((pad(format_units(bid.price, pp) if bid else "", price_w, "right"), "tiles--bid"))
     cells.append(("│", "tiles--dim"))
     cells.append((pad(format_units(ask.price, pp) if ask else "", price_w), "tiles--ask"))
     if qty_w > 0:
         qty = short_qty(ask.qty, qty_w) if ask else ""
-        cells.append((" " + pad(qty, qty_w), "tiles--qty"))
+        cells += [gap, (pad(qty, qty_w), "tiles--qty")]
     used = sum(len(text) for text, _ in cells)
     if used > width:  # too narrow even for the prices: the bid side alone
         return [(pad(format_units(bid.price, pp) if bid else "", width), "tiles--bid")]

@@ -26,6 +26,8 @@ class Entry(NamedTuple):
     key: str
     symbol: str
     name: str
+    #: an index: a value and no order book (the desk asks only its touchline)
+    is_index: bool = False
 
 
 T = TypeVar("T", bound=Listed)
@@ -54,8 +56,10 @@ def search(query: str, pool: Sequence[T], limit: int = 20) -> list[T]:
 
 
 def entries(items: Iterable[Listed]) -> list[Entry]:
-    """Plain entries of any listed items (first of each key kept)."""
+    """Plain entries of any listed items (first of each key kept); an item whose ``index``
+    attribute is True (the simulator's instruments) is marked an index."""
     seen: dict[str, Entry] = {}
     for item in items:
-        seen.setdefault(item.key, Entry(item.key, item.symbol, item.name))
+        flag = item.is_index if isinstance(item, Entry) else getattr(item, "index", False)
+        seen.setdefault(item.key, Entry(item.key, item.symbol, item.name, flag is True))
     return list(seen.values())
