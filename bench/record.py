@@ -96,32 +96,33 @@ def bench_write(frames: list[bytes], tmp: Path) -> dict[str, float]:
 
 
 def bench_read(files: list[Path]) -> dict[str, float]:
-    """(d): records/s; + decode; + merge (the replay source at speed 0)."""
+    """(d): records/s; + decode; + merge (the replay source at speed 0).  Per second of
+    this process's CPU, so a busy neighbour does not count against the reader."""
     from tui.market.store import Market
     from tui.record.reader import Recording
     from tui.replay.source import ReplaySource
     from tui.wire.frames import DecodeErrors, FrameReader
 
     out: dict[str, float] = {}
-    t0 = time.perf_counter()
+    c0 = cpu()
     n = sum(1 for _ in Recording(files).records())
-    out["records_per_s"] = n / (time.perf_counter() - t0)
+    out["records_per_s"] = n / (cpu() - c0)
 
     reader = FrameReader(DecodeErrors(), sink=lambda msg: None)
     feed = reader.feed
-    t0 = time.perf_counter()
+    c0 = cpu()
     n = 0
     for kind, _, payload in Recording(files).records():
         if kind in (1, 6):
             feed(payload)
             n += 1
-    out["read_decode_per_s"] = n / (time.perf_counter() - t0)
+    out["read_decode_per_s"] = n / (cpu() - c0)
 
     market = Market(DecodeErrors())
     source = ReplaySource(Recording(files), market, speed=0)
-    t0 = time.perf_counter()
+    c0 = cpu()
     source.advance_to(1 << 62)
-    out["read_decode_merge_per_s"] = source.frames / (time.perf_counter() - t0)
+    out["read_decode_merge_per_s"] = source.frames / (cpu() - c0)
     out["frames"] = source.frames
     return out
 
@@ -139,6 +140,12 @@ def start(cmd: list[str], marker: str) -> tuple[subprocess.Popen[str], str]:
             return proc, line.split()[1]
     proc.terminate()
     raise RuntimeError(f"{cmd[3]} did not start")
+
+
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a child process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def count_bare(url: str, keys: list[str], total: int) -> dict[str, float]:
@@ -173,6 +180,65 @@ def count_bare(url: str, keys: list[str], total: int) -> dict[str, float]:
             return {"messages": n, "seconds": last[0] - t0}
 
     return asyncio.run(main())
+
+
+def count_raw(url: str, keys: list[str], total: int) -> dict[str, float]:
+    """(e): a plain blocking socket that does the WebSocket upgrade by hand and counts
+    frames by their headers: a reader cheap enough that the server is what is measured."""
+    import base64
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    sock = socket.create_connection((parts.hostname, parts.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {TOKEN}\r\n\r\n").encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        buf += sock.recv(65536)
+    buf = buf.split(b"\r\n\r\n", 1)[1]
+
+    def send(text: str) -> None:  # a client frame must be masked: a zero mask keeps it as is
+        data = text.encode()
+        n = len(data)
+        head = bytes((0x81, 0x80 | n)) if n < 126 else bytes((0x81, 0xFE)) + n.to_bytes(2, "big")
+        sock.sendall(head + b"\0\0\0\0" + data)
+
+    send(json.dumps({"t": "d", "k": "#".join(keys)}))
+    send(json.dumps({"t": "l", "k": "#".join(keys)}))
+    sock.settimeout(2.0)
+    n, t0, last, off = 0, 0.0, 0.0, 0
+    try:
+        while n < total:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            buf = buf[off:] + chunk
+            off, end = 0, len(buf)
+            while end - off >= 2:
+                length = buf[off + 1] & 0x7F
+                head = 2
+                if length == 126:
+                    if end - off < 4:
+                        break
+                    length, head = int.from_bytes(buf[off + 2 : off + 4], "big"), 4
+                elif length == 127:
+                    if end - off < 10:
+                        break
+                    length, head = int.from_bytes(buf[off + 2 : off + 10], "big"), 10
+                if end - off < head + length:
+                    break
+                off += head + length
+                n += 1
+            last = time.perf_counter()
+            if not t0:
+                t0 = last
+    except TimeoutError:
+        pass
+    sock.close()
+    return {"messages": n, "seconds": last - t0}
 
 
 def count_client(url: str, keys: list[str], total: int) -> dict[str, float]:
@@ -259,12 +325,15 @@ def bench_serve(files: list[Path], keys: list[str], total: int, rounds: int) -> 
     """(e): medians of ``rounds`` runs (and the best), each a fresh replay server."""
     cmd = [sys.executable, "-m", "tui", "replay", *map(str, files), "--port", "0", "--speed", "0",
            "--token", TOKEN]
-    runs: dict[str, list[dict[str, float]]] = {"bare": [], "client": []}
+    runs: dict[str, list[dict[str, float]]] = {"raw": [], "bare": [], "client": []}
     for _ in range(rounds):
-        for name, consumer in (("bare", count_bare), ("client", count_client)):
+        for name, consumer in (("raw", count_raw), ("bare", count_bare), ("client", count_client)):
             proc, url = start(cmd, "L2 ")
             try:
-                runs[name].append(consumer(url, keys, total))
+                before = proc_cpu(proc.pid)
+                out = consumer(url, keys, total)
+                out["server_cpu"] = proc_cpu(proc.pid) - before
+                runs[name].append(out)
             finally:
                 proc.terminate()
                 proc.wait(10)
@@ -274,6 +343,8 @@ def bench_serve(files: list[Path], keys: list[str], total: int, rounds: int) -> 
         res[f"{name}_msgs_per_s"] = rates[len(rates) // 2]
         res[f"{name}_best_msgs_per_s"] = rates[-1]
         res[f"{name}_messages"] = xs[-1]["messages"]
+        res[f"{name}_server_us_per_msg"] = sorted(1e6 * x["server_cpu"] / max(x["messages"], 1)
+                                                  for x in xs)[len(xs) // 2]
         if "cpu" in xs[0]:
             res[f"{name}_us_per_msg"] = sorted(1e6 * x["cpu"] / max(x["messages"], 1)
                                                for x in xs)[len(xs) // 2]
@@ -320,12 +391,15 @@ def main(argv: list[str] | None = None) -> int:
           f"of a core at 20,000 msgs/s; the client's decode + merge {w['client_us']:.2f} µs "
           f"(recording adds {100 * w['record_us'] / w['client_us']:.0f}% to it); "
           f"zstd ratio {w['ratio']:.1f}x, {w['mb_per_hour_at_20k']:.0f} MB an hour at 20k/s")
-    print(f"(d) read: {r['records_per_s']:,.0f} records/s; + decode {r['read_decode_per_s']:,.0f} "
-          f"msgs/s; + merge {r['read_decode_merge_per_s']:,.0f} msgs/s")
-    print(f"(e) serve --speed 0, one connection ({args.rounds} rounds, median / best): bare reader "
+    print(f"(d) read, per CPU second: {r['records_per_s']:,.0f} records/s; + decode "
+          f"{r['read_decode_per_s']:,.0f} msgs/s; + merge {r['read_decode_merge_per_s']:,.0f} msgs/s")
+    print(f"(e) serve --speed 0, one connection ({args.rounds} rounds, median / best): raw socket "
+          f"reader {s['raw_msgs_per_s']:,.0f} / {s['raw_best_msgs_per_s']:,.0f} msgs/s, the server "
+          f"at {s['raw_server_us_per_msg']:.1f} µs CPU a message; websockets reader "
           f"{s['bare_msgs_per_s']:,.0f} / {s['bare_best_msgs_per_s']:,.0f} msgs/s "
           f"({s['bare_messages']:,.0f} frames); marketdesk client {s['client_msgs_per_s']:,.0f} / "
-          f"{s['client_best_msgs_per_s']:,.0f} msgs/s at {s['client_us_per_msg']:.1f} µs CPU a message")
+          f"{s['client_best_msgs_per_s']:,.0f} msgs/s at {s['client_us_per_msg']:.1f} µs CPU a message; "
+          f"the replay server's CPU {s['bare_server_us_per_msg']:.1f} µs a message")
     if "live" in results:
         v = results["live"]
         print(f"(c) in situ at 20k asked: client {v['off_us_per_msg']:.1f} µs a message "
