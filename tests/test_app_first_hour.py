@@ -347,6 +347,9 @@ async def test_every_pane_shows_times_in_the_configured_zone_named_in_the_header
         assert app.tz is not None and str(app.tz) == zone
         assert f"times {zone}" in app.title
         assert f"times {zone}" in str(app.query_one("HeaderTitle").render())
+        await pilot.press("v")  # the alerts' times: the same zone, named on their pane
+        assert app.screen.query_one(AlertList).border_title == f"Alerts · times {zone}"
+        await pilot.press("v")
         assert app.tape.render_line(1).text.split()[0] == tape  # the newest event
         app.ladder.focus()
         await pilot.press("z")  # room for the last trade's time

@@ -506,7 +506,7 @@ async def test_the_screen_lays_out_at_80x24_and_160x48(size, columns, rows):
         assert s.alert_list.region.bottom <= size[1] - 1  # the footer's line
         assert s.alert_list.scrollable_content_region.height - 1 == rows
         assert s.tiles.border_title == "Surveillance · 8 scrips"
-        assert s.alert_list.border_title == "Alerts"
+        assert s.alert_list.border_title == "Alerts · times UTC"
         # every line of both panes draws
         for widget in (s.tiles, s.alert_list):
             for y in range(widget.size.height):

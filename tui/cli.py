@@ -180,6 +180,15 @@ def build_parser() -> Parser:
     )
     sim_cli.add_arguments(sim)
 
+    from tui.relay import cli as relay_cli
+
+    relay = sub.add_parser(
+        "relay", help="share one upstream connection with any number of desks and scripts",
+        description="Hold the one upstream connection of a token and serve the same protocol "
+        "to any number of clients, with tokens of their own (docs/RELAY.md).",
+    )
+    relay_cli.add_arguments(relay)
+
     snap = sub.add_parser(
         "snapshot", help="connect, subscribe depth, wait, print one JSON object",
         description="Connect, subscribe depth, wait, print one JSON object.",
@@ -358,6 +367,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         return exc.report(argv)
     notice = _logging(args)
+    if args.command == "relay":
+        from tui.relay import cli as relay_cli
+
+        return relay_cli.run(args)
     if args.command == "sim":
         from tui.sim import cli as sim_cli
 

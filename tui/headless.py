@@ -4,7 +4,11 @@ Both use the same client and market as the desk, so they check the engine from o
 Exit codes (docs/CONFIG.md, "Exit codes"): 0 ok; 2 usage (a flag, the config file, the token
 source); 3 the credentials or the server's identity: the token refused or unusable, the TLS
 certificate not trusted; 4 the feed not reached or not a feed (refused TCP, timeouts, HTTP
-404/400 on the upgrade); 5 the session limit reached.
+404/400 on the upgrade); 5 the session limit reached; 6 (``snapshot``) the feed refused every
+scrip asked: the JSON says why.
+
+``snapshot`` asks what the endpoint can give: on L0 the touchline instead of depth (L0 has
+none), the order book (``--orders``) only on L2; the JSON's ``notes`` say what it did.
 """
 
 from __future__ import annotations
@@ -23,11 +27,15 @@ from typing import Any, TextIO
 from tui.feed import health as hs
 from tui.feed.config import FeedConfig
 from tui.feed.source import FeedSource, open_source
+from tui.market.book import OrderBook
 from tui.market.export import scrip_json
 from tui.market.store import Market
 from tui.wire.frames import DecodeErrors
+from tui.wire.prices import format_units, to_units
 
 EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_SESSION_LIMIT = 0, 2, 3, 4, 5
+#: ``snapshot``: every scrip asked was refused (nothing arrived, the feed said no)
+EXIT_REFUSED = 6
 
 
 def health_json(client: FeedSource) -> dict[str, Any]:
@@ -46,6 +54,8 @@ def health_json(client: FeedSource) -> dict[str, Any]:
         "last_error_at": _iso(h.last_error_at),
         "last_error_current": h.error_current,  # false: the feed was live again since
         "failure": h.failure,
+        "refused": h.refused,
+        "last_refusal": h.last_refusal,
     }
 
 
@@ -68,10 +78,12 @@ def exit_code(client: FeedSource) -> int:
     return EXIT_OK
 
 
-def _client(config: FeedConfig, keys: list[str], orders: bool) -> tuple[FeedSource, Market]:
+def _client(
+    config: FeedConfig, keys: list[str], orders: bool, depth: bool = True
+) -> tuple[FeedSource, Market]:
     market = Market(DecodeErrors(redact=(config.token,)))
     client = open_source(config, market)
-    client.subscribe(keys, depth=True, orders=orders)
+    client.subscribe(keys, depth=depth, orders=orders)
     return client, market
 
 
@@ -95,9 +107,10 @@ async def _recording(client: FeedSource, record: Path | None) -> AsyncIterator[N
 
 async def _run_until(
     client: FeedSource, seconds: float | None, tick: Callable[[], bool] | None = None,
-    interval: float = 0.05,
+    interval: float = 0.05, before_stop: Callable[[], None] | None = None,
 ) -> None:
-    """Run the client until ``seconds`` pass, auth fails, or ``tick`` says stop."""
+    """Run the client until ``seconds`` pass, auth fails, or ``tick`` says stop; then
+    ``before_stop()`` (the feed as it is, still running), then stop it."""
     task = asyncio.create_task(client.run())
     loop = asyncio.get_running_loop()
     deadline = None if seconds is None else loop.time() + seconds
@@ -108,24 +121,85 @@ async def _run_until(
             if tick is not None and tick():
                 break
             await asyncio.sleep(interval)
+        if before_stop is not None:
+            before_stop()
     finally:
         await client.stop()
         await asyncio.wait([task], timeout=5)
+
+
+def book_json(book: OrderBook, pp: int) -> dict[str, Any]:
+    """A scrip's L2 book: its price levels (``[price, quantity, orders]``, best first, all
+    of them) and its orders (``id``, ``side`` B/S, ``price``, ``qty``): bids then asks,
+    best price first, in time priority at a price.  ``gap``: a sequence gap since the last
+    snapshot (the book may be incomplete)."""
+    bids, asks = book.levels(pp, len(book.orders) or 1)
+    orders = []
+    for oid, (side, price, qty) in book.orders.items():
+        units = to_units(price, pp)
+        if units is not None:
+            orders.append((side, units, oid, qty))
+    orders.sort(key=lambda o: (o[0] != "B", -o[1] if o[0] == "B" else o[1]))  # stable: time
+    return {
+        "bids": [[format_units(lv.price, pp), lv.qty, lv.orders] for lv in bids],
+        "asks": [[format_units(lv.price, pp), lv.qty, lv.orders] for lv in asks],
+        "orders": [
+            {"id": oid, "side": side, "price": format_units(units, pp), "qty": qty}
+            for side, units, oid, qty in orders
+        ],
+        "gap": book.gap,
+    }
+
+
+def plan(level: str, orders: bool) -> tuple[bool, bool, list[str]]:
+    """What to ask of an endpoint of ``level``: (depth, orders, notes saying what and why)."""
+    depth, notes = level != "L0", []
+    if not depth:
+        notes.append("L0 feed: no depth at L0; subscribed the touchline instead (the best bid and ask only)")
+    if orders and level != "L2":
+        notes.append(f"--orders needs an L2 endpoint; this feed is {level or 'of unknown level'}: "
+                     "no order book")  # fmt: skip
+    return depth, orders and level == "L2", notes
 
 
 async def snapshot(
     config: FeedConfig, keys: list[str], seconds: float, *, orders: bool = False,
     out: TextIO = sys.stdout, record: Path | None = None,
 ) -> int:
-    client, market = _client(config, keys, orders)
+    """Listen ``seconds``, print one JSON object: the scrips, their L2 books (``orders``),
+    the feed's health as it was then (still running), and notes on what was asked."""
+    depth, with_orders, notes = plan(config.level, orders)
+    client, market = _client(config, keys, with_orders, depth)
+    doc: dict[str, Any] = {}
+
+    def take() -> None:
+        market.sweep()
+        scrips: dict[str, Any] = {}
+        for key in keys:
+            scrip = market.view(key)
+            if scrip is None:
+                continue
+            scrips[key] = scrip_json(scrip)
+            book = market.books.get(key)
+            if with_orders and book is not None:
+                scrips[key]["book"] = book_json(book, scrip.pp)
+        doc.update(scrips=scrips, health=health_json(client))
+
     async with _recording(client, record):
-        await _run_until(client, seconds)
-    market.sweep()
-    scrips = {key: scrip_json(s) for key in keys if (s := market.view(key)) is not None}
-    doc = {"scrips": scrips, "health": health_json(client)}
+        await _run_until(client, seconds, before_stop=take)
+    if not doc:  # stopped before the window ended (auth refused): the feed as it ended
+        take()
+    missing = [key for key in keys if key not in doc["scrips"]]
+    if missing:
+        notes.append("no data for " + ", ".join(missing))
+    if notes:
+        doc["notes"] = notes
     out.write(json.dumps(doc, ensure_ascii=False) + "\n")
     out.flush()
-    return exit_code(client)
+    code = exit_code(client)
+    if code == EXIT_OK and not doc["scrips"] and client.health.refused:
+        return EXIT_REFUSED
+    return code
 
 
 async def tail(

@@ -30,6 +30,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from tui.widgets.alerts import AlertList
+from tui.widgets.strips import zone_name
 from tui.widgets.tiles import Tiles
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class SurveillanceScreen(Screen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.alert_list.border_title = "Alerts"
+        self.alert_list.border_title = f"Alerts · times {zone_name(self.alert_list.tz)}"
         self._recolour()
         self.tiles.mark_stale(self.clock(), self.stale_after)
         self._titles()

@@ -346,6 +346,11 @@ class FeedClient:
             self._refused_at = now
             log.warning("feed: request refused: %s", h.last_refusal)
             self._event(REFUSED, h.last_refusal)
+        elif isinstance(ctl, p.Status):  # from a relay: its upstream's state, or our lag
+            if ctl.s == "upstream" and isinstance(ctl.up, str):
+                self._health.upstream = ctl.up[:32]
+            elif ctl.s in ("behind", "caught-up"):
+                log.info("feed: the relay says this client is %s", ctl.s)
         elif isinstance(ctl, p.TouchlineUnsubscribed | p.DepthUnsubscribed | p.OrdersUnsubscribed):
             # in-flight messages may have re-created the scrip after unsubscribe(): drop again
             keys = p.split_keys(ctl.k) if isinstance(ctl.k, str) else []
@@ -370,6 +375,7 @@ class FeedClient:
             self.tap.acknowledged()
         h.connected_since = self._wall()
         h.sessions += 1
+        h.upstream = ""  # a relay says again (``st``) right after its ck
         self.market.resync.clear()  # the replayed ``l`` brings a fresh ``lk`` for every book
         self._resync_sent.clear()
         for request in self._subs.replay():

@@ -62,6 +62,8 @@ class Health:
     stopped_in: str = ""  # the state the client was in when it stopped (e.g. session-limit)
     last_error_at: float | None = None  # wall clock (epoch seconds) of ``last_error``
     failure: str = ""  # AUTH | TOKEN | TLS | ENDPOINT while ``auth-failed``/``failed``
+    #: behind a relay (``marketdesk relay``): its upstream's state ("" if not via a relay)
+    upstream: str = ""
 
     @property
     def error_current(self) -> bool:

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from types import TracebackType
 from typing import Self
@@ -40,8 +40,9 @@ from tui.server.session import MAX_QUEUED, Session
 
 __all__ = ["HttpHook", "ProtocolServer", "route"]
 
-#: ``http(connection, request)``: a response for a plain HTTP request, or None (404)
-HttpHook = Callable[[ServerConnection, Request], Response | None]
+#: ``http(connection, request)``: a response for a plain HTTP request (or an awaitable
+#: of one), or None (404)
+HttpHook = Callable[[ServerConnection, Request], Awaitable[Response | None] | Response | None]
 
 
 class ProtocolServer:
@@ -278,12 +279,16 @@ class ProtocolServer:
         self._wake.set()
 
     # -- websockets callbacks -------------------------------------------------------------
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
         """404 for an unknown path (unless the HTTP hook serves it), 401 for a bad
         header/query token; else go on with the upgrade."""
         level, token = route(request)
         if level is None:
             response = self.http(connection, request) if self.http is not None else None
+            if isinstance(response, Awaitable):
+                response = await response
             return response or connection.respond(HTTPStatus.NOT_FOUND, "Not found\n")
         if token is not None and not self.token_ok(token):
             return connection.respond(HTTPStatus.UNAUTHORIZED, "Invalid session key\n")

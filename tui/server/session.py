@@ -18,7 +18,7 @@ import asyncio
 import os
 import select
 import socket
-from typing import Final
+from typing import Any, Final
 
 from websockets.asyncio.server import ServerConnection
 from websockets.protocol import State
@@ -63,6 +63,7 @@ class Session:
         "sent",
         "serial",
         "stalled",
+        "stream",
         "subs",
         "token",
         "transport",
@@ -87,6 +88,8 @@ class Session:
         self.reading_paused = False
         self.garbage = garbage
         self.sent = 0  # frames written
+        #: the backend's per-connection state (the relay's stream mode and backlog)
+        self.stream: Any = None
 
     def __repr__(self) -> str:  # never shows the token
         return f"Session(#{self.serial} {self.level} uid={self.uid!r} authed={self.authed})"

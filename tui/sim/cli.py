@@ -60,13 +60,13 @@ def scenario_arg(text: str) -> Entry:
     name = name.strip().lower()
     if name != "all" and name not in SCENARIOS:
         known = ", ".join([*SCENARIOS, "all"])
-        raise argparse.ArgumentTypeError(f"unknown scenario {name!r}; one of: {known}")
+        raise argparse.ArgumentTypeError(f"unknown scenario; one of: {known}")
     key = key.strip()
     if key:
         inst = next((i for i in INSTRUMENTS if i.key.lower() == key.lower()), None)
         if inst is None or inst.index:
             raise argparse.ArgumentTypeError(
-                f"{key!r} is not a stock of the simulator (EXCH|TOKEN, e.g. PSX|OGDC)"
+                "not a stock of the simulator (EXCH|TOKEN, e.g. PSX|OGDC)"
             )
         key = inst.key
     return name, key or None

@@ -181,6 +181,11 @@ class HealthPanel(LinesWidget):
             cells.append((f" · retry in {seconds_text(wait)}", "health--warn"))
         if health.level:
             cells.append((f" · {health.level}", "health--dim"))
+        upstream = getattr(health, "upstream", "")
+        if upstream == "live":
+            cells.append((" · via relay", "health--dim"))
+        elif upstream:
+            cells.append((f" · via relay · upstream {upstream}", "health--warn"))
         return cells
 
     def _rate(self, health: HealthLike, width: int) -> list[Cell]:

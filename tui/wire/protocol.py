@@ -100,6 +100,19 @@ class Error(_Msg, tag="er"):
     k: Opt = UNSET
 
 
+class Status(_Msg, tag="st"):
+    """A relay's own status message [ours] (docs/PROTOCOL.md, "The relay"): ``s`` is
+    ``upstream`` (``up``: the relay's upstream state, ``lv`` its level, ``emsg`` why it is
+    down), ``behind`` (this client reads too slowly: its deltas are merged per scrip from
+    now) or ``caught-up`` (``n``: messages merged so far)."""
+
+    s: str
+    up: Opt = UNSET
+    lv: Opt = UNSET
+    n: Opt = UNSET
+    emsg: Opt = UNSET
+
+
 class _Touchline(_Msg):
     """Fields shared by touchline and depth messages (all strings on the wire)."""
 
@@ -239,6 +252,7 @@ ServerMessage = (
     | OrdersUnsubscribed
     | Error
     | Heartbeat
+    | Status
     | TouchlineAck
     | TouchlineFeed
     | DepthAck
@@ -258,6 +272,7 @@ CONTROL_TYPES: Final[dict[str, type[Struct]]] = {
     "ulk": OrdersUnsubscribed,
     "er": Error,
     "h": Heartbeat,
+    "st": Status,
 }
 #: Requests a server accepts, with the Struct for each.
 CLIENT_TYPES: Final[dict[str, type[Struct]]] = {

@@ -1,0 +1,135 @@
+"""A fast upstream for benchmarks: the simulator's market, pre-generated, sent without simulating.
+
+The simulator spends ~45 µs of Python on each market step (order flow, matching, the
+``df`` delta), so one connection gets at most ~22,000 ``df``/s from it, whatever the
+rate asked (docs/BENCHMARKS.md).  This source runs ``SimMarket`` *before* serving: it
+frames ``--messages`` messages (``df`` and L2, in market order) once, then writes them
+at ``--rate`` a second, in one write per 5 ms clock turn, through the same protocol
+server (``tui.server``) the simulator uses.  When it reaches the end it starts again
+with fresh snapshots (``dk``/``lk`` of the starting state), so every client's picture
+stays exact across the loop.  Every 20 ms it also sends a ``df`` of the scrip
+``BENCH|0`` whose ``ltt`` is the wall time it was written at: the feed lag a client sees.
+
+Run: ``.venv/bin/python bench/fastfeed.py --rate 50000`` (prints ``ENDPOINT <url>``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# bench/socket.py would shadow the standard library's socket: take bench/ off the path
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+sys.path.insert(0, os.path.dirname(_HERE))
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from tui.server.config import ServerConfig
+from tui.server.frames import json_frame
+from tui.server.server import ProtocolServer
+from tui.sim.market import SimMarket
+
+TOKEN = "bench-upstream-token"
+MARKER = "BENCH|0"
+
+
+class FastFeed:
+    """A Backend serving pre-framed market messages at a fixed rate."""
+
+    def __init__(self, messages: int, rate: float, seed: int = 1) -> None:
+        market = SimMarket(seed, start=time.time())
+        self.keys = market.keys
+        start = market.snapshot_messages(orders=True)
+        self.snapshots = {(m["t"][0], f"{m['e']}|{m['tk']}"): json_frame(m) for m in start}
+        self.restart = b"".join(json_frame(m) for m in start)
+        frames: list[bytes] = []
+        now = time.time()
+        while len(frames) < messages:
+            st = market.step(now)
+            frames.extend(json_frame(m) for m in st.l2)
+            if st.df is not None:
+                frames.append(json_frame(st.df))
+        self.frames = frames
+        self.rate = rate
+        self.server: ProtocolServer | None = None
+        self.sent = 0
+        self._i = 0
+        self._credit = 0.0
+        self._last: float | None = None
+        self._marker_at = 0.0
+
+    # -- Backend --------------------------------------------------------------------------
+    def refusal(self, level: str, kind: str, key: str) -> str:
+        return ""
+
+    def snapshot(self, kind: str, key: str) -> bytes | None:
+        """The starting state: a (re)subscribing client starts the stream over from it."""
+        self._i = 0
+        if key == MARKER:
+            return json_frame(self._marker("dk"))
+        return self.snapshots.get(({"t": "t", "d": "d", "l": "l"}[kind], key))
+
+    def watch(self, kind: str, key: str) -> None:
+        pass
+
+    def unwatch(self, kind: str, key: str) -> None:
+        pass
+
+    def turn(self, now: float, active: bool) -> bool:
+        last, self._last = self._last, now
+        if not active or last is None:
+            return active
+        self._credit = min(self._credit + (now - last) * self.rate, self.rate * 0.25)
+        n = int(self._credit)
+        self._credit -= n
+        chunk: list[bytes] = []
+        frames = self.frames
+        while n > 0:
+            take = min(n, len(frames) - self._i)
+            chunk.extend(frames[self._i:self._i + take])
+            self._i += take
+            n -= take
+            self.sent += take
+            if self._i == len(frames):  # again from the start: fresh snapshots first
+                self._i = 0
+                chunk.append(self.restart)
+        wall = time.time()
+        if wall - self._marker_at >= 0.02:
+            self._marker_at = wall
+            chunk.append(json_frame(self._marker("df")))
+        data = b"".join(chunk)
+        assert self.server is not None
+        for s in self.server.sessions:
+            if s.authed and s.subs["d"]:
+                s.parts.append(data)
+        return True
+
+    @staticmethod
+    def _marker(t: str) -> dict[str, Any]:
+        return {"t": t, "e": "BENCH", "tk": "0", "ltt": f"{time.time():.4f}"}
+
+
+async def serve(messages: int, rate: float) -> None:
+    feed = FastFeed(messages, rate)
+    config = ServerConfig(users=(("BENCH", TOKEN),), max_sessions=4)
+    async with ProtocolServer(config, feed) as server:
+        feed.server = server
+        print("ENDPOINT", server.endpoint("L2"), len(feed.frames), flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        print("SENT", feed.sent, flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rate", type=float, default=50_000.0)
+    p.add_argument("--messages", type=int, default=300_000)
+    args = p.parse_args()
+    asyncio.run(serve(args.messages, args.rate))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""``marketdesk relay``: hold the one upstream connection, serve any number of clients.
+
+``add_arguments(parser)`` adds the options (``tui/cli.py`` wires the subcommand);
+``run(args)`` relays until Ctrl-C.  Tokens come from environment variables or a file,
+never the command line; the relay prints its endpoints and the clients' names (the
+variables' names), never a token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import ssl
+import sys
+from typing import Final
+
+from tui.feed.config import FeedConfig
+from tui.relay.server import Relay, RelayConfig
+from tui.secrets import TokenError, resolve_token, token_from_env
+from tui.server.config import PATHS
+
+DEFAULT_LISTEN: Final = "127.0.0.1:8770"
+EXIT_USAGE: Final = 2
+
+
+def listen_arg(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8770`` for IPv6) as (host, port); an argparse type."""
+    host, sep, port = text.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
+    return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", required=True, metavar="UPSTREAM_URL",
+                   help="the upstream feed endpoint, e.g. wss://csapis.com/2.0/market/feed/l2")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--token-env", metavar="VAR", help="read the upstream token from VAR")
+    source.add_argument("--token-file", metavar="PATH",
+                        help="read the upstream token from a file only you can read")
+    p.add_argument("--auth", choices=("header", "query", "connect"), default="header",
+                   help="how to present the upstream token (default: header)")
+    p.add_argument("--uid", default="marketdesk", help="uid/actid for --auth connect")
+    p.add_argument("--listen", type=listen_arg, default=listen_arg(DEFAULT_LISTEN),
+                   metavar="HOST:PORT", help=f"where clients connect (default {DEFAULT_LISTEN})")
+    p.add_argument("--client-token-env", action="append", required=True, metavar="VAR",
+                   help="a client token from VAR (repeat for more; the name shows in /health)")
+    p.add_argument("--tls-cert", metavar="PEM", help="serve wss:// and https:// with this certificate")
+    p.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
+    p.add_argument("--grace", type=float, default=5.0,
+                   help="seconds a scrip stays subscribed upstream after its last client (default 5)")
+    p.add_argument("--max-sessions", type=int, default=16,
+                   help="connections allowed at once per client token (default 16)")
+
+
+def config_from(args: argparse.Namespace) -> RelayConfig:
+    """The relay's settings; ValueError or TokenError (never naming a token) if wrong."""
+    token = resolve_token(args.token_env, args.token_file)
+    clients = tuple((var, token_from_env(var)) for var in dict.fromkeys(args.client_token_env))
+    host, port = args.listen
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ValueError("--tls-cert and --tls-key go together")
+    context = None
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            context.load_cert_chain(args.tls_cert, args.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"cannot load the TLS certificate or key: {exc}") from None
+    if args.grace < 0 or args.max_sessions < 1:
+        raise ValueError("--grace must be >= 0 and --max-sessions >= 1")
+    upstream = FeedConfig(url=args.url, token=token, auth=args.auth, uid=args.uid)
+    return RelayConfig(upstream=upstream, clients=clients, host=host, port=port, ssl=context,
+                       grace=args.grace, max_sessions=args.max_sessions)
+
+
+def describe(relay: Relay, config: RelayConfig) -> str:
+    lines = [f"marketdesk relay: upstream {config.upstream.endpoint} ({config.upstream.level or '?'})"]
+    lines += [f"  {level}  {relay.endpoint(level)}" for level in PATHS]
+    http = relay.url.replace("ws", "http", 1)
+    lines.append(f"  HTTP {http}/health  {http}/metrics  {http}/snapshot?k=EXCH|TOKEN")
+    lines.append("  clients: " + ", ".join(name for name, _ in config.clients))
+    if not is_loopback(config.host) and config.ssl is None:
+        lines.append("  warning: listening beyond this machine without TLS (--tls-cert)")
+    return "\n".join(lines)
+
+
+async def serve(config: RelayConfig) -> None:
+    async with Relay(config) as relay:
+        print(describe(relay, config), flush=True)
+        await relay.serve_forever()
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = config_from(args)
+    except (TokenError, ValueError) as exc:
+        print(f"marketdesk relay: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        asyncio.run(serve(config))
+    except OSError as exc:  # the port is taken, the address is not ours
+        print(f"marketdesk relay: cannot listen on {config.host}:{config.port}: {exc.strerror}",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
