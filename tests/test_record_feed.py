@@ -5,8 +5,10 @@ what is recorded, that no secret ever reaches a file in any auth mode, and the C
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +157,50 @@ def test_an_unwritable_record_directory_is_one_line_and_exit_2(tmp_path: Path) -
                    "MD_TOKEN", "--scrip", "NSE|26000", "--record", str(blocker / "sub"))
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "--record" in done.stderr, done.stderr
+    os.environ["MD_CLIENT_TOKEN"] = "a-client-token"
+    try:
+        done = run_cli("relay", "--url", "ws://127.0.0.1:9/2.0/market/feed", "--token-env",
+                       "MD_TOKEN", "--client-token-env", "MD_CLIENT_TOKEN", "--listen",
+                       "127.0.0.1:0", "--record", str(blocker / "sub"))
+    finally:
+        del os.environ["MD_CLIENT_TOKEN"]
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "--record" in done.stderr, done.stderr
+
+
+async def test_the_relay_records_its_upstream_and_no_token_reaches_the_files(tmp_path: Path) -> None:
+    """``marketdesk relay --record DIR``: the upstream client's frames are recorded; neither
+    the upstream token nor a client's reaches a file."""
+    from tui.relay.cli import serve
+    from tui.relay.server import RelayConfig
+
+    client_token = "client-token-of-a-desk"
+    async with SimServer(SimConfig(seed=3, rate=800, tokens=(SECRET,))) as sim:
+        with socket.socket() as probe:  # a free port for the relay (serve() prints it)
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        config = RelayConfig(upstream=FeedConfig(url=sim.endpoint("L2"), token=SECRET, auth="query"),
+                             clients=(("DESK", client_token),), port=port)
+        server = asyncio.create_task(serve(config, tmp_path / "relay"))
+        await wait_for(lambda: any((tmp_path / "relay").glob("*.mdrec")))
+        await wait_for(lambda: sim.connections(SECRET) == 1)
+        desk = FeedClient(FeedConfig(url=f"ws://127.0.0.1:{port}/2.0/market/feed/l2",
+                                     token=client_token),
+                          Market(DecodeErrors()))
+        desk.subscribe(KEYS, depth=True, orders=True)
+        task = asyncio.create_task(desk.run())
+        try:
+            await wait_for(lambda: desk.health.messages >= 100)
+        finally:
+            await desk.stop()
+            await task
+            server.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await server
+    rec = Recording((tmp_path / "relay").glob("*.mdrec"))
+    frames = [p for k, _, p in rec.records() if k == fmt.RECEIVED]
+    assert any(b'"t":"dk"' in f for f in frames) and any(b'"t":"lk"' in f for f in frames)
+    assert rec.header.endpoint.endswith("?token=<redacted>") and rec.damage == []
+    blob = everything_in(tmp_path / "relay")
+    assert_no_secret(blob)
+    assert_no_secret(blob, client_token)

@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 import ssl
 import sys
+from pathlib import Path
 from typing import Final
 
 from tui.feed.config import FeedConfig
@@ -62,6 +63,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="seconds a scrip stays subscribed upstream after its last client (default 5)")
     p.add_argument("--max-sessions", type=int, default=16,
                    help="connections allowed at once per client token (default 16)")
+    p.add_argument("--record", type=Path, metavar="DIR", default=None,
+                   help="record the upstream's frames into DIR (docs/RECORDING.md)")
 
 
 def config_from(args: argparse.Namespace) -> RelayConfig:
@@ -96,10 +99,27 @@ def describe(relay: Relay, config: RelayConfig) -> str:
     return "\n".join(lines)
 
 
-async def serve(config: RelayConfig) -> None:
-    async with Relay(config) as relay:
-        print(describe(relay, config), flush=True)
-        await relay.serve_forever()
+class RecordDirError(Exception):
+    """``--record DIR`` cannot be written (one line for the user)."""
+
+
+async def serve(config: RelayConfig, record: Path | None = None) -> None:
+    relay = Relay(config)
+    recorder = None
+    if record is not None:  # the upstream client's frames, before it runs
+        from tui.recording import attach_recorder
+
+        try:
+            recorder = attach_recorder(relay.upstream, record)
+        except OSError as exc:
+            raise RecordDirError(f"--record {record}: {exc.strerror or exc}") from None
+    try:
+        async with relay:
+            print(describe(relay, config), flush=True)
+            await relay.serve_forever()
+    finally:
+        if recorder is not None:
+            recorder.close()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,7 +129,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"marketdesk relay: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        asyncio.run(serve(config))
+        asyncio.run(serve(config, getattr(args, "record", None)))
+    except RecordDirError as exc:
+        print(f"marketdesk relay: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:  # the port is taken, the address is not ours
         print(f"marketdesk relay: cannot listen on {config.host}:{config.port}: {exc.strerror}",
               file=sys.stderr)
