@@ -39,9 +39,11 @@ bench: $(VENV)/.installed-desk
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/desk.py
 	$(BIN)/python bench/record.py --live
+	$(BIN)/python bench/nats.py
 
 screenshots: $(VENV)/.installed-desk
 	$(BIN)/python tools/screenshots.py
+	$(BIN)/python tools/browser_screenshot.py
 
 lint: $(VENV)/.installed-dev $(VENV)/.installed-test
 	$(BIN)/ruff check tui tests bench tools

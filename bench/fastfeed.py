@@ -46,13 +46,18 @@ class FastFeed:
         start = market.snapshot_messages(orders=True)
         self.snapshots = {(m["t"][0], f"{m['e']}|{m['tk']}"): json_frame(m) for m in start}
         self.restart = b"".join(json_frame(m) for m in start)
+        self.restart_prices = b"".join(json_frame(m) for m in start if m["t"] != "lk")
         frames: list[bytes] = []
+        #: per frame: True for an L2 message (sent only to sessions that subscribed ``l``)
+        self.l2: list[bool] = []
         now = time.time()
         while len(frames) < messages:
             st = market.step(now)
             frames.extend(json_frame(m) for m in st.l2)
+            self.l2.extend(True for _ in st.l2)
             if st.df is not None:
                 frames.append(json_frame(st.df))
+                self.l2.append(False)
         self.frames = frames
         self.rate = rate
         self.server: ProtocolServer | None = None
@@ -87,25 +92,31 @@ class FastFeed:
         n = int(self._credit)
         self._credit -= n
         chunk: list[bytes] = []
-        frames = self.frames
+        prices: list[bytes] = []  # the same without L2, for a session without ``l``
+        frames, l2 = self.frames, self.l2
         while n > 0:
             take = min(n, len(frames) - self._i)
-            chunk.extend(frames[self._i:self._i + take])
+            part = frames[self._i:self._i + take]
+            chunk.extend(part)
+            prices.extend(f for f, is_l2 in zip(part, l2[self._i:self._i + take]) if not is_l2)
             self._i += take
             n -= take
             self.sent += take
             if self._i == len(frames):  # again from the start: fresh snapshots first
                 self._i = 0
                 chunk.append(self.restart)
+                prices.append(self.restart_prices)
         wall = time.time()
         if wall - self._marker_at >= 0.02:
             self._marker_at = wall
-            chunk.append(json_frame(self._marker("df")))
-        data = b"".join(chunk)
+            marker = json_frame(self._marker("df"))
+            chunk.append(marker)
+            prices.append(marker)
+        data, price_data = b"".join(chunk), b"".join(prices)
         assert self.server is not None
         for s in self.server.sessions:
             if s.authed and s.subs["d"]:
-                s.parts.append(data)
+                s.parts.append(data if s.subs["l"] else price_data)
         return True
 
     @staticmethod

@@ -116,7 +116,8 @@ async def feed_clients(url: str, tokens: list[str], hz: float, lags: list[float]
         await client.stop()
         await task
     return {"frames": frames, "messages": [c.health.messages for c, _, _ in clients],
-            "errors": sum(m.errors.total for _, m, _ in clients)}
+            "errors": sum(m.errors.total for _, m, _ in clients),
+            "samples": [sample for _, m, _ in clients for sample in list(m.errors.samples)[:2]][:4]}
 
 
 async def raw_client(url: str, token: str, max_rate: float | None) -> dict[str, Any]:
@@ -202,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     ref = machine_reference()
-    print(f"machine reference: a plain 10-million-iteration loop takes {ref:.2f} s")
+    print(f"machine reference: a plain 10-million-iteration loop takes {ref:.2f} s; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"pre-generating {args.messages:,} upstream messages ...", flush=True)
     source = spawn([os.path.join(_HERE, "fastfeed.py"), "--rate", str(args.rate),
                     "--messages", str(args.messages)])
@@ -223,8 +225,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         keys = "&".join(f"k={k}" for k in all_keys())
         get(f"{http}/snapshot?{keys}&seconds=10", tokens[0])  # the upstream subscribed, no client
-        for level in ("l",):  # order level too: every upstream message reaches the relay
-            _ = level
         time.sleep(2)
         a = window(relay.pid, http, args.seconds / 2)
         print(f"(A) upstream only: {a['upstream']:,.0f} msgs/s, relay CPU {a['cpu']:.0%}")
@@ -266,10 +266,11 @@ def report(args: argparse.Namespace, a: dict[str, float], b: dict[str, float],
     desk = results.get("desk", {})
     if desk:
         print(f"desk: {desk['frames']} frames, lag p50 {desk['lag_p50_ms']:.0f} ms, "
-              f"p99 {desk['lag_p99_ms']:.0f} ms, bad frames {desk['errors']}")
+              f"p99 {desk['lag_p99_ms']:.0f} ms, bad frames {desk['errors']} {desk['samples'][:2]}")
     tail = results.get("tail", {})
     if tail:
-        print(f"tail x10: messages {statistics.mean(tail['messages']):,.0f} each, bad frames {tail['errors']}")
+        print(f"tail x10: messages {statistics.mean(tail['messages']):,.0f} each, bad frames "
+              f"{tail['errors']} {tail['samples'][:2]}")
     for role in ("tick", "slow"):
         r = results.get(role, {})
         if r:

@@ -7,6 +7,8 @@ upstream (``bench/fastfeed.py``, a core of its own), each doing the relay's whol
 upstream work (``FrameReader.feed`` -> ``RelayCache.apply``, fan-out with no client):
 
 - ``websockets``: the asyncio client as ``FeedClient`` uses it (``recv()`` per message);
+- ``direct``: the same asyncio client, each text frame handed to the reader as it is
+  parsed (``tui.relay.upstream.DirectConnection``: no queue, no ``recv()`` per message);
 - ``sans-io``: websockets' own Sans-I/O ``ClientProtocol`` on a raw ``asyncio.Protocol``
   (frames parsed in ``data_received``, no task switch, no queue per message);
 - ``picows``: picows (Cython) on its own transport, one ``on_ws_frame`` call per frame;
@@ -37,7 +39,7 @@ import time
 from collections.abc import Callable
 
 UP_TOKEN = "bench-upstream-token"
-STACKS = ("websockets", "sans-io", "picows")
+STACKS = ("websockets", "direct", "sans-io", "picows")
 
 
 def cpu() -> float:
@@ -76,6 +78,23 @@ async def run_websockets(url: str, on_frame: Callable[[bytes], None], count: lis
         frame = await ws.recv(False)
         count[0] += 1
         on_frame(frame)
+
+
+async def run_direct(url: str, on_frame: Callable[[bytes], None], count: list[int]) -> None:
+    from websockets.asyncio.client import connect
+
+    from tui.relay.upstream import DirectConnection
+
+    def on_text(frame: bytes) -> None:
+        count[0] += 1
+        on_frame(frame)
+
+    ws = await connect(url, additional_headers={"Authorization": f"Bearer {UP_TOKEN}"},
+                       compression=None, max_size=2**24, create_connection=DirectConnection)
+    ws.on_text = on_text  # type: ignore[attr-defined]
+    for request in subscription():
+        await ws.send(request.decode())
+    await ws.wait_closed()
 
 
 async def run_sans_io(url: str, on_frame: Callable[[bytes], None], count: list[int]) -> None:
@@ -137,7 +156,7 @@ async def run_picows(url: str, on_frame: Callable[[bytes], None], count: list[in
 
 def child(stack: str, url: str, warmup: float, seconds: float) -> None:
     bare = stack.startswith("bare-")
-    runner = {"websockets": run_websockets, "sans-io": run_sans_io,
+    runner = {"websockets": run_websockets, "direct": run_direct, "sans-io": run_sans_io,
               "picows": run_picows}[stack.removeprefix("bare-")]
     count = [0]
 
@@ -167,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     for _ in range(10_000_000):
         pass
-    print(f"machine reference: a plain 10-million-iteration loop takes {time.perf_counter() - t:.2f} s")
+    print(f"machine reference: a plain 10-million-iteration loop takes {time.perf_counter() - t:.2f} s; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     source = subprocess.Popen([sys.executable, os.path.join(_HERE, "fastfeed.py"), "--rate",
                                str(args.rate), "--messages", "200000"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

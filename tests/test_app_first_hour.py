@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import shutil
+import subprocess
 import sys
 from datetime import UTC
 from pathlib import Path
@@ -130,6 +132,7 @@ async def test_y_typed_right_after_D_answers_the_question(tmp_path: Path):
 # -- the first screen ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_clean_start_opens_on_a_stock_with_a_full_ladder_and_a_moving_tape_and_no_refusal():
     """``make run``: the default lists on the seeded simulator, through the real client."""
     loop = asyncio.get_running_loop()
@@ -461,3 +464,24 @@ def test_sim_fault_refuses_an_unknown_fault_or_a_bad_value(capsys):
     args = build_parser().parse_args(["--sim-fault", "garbage-ratio=2"])
     with pytest.raises(ConfigError, match=r"garbage_ratio = 2.0 is out of range"):
         settings(args)
+
+
+# -- make run installs the desk alone --------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
+def test_make_run_installs_only_the_desk_and_make_test_adds_the_test_extra(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+
+    def planned(target: str) -> str:
+        venv = tmp_path / "venv"  # a fresh one: make plans every step
+        out = subprocess.run(["make", "-n", "-C", str(root), target, f"VENV={venv}"],
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        return out.stdout
+
+    run = planned("run")
+    assert "pip install --quiet -e ." in run and "[test" not in run and "[dev" not in run
+    assert "python3-venv" in run, "a missing venv module names the Debian/Ubuntu package"
+    test = planned("test")
+    assert "-e '.[test]'" in test and "[dev" not in test
+    assert "-e '.[dev]'" in planned("lint")

@@ -174,3 +174,19 @@ def test_the_desk_on_a_real_feed_without_a_token_source_is_a_usage_error(capsys)
     assert cli.main(["--url", "wss://127.0.0.1:1/f"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("usage: marketdesk ") and "the feed needs a token" in err
+
+
+def test_the_relay_trusts_a_private_ca_for_its_upstream(ca_pem, tmp_path, monkeypatch):
+    from tui.relay import cli as relay_cli
+
+    monkeypatch.setenv("MD_UP", "upstream-token-Zq9")
+    monkeypatch.setenv("MD_CLIENT", "client-token-Zq9")
+    argv = ["relay", "--url", "wss://127.0.0.1:1/2.0/market/feed/l2", "--token-env", "MD_UP",
+            "--client-token-env", "MD_CLIENT", "--ca-file", str(ca_pem)]  # fmt: skip
+    config = relay_cli.config_from(cli.build_parser().parse_args(argv))
+    assert isinstance(config.upstream.ssl, ssl.SSLContext)
+    fifo = tmp_path / "cert.pem"
+    os.mkfifo(fifo)
+    argv += ["--tls-cert", str(fifo), "--tls-key", str(fifo)]
+    with pytest.raises(ValueError, match="is a FIFO"):
+        relay_cli.config_from(cli.build_parser().parse_args(argv))

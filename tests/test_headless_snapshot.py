@@ -10,12 +10,16 @@ import json
 from collections import defaultdict
 from typing import Any
 
+import pytest
+
 from tui.feed.config import FeedConfig
-from tui.headless import EXIT_OK, EXIT_REFUSED, snapshot
+from tui.headless import EXIT_OK, EXIT_REFUSED, snapshot, tail
 from tui.sim.config import SimConfig
 from tui.sim.server import SimServer
 
 TOKEN = "demo-token"
+#: the real client against a real simulator server: end to end
+pytestmark = pytest.mark.slow
 
 
 async def snap(level: str, keys: list[str], *, orders: bool = False, seconds: float = 1.0,
@@ -87,3 +91,13 @@ async def test_orders_on_an_l1_feed_says_there_is_no_book():
     assert code == EXIT_OK and doc["health"]["refused"] == 0
     assert doc["notes"] == ["--orders needs an L2 endpoint; this feed is L1: no order book"]
     assert "book" not in doc["scrips"]["PSX|OGDC"] and doc["scrips"]["PSX|OGDC"]["bids"]
+
+
+async def test_tail_on_l0_follows_the_touchline_too():
+    async with SimServer(SimConfig(seed=5, rate=1000.0, tokens=(TOKEN,))) as server:
+        out = io.StringIO()
+        code = await tail(FeedConfig(url=server.endpoint("L0"), token=TOKEN), ["PSX|OGDC"],
+                          30.0, count=3, out=out)  # fmt: skip  (a bound: stops at 3 lines)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert code == EXIT_OK and len(lines) == 3
+    assert all(line["key"] == "PSX|OGDC" and line["lp"] for line in lines)

@@ -181,7 +181,7 @@ async def test_the_relay_records_its_upstream_and_no_token_reaches_the_files(tmp
             port = probe.getsockname()[1]
         config = RelayConfig(upstream=FeedConfig(url=sim.endpoint("L2"), token=SECRET, auth="query"),
                              clients=(("DESK", client_token),), port=port)
-        server = asyncio.create_task(serve(config, tmp_path / "relay"))
+        server = asyncio.create_task(serve(config, record=tmp_path / "relay"))
         await wait_for(lambda: any((tmp_path / "relay").glob("*.mdrec")))
         await wait_for(lambda: sim.connections(SECRET) == 1)
         desk = FeedClient(FeedConfig(url=f"ws://127.0.0.1:{port}/2.0/market/feed/l2",

@@ -139,6 +139,8 @@ async def test_upstream_drop_and_kick_while_clients_are_attached() -> None:
         direct.subscribe(keys, orders=True)
         desk = Client(relay_url(relay), T[0])
         desk.subscribe(keys, orders=True)
+        conflated = Client(relay_url(relay, conflate=5), T[1])
+        conflated.subscribe(keys, orders=True)
         await until(lambda: desk.client.health.upstream == "live", 10)
         sessions = relay.upstream.health.sessions
         assert sim.drop_all() >= 2  # the relay's upstream and the direct client
@@ -153,10 +155,12 @@ async def test_upstream_drop_and_kick_while_clients_are_attached() -> None:
         assert desk.client.health.state == "live"
         await until(lambda: relay.upstream.health.sessions > sessions, 10, "upstream back")
         await until(lambda: desk.client.health.upstream == "live", 10)
-        await settle(sim, desk, direct=direct)
+        await settle(sim, desk, conflated, direct=direct)
         assert sim.max_connections(UP) == 1
+        for c in (desk, conflated):
+            assert c.market.errors.total == 0, c.market.errors.samples
+            await c.stop()
         await direct.stop()
-        await desk.stop()
 
 
 async def test_a_slow_client_is_told_merged_and_bounded_while_the_others_are_unaffected(
@@ -245,5 +249,7 @@ async def test_the_upstream_token_never_reaches_a_client_a_page_or_the_log(
         assert all(UP not in str(f) for f in frames)
         assert all(UP not in p for p in pages)
         assert UP not in caplog.text
+        ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("tui"))
+        assert T[0] not in ours  # nor a client's (websockets logs headers at DEBUG)
         assert UP not in repr(relay.config) and UP not in repr(relay.upstream)
         await ws.close()

@@ -191,3 +191,40 @@ def test_the_health_pane_says_via_relay_and_the_upstream_state() -> None:
     panel.show(Health(state="live", level="L2", upstream="live"), {}, 0.0, wall=0.0)
     state = "".join(cell for cell, _ in panel.build(70)[0])
     assert "via relay" in state and "upstream" not in state
+
+
+async def test_a_refused_upstream_token_is_told_to_clients_as_auth_failed() -> None:
+    from relay_stack import fast
+
+    from tui.sim.server import SimConfig, SimServer
+
+    async with SimServer(SimConfig(tokens=("the-right-one",))) as sim:
+        upstream = fast(sim.endpoint("L1"), "a-wrong-token", auth="connect")
+        config = RelayConfig(upstream=upstream, clients=CLIENTS[:1], port=0, status_every=0.05)
+        async with Relay(config) as relay:
+            ws = await connect(relay_url(relay, "L1"),
+                               additional_headers={"Authorization": f"Bearer {T[0]}"})
+            told: list[str] = []
+            async with asyncio.timeout(10):
+                while "auth-failed" not in told:
+                    msg = json.loads(await ws.recv())
+                    if msg["t"] == "st":
+                        told.append(msg["up"])
+            assert relay.upstream.health.state == "auth-failed"
+            await ws.close()
+
+
+async def test_marketdesk_snapshot_through_the_relay_says_so() -> None:
+    import io
+
+    from relay_stack import fast
+
+    from tui import headless
+
+    async with stack() as (sim, relay):
+        key = next(i.key for i in sim.instruments if not i.index)
+        out = io.StringIO()
+        code = await headless.snapshot(fast(relay_url(relay, "L1"), T[0]), [key], 1.5, out=out)
+        doc = json.loads(out.getvalue())
+        assert code == 0 and doc["scrips"][key]["bids"]
+        assert doc["health"]["upstream"] == "live" and UP not in out.getvalue()

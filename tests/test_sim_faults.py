@@ -9,7 +9,7 @@ import socket
 import pytest
 from conftest_sim import TOKEN, Replica, collect, open_ws, recv_json, recv_until, ws_headers
 from helpers import until
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tui.sim.server import Faults, SimConfig, SimServer
@@ -100,41 +100,68 @@ async def test_a_slow_consumer_is_resynced_with_fresh_snapshots(
     monkeypatch.setattr("tui.server.server.MAX_QUEUED", 2000)
     async with sim(rate=5000.0) as s:
         keys = [i.key for i in s.instruments if not i.index]
-        stocks = "#".join(keys)
         # no keepalive: the test reads nothing for a while on purpose, and on a loaded
         # machine that while outlasts websockets' 20 s ping timeout
         ws = await connect(
             s.endpoint("L2"), additional_headers=ws_headers(), max_queue=2, ping_interval=None
         )
+        try:
+            await consume_slowly(s, ws, keys)
+        finally:  # a failure must not leave a client that reads nothing behind
+            ws.transport.abort()
+
+
+async def consume_slowly(s: SimServer, ws: ClientConnection, keys: list[str]) -> None:
+    """Read nothing until the server gives up on ``ws``, then everything: fresh snapshots."""
+    stocks = "#".join(keys)
+    await recv_json(ws)
+    session = next(iter(s.sessions))
+    # small socket buffers on both ends: the backlog that fills them before the server
+    # gives up is small, so a loaded machine has little to produce and to read back
+    for sock, option in ((ws.transport.get_extra_info("socket"), socket.SO_RCVBUF),
+                         (session.transport.get_extra_info("socket"), socket.SO_SNDBUF)):
+        sock.setsockopt(socket.SOL_SOCKET, option, 16 * 1024)  # fmt: skip
+    await ws.send(json.dumps({"t": "d", "k": stocks}))
+    await ws.send(json.dumps({"t": "l", "k": stocks}))
+    # the client reads nothing: the server must give up.  How soon depends on how fast
+    # this machine produces the stream, so the bound is generous (a condition, not a
+    # timing: a loaded 2-core machine took over 5 s)
+    await until(lambda: session.resync, PATIENCE, "the session to give up and resync")
+    replica = Replica()
+    snapshots = checks = 0
+    async with asyncio.timeout(PATIENCE):
+        while snapshots < 4 * len(keys) or checks < 300:  # subscription, then resync
+            msg = replica.feed(await ws.recv())
+            assert msg is not None
+            snapshots += msg["t"] in ("dk", "lk")
+            key = f"{msg.get('e')}|{msg.get('tk')}"
+            if msg["t"] == "df":
+                replica.check_depth(key)
+                checks += 1
+    assert replica.errors.total == 0, replica.errors.samples
+    await ws.send(json.dumps({"t": "ud", "k": stocks}))
+    await ws.send(json.dumps({"t": "ul", "k": stocks}))
+    await recv_until(ws, "ulk", timeout=PATIENCE)
+    await ws.close()
+
+
+async def test_closing_never_waits_on_a_client_that_reads_nothing() -> None:
+    """A client that reads nothing never takes the close frame; the server aborts it after
+    the closing handshake's timeout (it hung for ever about one run in two)."""
+    s = sim(rate=5000.0)
+    await s.start()
+    ws = await connect(s.endpoint("L2"), additional_headers=ws_headers(), max_queue=2,
+                       ping_interval=None)  # fmt: skip
+    try:
         await recv_json(ws)
         session = next(iter(s.sessions))
-        # small socket buffers on both ends: the backlog that fills them before the server
-        # gives up is small, so a loaded machine has little to produce and to read back
-        for sock, option in ((ws.transport.get_extra_info("socket"), socket.SO_RCVBUF),
-                             (session.transport.get_extra_info("socket"), socket.SO_SNDBUF)):
-            sock.setsockopt(socket.SOL_SOCKET, option, 16 * 1024)  # fmt: skip
+        stocks = "#".join(i.key for i in s.instruments if not i.index)
         await ws.send(json.dumps({"t": "d", "k": stocks}))
         await ws.send(json.dumps({"t": "l", "k": stocks}))
-        # the client reads nothing: the server must give up.  How soon depends on how fast
-        # this machine produces the stream, so the bound is generous (a condition, not a
-        # timing: a loaded 2-core machine took over 5 s)
-        await until(lambda: session.resync, PATIENCE, "the session to give up and resync")
-        replica = Replica()
-        snapshots = checks = 0
-        async with asyncio.timeout(PATIENCE):
-            while snapshots < 4 * len(keys) or checks < 300:  # subscription, then resync
-                msg = replica.feed(await ws.recv())
-                assert msg is not None
-                snapshots += msg["t"] in ("dk", "lk")
-                key = f"{msg.get('e')}|{msg.get('tk')}"
-                if msg["t"] == "df":
-                    replica.check_depth(key)
-                    checks += 1
-        assert replica.errors.total == 0, replica.errors.samples
-        await ws.send(json.dumps({"t": "ud", "k": stocks}))
-        await ws.send(json.dumps({"t": "ul", "k": stocks}))
-        await recv_until(ws, "ulk", timeout=PATIENCE)
-        await ws.close()
+        await until(lambda: not session.writable() or session.resync, PATIENCE)
+        await asyncio.wait_for(s.close(), PATIENCE)
+    finally:
+        ws.transport.abort()
 
 
 @pytest.mark.parametrize("how", ["abort", "close"])

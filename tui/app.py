@@ -810,7 +810,8 @@ class DeskApp(App[None]):
             ("Watchlist", rows(Watchlist)),
             ("Watchlists (editing)", rows(DeskApp, lambda b: (b.id or "").startswith("watchlists."))),
             ("L2 tape", rows(L2Tape)),
-            ("Surveillance (v)", rows(SurveillanceScreen) + rows(Tiles)),
+            ("Surveillance (v)", rows(SurveillanceScreen) + rows(Tiles)
+             + [("tab, shift+tab", "Tiles / alert list")]),
             ("Alerts", rows(AlertList)),
         ]
 

@@ -109,6 +109,18 @@ def _feed_options(p: argparse.ArgumentParser, default: object = None) -> None:
     )
 
 
+def _source_options(p: argparse.ArgumentParser, default: object = None) -> None:
+    """``--source nats://...``: the feed from the bus instead of a WebSocket (docs/BUS.md)."""
+    from tui.bus import options as bus_options
+
+    p.add_argument(
+        "--source", type=bus_options.bus_url, metavar="NATS_URL", default=default,
+        help="read the market from NATS (a relay or `marketdesk publish` feeds it) instead "
+        "of --url; no feed token is needed or sent",
+    )
+    bus_options.add_bus_options(p, default)
+
+
 def _scrip_options(p: argparse.ArgumentParser, *, required: bool) -> None:
     p.add_argument(
         "--scrip", action="append", required=required, metavar="EXCH|TOKEN", default=None,
@@ -147,6 +159,7 @@ def build_parser() -> Parser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     _config_option(parser, None)
     _feed_options(parser)
+    _source_options(parser)
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (built-in feed)")
     parser.add_argument("--rate", type=float, default=2000.0, help="simulator messages/s (built-in feed)")
     parser.add_argument(
@@ -195,6 +208,7 @@ def build_parser() -> Parser:
     )
     _config_option(snap, argparse.SUPPRESS)
     _feed_options(snap, argparse.SUPPRESS)
+    _source_options(snap, argparse.SUPPRESS)
     _scrip_options(snap, required=True)
     snap.add_argument("--seconds", type=float, default=3.0, help="how long to listen (default 3)")
     _record_option(snap, default=argparse.SUPPRESS)
@@ -205,6 +219,7 @@ def build_parser() -> Parser:
     )
     _config_option(tail, argparse.SUPPRESS)
     _feed_options(tail, argparse.SUPPRESS)
+    _source_options(tail, argparse.SUPPRESS)
     _scrip_options(tail, required=True)
     tail.add_argument("--seconds", type=float, default=None, help="stop after this long")
     tail.add_argument("--count", type=int, default=None, help="stop after this many lines")
@@ -231,6 +246,36 @@ def build_parser() -> Parser:
     )
     replay_cli.add_arguments(rep)
     _replay_options(rep, argparse.SUPPRESS)
+
+    from tui.bus import options as bus_options
+
+    pub = sub.add_parser(
+        "publish", help="publish a feed onto NATS for desks on other machines (docs/BUS.md)",
+        description="Hold one upstream connection and publish what the bus's consumers want "
+        "(and --scrip) onto NATS: sequenced deltas, the last value of each scrip in JetStream.",
+    )
+    _config_option(pub, argparse.SUPPRESS)
+    _feed_options(pub, argparse.SUPPRESS)
+    _scrip_options(pub, required=False)
+    pub.add_argument("--publish", required=True, type=bus_options.bus_url, metavar="NATS_URL",
+                     help="the NATS server, e.g. nats://127.0.0.1:4222")
+    pub.add_argument("--exchange", action="append", metavar="EXCH",
+                     help="serve only these exchanges' scrips to the bus (repeat; default all)")
+    pub.add_argument("--grace", type=float, default=5.0,
+                     help="seconds a scrip nobody wants stays subscribed upstream (default 5)")
+    pub.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    bus_options.add_bus_options(pub, argparse.SUPPRESS)
+
+    from tui.serve import cli as serve_cli
+
+    serve = sub.add_parser(
+        "serve", help="serve the desk to web browsers (a desk per tab, one relay for all)",
+        description="Serve the desk to web browsers: each tab runs its own desk, all of them "
+        "reading one relay.  Loopback only unless a password is given.  The desk's options "
+        "(--config, --theme, --watch; a feed's --url and --token-env; --seed, --scenario) go "
+        "before `serve`.  docs/SERVE.md.",
+    )
+    serve_cli.add_arguments(serve)
 
     cfg = sub.add_parser(
         "config", help="show where the config and watchlists live, and the settings in effect",
@@ -387,33 +432,69 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "config":
             print(describe(args, cfg), end="")
             return 0
-        if args.command and cfg.feed.url is None:
+        if args.command == "serve":  # its own tokens, errors and exit codes
+            from tui.serve import cli as serve_cli
+
+            return serve_cli.run(args, cfg)
+        source: str = getattr(args, "source", None) or ""
+        from_bus = bool(source) and args.command != "publish"  # --source nats://...
+        if args.command and cfg.feed.url is None and not from_bus:
             raise ValueError(
                 f"{args.command} needs a feed: --url, or url in [feed] of the config file"
             )
-        if not args.replay:  # a replay reads files: no feed, no token
+        if not from_bus and not args.replay:  # a replay reads files: no feed, no token
             _needs_token(parser, args, cfg)
-        # the built-in simulator makes its own token: a configured source is not read for it
-        token = (resolve_token(cfg.feed.token_env, cfg.feed.token_file)
-                 if cfg.feed.url and not args.replay else "")
+        # the built-in simulator makes its own token: a configured source is not read for it;
+        # nor is it for the bus (--source): the feed's token never goes to NATS
+        need_token = cfg.feed.url and not from_bus and not args.replay
+        token = resolve_token(cfg.feed.token_env, cfg.feed.token_file) if need_token else ""
         try:
             keys = _keys(getattr(args, "scrip", None) if args.command else args.watch)
         except ValueError as exc:  # reported like argparse's own: the value not echoed
             raise UsageError(parser.commands.get(args.command or "", parser), str(exc)) from None
         tls = tls_context(cfg)
+        if from_bus:
+            from tui.bus import options as bus_options
+
+            args.bus = bus_options.bus_config(args, source, name=f"marketdesk-{args.command or 'desk'}")
     except UsageError as exc:
         return exc.report(argv)
     except (ConfigError, TokenError, ValueError) as exc:
         print(f"marketdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.command in ("snapshot", "tail", "record"):
-        from tui import headless
+    if args.command == "publish":
+        from tui.bus import options as bus_options
+        from tui.bus import standalone
         from tui.feed.config import FeedConfig
 
-        assert cfg.feed.url is not None
-        config = FeedConfig(
-            url=cfg.feed.url, token=token, auth=cfg.feed.auth, uid=cfg.feed.uid, ssl=tls
-        )
+        try:
+            bus = bus_options.bus_config(args, args.publish, name="marketdesk-publish")
+        except ValueError as exc:
+            print(f"marketdesk: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            assert cfg.feed.url is not None
+            feed = FeedConfig(
+                url=cfg.feed.url, token=token, auth=cfg.feed.auth, uid=cfg.feed.uid, ssl=tls
+            )
+            return asyncio.run(standalone.main(
+                feed, bus, keys, orders=args.orders, grace=args.grace,
+                exchanges=args.exchange or (), seconds=args.seconds,
+            ))
+        except KeyboardInterrupt:
+            return 0
+    if args.command in ("snapshot", "tail", "record"):
+        from tui import headless
+        from tui.bus.config import BusConfig
+        from tui.feed.config import FeedConfig
+
+        if from_bus:
+            config: FeedConfig | BusConfig = args.bus
+        else:
+            assert cfg.feed.url is not None
+            config = FeedConfig(
+                url=cfg.feed.url, token=token, auth=cfg.feed.auth, uid=cfg.feed.uid, ssl=tls
+            )
         try:
             if args.command == "record":
                 return asyncio.run(

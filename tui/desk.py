@@ -19,7 +19,7 @@ import msgspec
 
 from tui.config import DeskConfig
 from tui.feed.config import FeedConfig
-from tui.feed.source import open_source
+from tui.feed.source import FeedSource, open_source
 from tui.headless import EXIT_USAGE
 from tui.market.store import Market
 from tui.watchlists import Watchlists, WatchlistStore, default_path
@@ -99,8 +99,9 @@ def run_desk(
 
     sim = None
     url, auth = cfg.feed.url, cfg.feed.auth
+    bus = getattr(args, "bus", None)  # --source nats://...: the feed from the bus
     catalogue: Catalogue = ()
-    if url is None:
+    if url is None and bus is None:
         sim = embedded_sim(args, cfg)
         try:
             url = sim.start()
@@ -120,9 +121,16 @@ def run_desk(
         watchlists, store, opened = open_watchlists(default, watch)
         notices = [*notices, *opened]
         market = Market(DecodeErrors(redact=(token,)))
-        feed = FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid,
-                          ssl=tls if sim is None else None)  # fmt: skip
-        client = open_source(feed, market)
+        client: FeedSource
+        if bus is not None:  # --source nats://...: the feed from the bus
+            from tui.bus.source import NatsSource
+
+            client = NatsSource(bus, market)
+        else:
+            assert url is not None
+            feed = FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid,
+                              ssl=tls if sim is None else None)  # fmt: skip
+            client = open_source(feed, market)
         if getattr(args, "record", None) is not None:
             from tui.recording import attach_recorder
 

@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from tui.bus.config import BusConfig
+from tui.bus.source import NatsSource
 from tui.feed import health as hs
 from tui.feed.config import FeedConfig
 from tui.feed.source import FeedSource, open_source
@@ -56,6 +58,7 @@ def health_json(client: FeedSource) -> dict[str, Any]:
         "failure": h.failure,
         "refused": h.refused,
         "last_refusal": h.last_refusal,
+        "upstream": h.upstream,  # behind a relay: its upstream's state ("" when direct)
     }
 
 
@@ -79,10 +82,14 @@ def exit_code(client: FeedSource) -> int:
 
 
 def _client(
-    config: FeedConfig, keys: list[str], orders: bool, depth: bool = True
+    config: FeedConfig | BusConfig, keys: list[str], orders: bool, depth: bool = True
 ) -> tuple[FeedSource, Market]:
-    market = Market(DecodeErrors(redact=(config.token,)))
-    client = open_source(config, market)
+    market = Market(DecodeErrors(redact=config.secrets()))
+    client: FeedSource
+    if isinstance(config, BusConfig):  # --source nats://...: the feed from the bus
+        client = NatsSource(config, market)
+    else:
+        client = open_source(config, market)
     client.subscribe(keys, depth=depth, orders=orders)
     return client, market
 
@@ -163,7 +170,7 @@ def plan(level: str, orders: bool) -> tuple[bool, bool, list[str]]:
 
 
 async def snapshot(
-    config: FeedConfig, keys: list[str], seconds: float, *, orders: bool = False,
+    config: FeedConfig | BusConfig, keys: list[str], seconds: float, *, orders: bool = False,
     out: TextIO = sys.stdout, record: Path | None = None,
 ) -> int:
     """Listen ``seconds``, print one JSON object: the scrips, their L2 books (``orders``),
@@ -203,12 +210,13 @@ async def snapshot(
 
 
 async def tail(
-    config: FeedConfig, keys: list[str], seconds: float | None, *, hz: float = 10.0,
+    config: FeedConfig | BusConfig, keys: list[str], seconds: float | None, *, hz: float = 10.0,
     count: int | None = None, orders: bool = False, out: TextIO = sys.stdout,
     record: Path | None = None,
 ) -> int:
     """One line per changed scrip per frame: ``{"key", "time", ...scrip}``."""
-    client, market = _client(config, keys, orders)
+    depth, with_orders, _ = plan(config.level, orders)  # L0: the touchline, as snapshot
+    client, market = _client(config, keys, with_orders, depth)
     printed = 0
 
     def frame() -> bool:
@@ -235,13 +243,14 @@ async def tail(
 
 
 async def record(
-    config: FeedConfig, keys: list[str], directory: Path, seconds: float | None, *,
+    config: FeedConfig | BusConfig, keys: list[str], directory: Path, seconds: float | None, *,
     orders: bool = False, out: TextIO = sys.stderr, status_every: float = 60.0,
 ) -> int:
     """``marketdesk record``: the raw feed into ``directory`` until ``seconds`` pass, the
     token is refused, or SIGINT/SIGTERM; a status line every ``status_every`` seconds and a
     JSON summary at the end (on ``out``)."""
-    client, _market = _client(config, keys, orders)
+    depth, with_orders, _ = plan(config.level, orders)  # L0: the touchline, as tail
+    client, _market = _client(config, keys, with_orders, depth)
     from tui.recording import attach_recorder
 
     def told(text: str) -> None:

@@ -79,6 +79,9 @@ class FeedClient:
     """See the module docstring.  ``clock`` is monotonic (timeouts, ``next_retry_at``),
     ``wall`` is epoch seconds (``connected_since``, lag); ``rng`` seeds the jitter."""
 
+    #: websockets' connection class (None: its own); a subclass may read frames its way
+    connection_class: type[ClientConnection] | None = None
+
     def __init__(
         self,
         config: FeedConfig,
@@ -248,7 +251,9 @@ class FeedClient:
             return unusable
         self._set_state(hs.CONNECTING)
         try:
-            self._opening = asyncio.create_task(conn_.dial(self.config, self._ws_log))
+            self._opening = asyncio.create_task(
+                conn_.dial(self.config, self._ws_log, self.connection_class)
+            )
             ws = await self._opening
         except asyncio.CancelledError:
             task = asyncio.current_task()

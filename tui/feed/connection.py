@@ -191,11 +191,18 @@ def dial_outcome(exc: Exception, secrets: tuple[str, ...]) -> Outcome:
     return Outcome(FAULT, describe(exc, secrets))
 
 
-async def dial(config: FeedConfig, logger: RedactingAdapter) -> ClientConnection:
-    """Open the WebSocket: header/query auth applied, no compression, pings on."""
+async def dial(
+    config: FeedConfig, logger: RedactingAdapter,
+    connection: type[ClientConnection] | None = None,
+) -> ClientConnection:
+    """Open the WebSocket: header/query auth applied, no compression, pings on.
+    ``connection``: websockets' connection class to use (a subclass; the relay's upstream
+    takes its frames as they are parsed)."""
     token = config.effective_token
     headers = {"Authorization": f"Bearer {token}"} if config.auth == "header" and token else None
     extra: dict[str, Any] = {"ssl": config.ssl} if config.ssl is not None else {}
+    if connection is not None:
+        extra["create_connection"] = connection
     return await connect(
         config.connect_url,
         additional_headers=headers,

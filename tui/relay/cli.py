@@ -11,15 +11,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import os
 import ssl
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from tui.bus.config import BusConfig
 from tui.feed.config import FeedConfig
 from tui.relay.server import Relay, RelayConfig
-from tui.secrets import TokenError, resolve_token, token_from_env
+from tui.secrets import TokenError, ca_context, resolve_token, token_from_env
 from tui.server.config import PATHS
+from tui.userfiles import BadFile, open_regular
 
 DEFAULT_LISTEN: Final = "127.0.0.1:8770"
 EXIT_USAGE: Final = 2
@@ -53,6 +57,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--auth", choices=("header", "query", "connect"), default="header",
                    help="how to present the upstream token (default: header)")
     p.add_argument("--uid", default="marketdesk", help="uid/actid for --auth connect")
+    p.add_argument("--ca-file", metavar="PATH",
+                   help="also trust the CA certificates (PEM) in PATH for a wss:// upstream")
     p.add_argument("--listen", type=listen_arg, default=listen_arg(DEFAULT_LISTEN),
                    metavar="HOST:PORT", help=f"where clients connect (default {DEFAULT_LISTEN})")
     p.add_argument("--client-token-env", action="append", required=True, metavar="VAR",
@@ -65,6 +71,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="connections allowed at once per client token (default 16)")
     p.add_argument("--record", type=Path, metavar="DIR", default=None,
                    help="record the upstream's frames into DIR (docs/RECORDING.md)")
+    from tui.bus import options as bus_options
+
+    p.add_argument("--publish", type=bus_options.bus_url, metavar="NATS_URL",
+                   help="also publish onto NATS for desks on other machines (docs/BUS.md)")
+    p.add_argument("--exchange", action="append", metavar="EXCH",
+                   help="with --publish: serve only these exchanges to the bus (repeat)")
+    bus_options.add_bus_options(p)
+
+
+def check_regular(path: str) -> None:
+    """ValueError (one line) unless ``path`` is a regular file (never blocks)."""
+    try:
+        fd, _ = open_regular(path)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except BadFile as exc:
+        raise ValueError(str(exc)) from None
+    os.close(fd)
 
 
 def config_from(args: argparse.Namespace) -> RelayConfig:
@@ -76,6 +100,8 @@ def config_from(args: argparse.Namespace) -> RelayConfig:
         raise ValueError("--tls-cert and --tls-key go together")
     context = None
     if args.tls_cert:
+        for path in (args.tls_cert, args.tls_key):  # a FIFO would hang the start
+            check_regular(path)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         try:
             context.load_cert_chain(args.tls_cert, args.tls_key)
@@ -83,7 +109,13 @@ def config_from(args: argparse.Namespace) -> RelayConfig:
             raise ValueError(f"cannot load the TLS certificate or key: {exc}") from None
     if args.grace < 0 or args.max_sessions < 1:
         raise ValueError("--grace must be >= 0 and --max-sessions >= 1")
-    upstream = FeedConfig(url=args.url, token=token, auth=args.auth, uid=args.uid)
+    trust = None
+    ca_file = getattr(args, "ca_file", None)
+    if ca_file:
+        if not args.url.startswith("wss://"):
+            raise ValueError("--ca-file is for a wss:// upstream")
+        trust = ca_context(ca_file)
+    upstream = FeedConfig(url=args.url, token=token, auth=args.auth, uid=args.uid, ssl=trust)
     return RelayConfig(upstream=upstream, clients=clients, host=host, port=port, ssl=context,
                        grace=args.grace, max_sessions=args.max_sessions)
 
@@ -103,7 +135,8 @@ class RecordDirError(Exception):
     """``--record DIR`` cannot be written (one line for the user)."""
 
 
-async def serve(config: RelayConfig, record: Path | None = None) -> None:
+async def serve(config: RelayConfig, bus: BusConfig | None = None,
+                exchanges: Sequence[str] = (), record: Path | None = None) -> None:
     relay = Relay(config)
     recorder = None
     if record is not None:  # the upstream client's frames, before it runs
@@ -114,22 +147,48 @@ async def serve(config: RelayConfig, record: Path | None = None) -> None:
         except OSError as exc:
             raise RecordDirError(f"--record {record}: {exc.strerror or exc}") from None
     try:
-        async with relay:
-            print(describe(relay, config), flush=True)
-            await relay.serve_forever()
+        await _serve(relay, config, bus, exchanges)
     finally:
         if recorder is not None:
             recorder.close()
 
 
+async def _serve(relay: Relay, config: RelayConfig, bus: BusConfig | None,
+                 exchanges: Sequence[str]) -> None:
+    publishing = None
+    if bus is not None:  # --publish: attached before the upstream starts, so it sees it all
+        from tui.relay.bus import RelayBus
+
+        allowed = {e.upper() for e in exchanges}
+        accept = (lambda key: key.split("|", 1)[0].upper() in allowed) if allowed else None
+        publishing = RelayBus(relay, bus, accept=accept)
+    async with relay:
+        if publishing is not None:
+            await publishing.start()
+        text = describe(relay, config)
+        if bus is not None:
+            text += f"\n  publishing to {bus.url} (docs/BUS.md)"
+        print(text, flush=True)
+        try:
+            await relay.serve_forever()
+        finally:
+            if publishing is not None:
+                await publishing.stop()
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         config = config_from(args)
+        bus = None
+        if args.publish:
+            from tui.bus.options import bus_config
+
+            bus = bus_config(args, args.publish, name="marketdesk-relay")
     except (TokenError, ValueError) as exc:
         print(f"marketdesk relay: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        asyncio.run(serve(config, getattr(args, "record", None)))
+        asyncio.run(serve(config, bus, args.exchange or (), getattr(args, "record", None)))
     except RecordDirError as exc:
         print(f"marketdesk relay: {exc}", file=sys.stderr)
         return EXIT_USAGE

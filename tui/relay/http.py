@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 _MAX_WAIT = 10.0
 _STATES = ("idle", "connecting", "authenticating", "live", "backoff", "auth-failed",
-           "session-limit", "stopped")  # fmt: skip
+           "failed", "session-limit", "stopped")  # fmt: skip
 
 
 def respond(status: HTTPStatus, body: bytes, content_type: str) -> Response:

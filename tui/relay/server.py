@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Final
@@ -72,7 +73,8 @@ class RelayConfig:
 
 def upstream_word(state: str, sessions: int) -> str:
     """The upstream state as clients are told it (``st``'s ``up``): ``live``, ``connecting``
-    (never live yet), ``reconnecting``, ``session-limit``, ``auth-failed``, ``stopped``."""
+    (never live yet), ``reconnecting``, ``session-limit``, ``auth-failed``, ``failed``,
+    ``stopped``."""
     if state in ("idle", "connecting", "authenticating", "backoff"):
         return "reconnecting" if sessions else "connecting"
     return state
@@ -101,6 +103,9 @@ class Relay(ProtocolServer):
             max_sessions=config.max_sessions, tick=config.tick, ssl=config.ssl,
             log_name="tui.relay",
         )
+        #: other holders of interest (``tui.relay.bus``: the NATS consumers): a scrip any of
+        #: them wants stays upstream, as one a client of this server wants does
+        self.also_wanted: list[Callable[[str], bool]] = []
         self.interest = Interest(self.upstream, self._wanted, config.grace)
         backend = RelayBackend(self.cache, self.interest, None, config.upstream.level)  # type: ignore[arg-type]
         super().__init__(server_config, backend, http=None)
@@ -162,7 +167,8 @@ class Relay(ProtocolServer):
 
     def _wanted(self, key: str) -> bool:
         subs = self.subs
-        return key in subs["d"] or key in subs["t"] or key in subs["l"]
+        return (key in subs["d"] or key in subs["t"] or key in subs["l"]
+                or any(wanted(key) for wanted in self.also_wanted))
 
     # -- the upstream's state, told to every client ---------------------------------------
     def _status(self) -> bytes:

@@ -19,12 +19,43 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from websockets.asyncio.client import ClientConnection
+from websockets.frames import Frame, Opcode
+from websockets.protocol import Event
+
 from tui.feed.client import FeedClient
+from tui.feed.connection import SessionEnded
+from tui.wire import frames as fr
+
+
+class DirectConnection(ClientConnection):
+    """websockets' asyncio client connection that hands each complete text frame to
+    ``on_text`` as soon as it is parsed, instead of queueing it for ``recv()``: no queue,
+    no task switch per message (``bench/upstream_recv.py``: 7.1 against 9.1 µs a message
+    with decode and merge).  Frames parsed before ``on_text`` is set wait in ``early``.
+    Everything else (the handshake, pings, close, fragmented messages) is websockets' own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_text: Callable[[bytes], None] | None = None
+        self.early: list[bytes] = []
+
+    def process_event(self, event: Event) -> None:
+        if type(event) is Frame and event.opcode is Opcode.TEXT and event.fin:
+            on_text = self.on_text
+            if on_text is None:
+                self.early.append(bytes(event.data))
+            else:
+                on_text(bytes(event.data))
+            return
+        super().process_event(event)
 
 
 class UpstreamClient(FeedClient):
-    """``FeedClient`` plus ``on_refused(key, emsg)`` for the feed's ``er`` answers."""
+    """``FeedClient`` on a :class:`DirectConnection`, plus ``on_refused(key, emsg)`` for the
+    feed's ``er`` answers.  Backoff, watchdog, resubscription: the client's own."""
 
+    connection_class = DirectConnection
     on_refused: Callable[[str, str], None] | None = None
 
     def _control(self, msg: dict[str, Any]) -> None:
@@ -34,6 +65,45 @@ class UpstreamClient(FeedClient):
             k, emsg = msg.get("k"), msg.get("emsg")
             if isinstance(k, str) and k:
                 callback(k, emsg if isinstance(emsg, str) else "refused by the feed")
+
+    async def _pump(self, ws: ClientConnection) -> None:
+        """Frames are read as websockets parses them (the same work as the client's own
+        loop, without a ``recv()`` per message); returns by raising, as that loop does:
+        ``ConnectionClosed`` when the connection ends, ``SessionEnded`` on ``ck NOT_OK``."""
+        if not isinstance(ws, DirectConnection):
+            await super()._pump(ws)
+            return
+        ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        feed, control, stats = self._reader.feed, self._control, self._stats
+        errors = self.market.errors
+
+        def on_text(frame: bytes) -> None:
+            stats.frames += 1
+            stats.bytes += len(frame)
+            try:
+                msg = feed(frame)
+                if msg is not None:
+                    control(msg)
+            except SessionEnded as end:
+                ws.on_text = None
+                if not ended.done():
+                    ended.set_exception(end)
+            except Exception as exc:  # noqa: BLE001 - one bad message must not drop the feed
+                errors.add(fr.BAD_MESSAGE, f"{type(exc).__name__} on {frame[:120]!r}")
+
+        ws.on_text = on_text
+        early, ws.early = ws.early, []
+        for frame in early:
+            on_text(frame)
+        closed = asyncio.ensure_future(ws.wait_closed())
+        try:
+            await asyncio.wait({closed, ended}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ws.on_text = None
+            closed.cancel()
+        if ended.done():
+            ended.result()  # raises SessionEnded
+        raise ws.protocol.close_exc
 
 
 class Interest:

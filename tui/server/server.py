@@ -38,11 +38,20 @@ from tui.server.frames import Garbage
 from tui.server.requests import Requests
 from tui.server.session import MAX_QUEUED, Session
 
+#: seconds a connection's closing handshake may take (websockets' close_timeout)
+_CLOSE_TIMEOUT = 2.0
+#: seconds close() waits for every connection to close before it aborts the rest
+_CLOSE_WITHIN = _CLOSE_TIMEOUT + 1.0
+
 __all__ = ["HttpHook", "ProtocolServer", "route"]
 
 #: ``http(connection, request)``: a response for a plain HTTP request (or an awaitable
 #: of one), or None (404)
 HttpHook = Callable[[ServerConnection, Request], Awaitable[Response | None] | Response | None]
+
+
+def _no_debug(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.INFO
 
 
 class ProtocolServer:
@@ -55,9 +64,9 @@ class ProtocolServer:
         self.backend = backend
         self.http = http
         self.log = logging.getLogger(config.log_name)
-        # websockets logs request headers (the bearer token) at DEBUG: its logger stays at INFO.
+        # websockets logs request headers (bearer tokens) at DEBUG: never pass those on.
         self._ws_log = logging.getLogger(config.log_name + ".ws")
-        self._ws_log.setLevel(logging.INFO)
+        self._ws_log.addFilter(_no_debug)
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
@@ -84,7 +93,8 @@ class ProtocolServer:
         cfg = self.server_config
         self._server = await serve(
             self._handler, cfg.host, cfg.port, process_request=self._process_request,
-            compression=None, ping_interval=None, close_timeout=2, max_size=cfg.max_size,
+            compression=None, ping_interval=None, close_timeout=_CLOSE_TIMEOUT,
+            max_size=cfg.max_size,
             logger=self._ws_log, ssl=cfg.ssl,
         )
         self.port = self._server.sockets[0].getsockname()[1]
@@ -109,7 +119,12 @@ class ProtocolServer:
             s.resume_reading()
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            try:  # a client that reads nothing never takes the close frame: do not wait on it
+                await asyncio.wait_for(asyncio.shield(self._server.wait_closed()), _CLOSE_WITHIN)
+            except TimeoutError:
+                for s in list(self.sessions):
+                    s.transport.abort()
+                await self._server.wait_closed()
             self._server = None
 
     async def serve_forever(self) -> None:
