@@ -315,11 +315,17 @@ class FeedClient:
             return conn_.FAULT, describe(exc, self._secrets)
         return conn_.FAULT, "reader ended"  # pragma: no cover - _pump only ends by raising
 
+    def _frame_feed(self) -> Callable[[bytes], dict[str, Any] | None]:
+        """A read loop's frame handler, chosen once a connection: ``FrameReader.feed``, or,
+        while recording, the same behind the tap (tui/feed/tap.py)."""
+        feed = self._reader.feed
+        return feed if self.tap is None else tapped(feed, self.tap.received)
+
     async def _pump(self, ws: ClientConnection) -> None:
         """The hot path: locals only; count, then ``FrameReader.feed`` hands market messages
         to ``Market.apply`` and returns only control messages."""
         recv = ws.recv
-        feed = self._reader.feed if self.tap is None else tapped(self._reader.feed, self.tap.received)
+        feed = self._frame_feed()
         control = self._control
         stats = self._stats
         while True:

@@ -74,7 +74,7 @@ class UpstreamClient(FeedClient):
             await super()._pump(ws)
             return
         ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        feed, control, stats = self._reader.feed, self._control, self._stats
+        feed, control, stats = self._frame_feed(), self._control, self._stats
         errors = self.market.errors
 
         def on_text(frame: bytes) -> None:
