@@ -27,7 +27,9 @@ $(VENV)/.installed-%: pyproject.toml $(VENV)/.installed-desk
 run: $(VENV)/.installed-desk
 	$(BIN)/marketdesk
 
+# the brokers' SDKs, each on its own path (two of them share a folder name): tools/sdk_envs.py
 test: $(VENV)/.installed-test
+	$(BIN)/python tools/sdk_envs.py
 	$(BIN)/python -m pytest -q
 
 sim: $(VENV)/.installed-desk
@@ -37,6 +39,7 @@ bench: $(VENV)/.installed-desk
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/socket.py
 	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/dialects.py
 	$(BIN)/python bench/desk.py
 	$(BIN)/python bench/record.py --live
 	$(BIN)/python bench/nats.py

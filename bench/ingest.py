@@ -132,16 +132,21 @@ def run_baseline(snaps: list[bytes], deltas: list[bytes]) -> float:
 
 
 def run_marketdesk(
-    snaps: list[bytes], deltas: list[bytes], flush_every: int, visible: int | None
+    snaps: list[bytes], deltas: list[bytes], flush_every: int, visible: int | None,
+    sweep_every: int = 0,
 ) -> float:
-    """``visible=None``: convert every changed scrip each frame; else the first N keys."""
+    """``visible=None``: convert every changed scrip each frame; else the first N keys, and
+    every scrip once every ``sweep_every`` frames (0: never), as the desk's health timer does."""
     errors = DecodeErrors()
     market = Market(errors)
     feed = FrameReader(errors, market.apply).feed
+    frames = 0
 
     def frame() -> None:
+        nonlocal frames
+        frames += 1
         changed = market.flush(0.0)
-        if visible is None:
+        if visible is None or (sweep_every and frames % sweep_every == 0):
             market.sweep()
         else:
             for key in on_screen & changed:

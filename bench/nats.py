@@ -281,7 +281,8 @@ async def drive(args: argparse.Namespace) -> int:
     from nats_server import running_nats
 
     ref = machine_reference()
-    print(f"machine reference: a plain 10-million-iteration Python loop takes {ref:.2f} s")
+    print(f"machine reference: a plain 10-million-iteration Python loop takes {ref:.2f} s; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     count = int(args.rate * args.seconds)
     keys, msgs, deltas = messages(args.seed, count)
     # the digest depends on bt, which is stamped at send time: the reference is per run

@@ -68,8 +68,13 @@ async def relay_role(args: argparse.Namespace) -> None:
                          clients=(("BENCH", CLIENT_TOKEN),), port=0, max_sessions=8)
     relay = Relay(config)
     bus = RelayBus(relay, BusConfig(url=args.nats))
-    last = [time.monotonic()]
-    relay.cache.listeners.append(lambda key, seq, msg: last.__setitem__(0, time.monotonic()))
+    last, upstream = [time.monotonic()], [0]
+
+    def seen(key: str, seq: int, msg: dict[str, Any]) -> None:
+        last[0] = time.monotonic()
+        upstream[0] += 1
+
+    relay.cache.listeners.append(seen)
     # everything upstream from the start, in one request, and kept there: the fast feed
     # starts its stream over at every new subscription (its snapshots are its start)
     relay.also_wanted.append(lambda key: True)
@@ -82,13 +87,14 @@ async def relay_role(args: argparse.Namespace) -> None:
         while bus.publisher.stats.state != "live" or len(relay.cache.scrips) < len(keys):
             await asyncio.sleep(0.02)
         print("RELAY", relay.endpoint("L2"), flush=True)
-        c0 = _cpu()
+        c0, n0 = _cpu(), upstream[0]
         await _stdin_line()  # the driver: the upstream has stopped
         await _quiet(last)
         used = _cpu() - c0
         stats = bus.publisher.stats.as_dict()
         print(json.dumps({"digest": digest(relay.cache, keys), "cpu": used,
-                          "upstream_msgs": stats["messages"], "nats_msgs": stats["batches"],
+                          "upstream_msgs": upstream[0] - n0, "published": stats["messages"],
+                          "nats_msgs": stats["batches"],
                           "states": stats["states"]}), flush=True)
         await bus.stop()
 
@@ -214,7 +220,7 @@ def report(run: dict[str, Any]) -> bool:
     extra = ""
     if run["path"] == "nats":
         extra = (f"; {relay['nats_msgs']:,} NATS delta messages "
-                 f"({relay['upstream_msgs'] / max(relay['nats_msgs'], 1):.1f} market messages each)")
+                 f"({relay['published'] / max(relay['nats_msgs'], 1):.1f} market messages each)")
     print(f"\n{name}: upstream sent {run['sent']:,} in {run['seconds']:.0f} s = "
           f"{run['sent'] / run['seconds']:,.0f}/s; relay CPU "
           f"{relay['cpu'] / max(relay['upstream_msgs'], 1) * 1e6:.1f} µs per upstream message{extra}")

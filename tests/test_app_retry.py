@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fake_feed import FakeFeed, config, new_token
-from helpers import until
+from helpers import PATIENCE, until
 
 from tui.app import make_app
 from tui.feed.client import FeedClient
@@ -49,7 +49,9 @@ async def test_a_failed_feed_offers_r_and_r_brings_it_back():
 async def test_r_does_nothing_while_the_feed_runs():
     feed = FakeFeed(new_token())
     async with feed.running():
-        client = FeedClient(config(feed), Market())
+        # only r could end this session: no watchdog a loaded machine might trip
+        patient = {"stall_timeout": PATIENCE, "ack_timeout": PATIENCE, "ping_timeout": PATIENCE}
+        client = FeedClient(config(feed, **patient), Market())
         app = make_app(client.market, client, watch=["NSE|1"], refresh_hz=10)
         async with app.run_test(size=(120, 36)) as pilot:
             await until(lambda: client.health.state == "live")

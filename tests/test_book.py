@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui.market.store import Market
-from tui.wire.frames import BAD_MESSAGE
+from tui.wire.frames import BAD_MESSAGE, BAD_VALUE
 
 E, TK = "PSX", "OGDC"
 
@@ -87,7 +87,8 @@ def test_events_for_unknown_orders_are_counted_not_raised():
     market.apply({"t": "lo", "e": E, "tk": TK, "sq": "1", "ac": "X", "oid": "ghost", "sd": "B", "pr": "1", "q": "1"})
     market.apply({"t": "lt", "e": E, "tk": TK, "sq": "2", "oid": "ghost", "sd": "B", "pr": "1", "q": "1"})
     market.apply({"t": "lo", "e": E, "tk": TK, "sq": "3", "ac": "Z", "oid": "o1", "sd": "B", "pr": "1", "q": "1"})
-    assert market.errors.by_kind[BAD_MESSAGE] == 3
+    assert market.errors.by_kind == {BAD_MESSAGE: 2, BAD_VALUE: 1}  # an unknown action
+    assert market.errors.by_field == {"ac": 1}
     assert market.books[f"{E}|{TK}"].orders == {}
 
 

@@ -104,3 +104,25 @@ async def test_relay_and_nats_restarted(nats_server: NatsServer) -> None:
             await settled(sim, relay2, [c], KEYS)
             assert bus2.publisher.epoch != bus.publisher.epoch
             assert c.source.upstream() == "live"
+
+
+async def test_a_scrip_the_relay_already_holds_goes_onto_the_bus_from_its_cache(
+    nats_server: NatsServer,
+) -> None:
+    """Only what NATS consumers want is published; a scrip a WebSocket client already
+    holds starts on the bus from the relay's full state, not from mid-stream deltas."""
+    sim_config = SimConfig(seed=13, rate=1500.0, tokens=(UPSTREAM,))
+    async with SimServer(sim_config) as sim, relaying(sim, nats_server.url) as (relay, bus):
+        market = Market(DecodeErrors())
+        ws = FeedClient(FeedConfig(url=relay.endpoint("L2"), token=CLIENT), market)
+        ws.subscribe(KEYS, depth=True, orders=True)
+        ws_task = asyncio.create_task(ws.run())
+        await until(lambda: market.scrips.keys() >= set(KEYS), what="the WebSocket client fed")
+        await asyncio.sleep(0.5)
+        assert bus.publisher.stats.messages == 0  # nobody on the bus wants anything yet
+        async with Consumer(nats_server.url, KEYS[2:]) as consumer:
+            await settled(sim, relay, [consumer], KEYS[2:])
+            assert consumer.source.stats["gaps"] == 0
+        assert set(bus._publishing) <= set(KEYS[2:])
+        await ws.stop()
+        await ws_task

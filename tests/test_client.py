@@ -171,7 +171,7 @@ async def test_garbage_is_counted_and_the_session_stays_up():
     async with feed.running():
         client = client_for(feed)
         async with running(client) as h:
-            await until(lambda: h.state == "live")
+            await until(lambda: h.state == "live" and len(feed.live) == 1)  # the server too
             for frame in ["not json", "[1,2]", '{"t":"zz"}', '{"t":"df","e":"NSE"}',
                           '{"t":"ck"}', f"junk {feed.token}"]:  # fmt: skip
                 await feed.broadcast(frame)
@@ -187,7 +187,7 @@ async def test_refusal_is_an_event_and_heartbeats_flow():
     async with feed.running():
         client = client_for(feed)
         async with running(client) as h:
-            await until(lambda: h.state == "live")
+            await until(lambda: h.state == "live" and len(feed.live) == 1)  # the server too
             await feed.broadcast({"t": "er", "emsg": "not allowed at L0", "k": "NSE|1"})
             await until(lambda: "refused" in h.kinds())
             assert client.health.last_refusal == "not allowed at L0 (NSE|1)"
@@ -242,7 +242,7 @@ async def test_the_token_never_reaches_logs_health_events_or_samples(caplog):
         for auth in ("header", "query", "connect"):
             client = client_for(feed, auth=auth)
             async with running(client) as h:
-                await until(lambda: h.state == "live")
+                await until(lambda: h.state == "live" and len(feed.live) == 1)  # the server too
                 await feed.broadcast(f"garbage with {feed.token} inside")
                 await until(lambda c=client: c.errors.total >= 1)
                 feed.drop_all()

@@ -47,7 +47,8 @@ async def test_kick_of_a_live_session_waits_then_resubscribes():
         client = client_for(feed)
         client.subscribe(["NSE|1"], orders=True)
         async with running(client) as h:
-            await until(lambda: h.state == "live")
+            # live at the upgrade (header auth): wait until the replay has arrived too
+            await until(lambda: h.state == "live" and len(feed.got("l")) == 1)
             started = time.monotonic()
             await feed.close_all(4029, "Maximum sessions limit")
             await until(lambda: h.state == "session-limit")
@@ -70,7 +71,9 @@ async def test_drop_reconnects_with_one_connection_at_a_time_and_replays():
         client.subscribe(["BSE|9"], depth=False, orders=True)
         async with running(client) as h:
             for round_ in range(1, 4):
-                await until(lambda: h.state == "live" and len(feed.live) == 1)
+                # live at the upgrade (header auth): wait until the replay has arrived too
+                await until(lambda r=round_: h.state == "live" and len(feed.live) == 1
+                            and len(feed.got("l")) == r)
                 feed.drop_all()
                 await until(lambda r=round_: client.health.reconnects >= r)
                 assert client.health.reconnects == round_
@@ -111,10 +114,12 @@ async def test_stall_watchdog_closes_a_silent_connection_and_reconnects():
 
 
 async def test_no_acknowledgement_is_a_network_fault():
+    # connect mode: a header/query session is live at the upgrade (issue 11), a ``c``
+    # waits for its ``ck``
     feed = FakeFeed(new_token())
     feed.script = ["noack"]
     async with feed.running():
-        client = client_for(feed)
+        client = client_for(feed, auth="connect")
         async with running(client) as h:
             await until(lambda: h.state == "live")
             assert "no acknowledgement" in h.events[0][1] and h.kinds()[0] == "reconnect"
@@ -129,7 +134,9 @@ async def test_backoff_grows_on_open_without_ck_and_resets_only_after_a_stable_s
         return time.monotonic() + skew[0]
 
     async with feed.running():
-        cfg = config(feed, stable_after=5.0, stall_timeout=60.0, ack_timeout=60.0)
+        # connect mode: a header/query session is live at the upgrade (issue 11); here the
+        # opens must stay unacknowledged
+        cfg = config(feed, auth="connect", stable_after=5.0, stall_timeout=60.0, ack_timeout=60.0)
         client = FeedClient(cfg, Market(), clock=clock)
         retries: list[float] = []
 

@@ -426,3 +426,15 @@ def test_config_command_shows_paths_and_settings_but_never_the_token(
         "MD_TOKEN",
         15.0,
     )
+
+
+def test_the_watchlist_columns_in_the_docs_are_their_declarations():
+    """docs/CONFIG.md's table of columns is tui/widgets/columns.py's, and the printed
+    settings name the default and the known columns from the same declarations."""
+    from tui.widgets.columns import COLUMN_KEYS, DEFAULT_COLUMNS, columns_table
+
+    doc = (ROOT / "docs" / "CONFIG.md").read_text(encoding="utf-8")
+    assert columns_table() in doc, "regenerate the table: tui.widgets.columns.columns_table()"
+    assert f"Not set: `{' '.join(DEFAULT_COLUMNS)}`" in doc
+    shown = render(parse_config(""))
+    assert f"default columns: {' '.join(DEFAULT_COLUMNS)}; known: {' '.join(COLUMN_KEYS)}" in shown

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
 from typing import Any
 
 import pytest
@@ -22,7 +21,6 @@ WIDE = (48, 30)
 class Host(App[None]):
     """The ladder alone, with a border, filling a screen of the pane's size."""
 
-    CSS_PATH = [str(files("tui.themes") / "ladder.tcss")]  # noqa: RUF012 - Textual's API
     CSS = "Ladder { border: round $panel; width: 1fr; height: 1fr; }"
 
     def __init__(self, ladder: Ladder) -> None:

@@ -23,6 +23,7 @@ from tui.record import format as fmt
 from tui.record.reader import Recording, RecordingFile
 from tui.recording import attach_recorder
 from tui.sim.server import SimConfig, SimServer
+from tui.wire.dialects import DIALECTS
 from tui.wire.frames import DecodeErrors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,6 +77,31 @@ async def test_no_secret_reaches_a_recording_in_any_auth_mode(tmp_path: Path, au
     blob = everything_in(tmp_path)
     assert b'"t":"dk"' in blob and b'"t":"lk"' in blob  # it did record the session
     assert_no_secret(blob)
+
+
+@pytest.mark.parametrize("dialect", [d for d in DIALECTS if d != "psx"])
+async def test_no_secret_reaches_a_recording_in_any_dialect(tmp_path: Path, dialect: str) -> None:
+    """Each broker dialect puts the token in its own place (``susertoken``, ``accesstoken``,
+    ``jKey`` in the URL): none of them reaches the files."""
+    async with SimServer(SimConfig(seed=3, rate=500, tokens=(SECRET,), dialect=dialect)) as sim:
+        url = f"{sim.url}/V2/ws" if dialect == "firstock-v2" else sim.endpoint("L1")
+        client = FeedClient(FeedConfig(url=url, token=SECRET, uid="FA12345", dialect=dialect),
+                            Market(DecodeErrors()))
+        client.subscribe(KEYS, depth=True)
+        recorder = attach_recorder(client, tmp_path)
+        task = asyncio.create_task(client.run())
+        try:
+            await wait_for(lambda: client.health.messages >= 50)
+        finally:
+            await client.stop()
+            await task
+            recorder.close()
+    rec = Recording(tmp_path.glob("*.mdrec"))
+    assert rec.header.dialect == dialect
+    assert sum(1 for k, _, _ in rec.records() if k == fmt.RECEIVED) >= 50
+    sent = [p for k, _, p in rec.records() if k == fmt.SENT]
+    assert sent, "the requests are recorded"
+    assert_no_secret(everything_in(tmp_path))
 
 
 async def test_a_token_carried_in_the_url_is_redacted_from_header_and_events(tmp_path: Path) -> None:

@@ -605,11 +605,14 @@ def test_state_stays_bounded_and_forget_drops_it() -> None:
     for i in range(3000):
         _oid, add = desk.add("B", f"{900 + i % 50}.00", 100)
         desk.frame(add, df(lp=f"{1000 + i % 7}.00", v=i), dt=0.01)
-    st_ = desk.engine._states[KEY]
-    assert len(st_.orders) <= 200 and len(st_.prints) <= 100 and len(st_.hi) <= 512
-    assert len(st_.adds) <= 250  # only orders of the last churn window
-    desk.engine.forget(KEY)
-    assert KEY not in desk.engine._states
+    engine = desk.engine
+    large, churn = engine.state(KEY, "l2-large"), engine.state(KEY, "l2-churn")
+    assert len(large.orders) <= 200 and len(engine.state(KEY, "print").prints) <= 100
+    assert len(engine.state(KEY, "jump").hi) <= 512
+    # only orders of the last churn window
+    assert len(large.recent.orders) <= 250 and len(churn.recent.orders) <= 250
+    engine.forget(KEY)
+    assert all(engine.state(KEY, rule) is None for rule in engine.rules)
 
 
 def test_events_that_fell_off_the_tape_are_counted() -> None:

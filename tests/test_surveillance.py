@@ -22,7 +22,8 @@ from tui.market.store import Market
 from tui.surveillance import SurveillanceScreen
 from tui.theme import DEFAULT_THEME, THEMES, variable_defaults
 from tui.widgets.alerts import AlertList, figures_text
-from tui.widgets.tiles import Tiles, ladder_line, short_qty
+from tui.widgets.tile_lines import ladder_line, short_qty
+from tui.widgets.tiles import Tiles
 
 TCS = "NSE|11536"
 HDFC = "NSE|1333"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC
-from importlib.resources import files
 from itertools import count
 
 import pytest
@@ -20,7 +19,6 @@ SIZE = (70, 14)  # 12 rows inside the border: the header and 11 events
 
 
 class Host(App[None]):
-    CSS_PATH = [str(files("tui.themes") / "tape.tcss")]  # noqa: RUF012 - Textual's API
     CSS = "L2Tape { border: round $panel; width: 1fr; height: 1fr; }"
 
     def __init__(self, tape: L2Tape) -> None:

@@ -7,7 +7,6 @@ and the desk theme; time is handed in (``NOW + ...``), never read from a clock.
 
 from __future__ import annotations
 
-from importlib.resources import files
 from typing import Any
 
 import pytest
@@ -19,8 +18,10 @@ from textual.binding import Binding
 from tui.market.history import PriceHistory
 from tui.market.store import Market
 from tui.theme import DEFAULT_THEME, THEMES, variable_defaults
+from tui.widgets.circuit import circuit
+from tui.widgets.columns import COLUMN_KEYS, DEFAULT_COLUMNS
 from tui.widgets.spark import spark
-from tui.widgets.watchlist import COLUMN_KEYS, DEFAULT_COLUMNS, Watchlist, circuit, make_columns
+from tui.widgets.watchlist import Watchlist, make_columns
 
 TCS = "NSE|11536"
 HDFC = "NSE|1333"
@@ -31,9 +32,8 @@ WIDE = (200, 14)
 
 
 class Host(App[None]):
-    """The watchlist alone, styled as on the desk."""
+    """The watchlist alone, styled as on the desk: by itself (no stylesheet of the app's)."""
 
-    CSS_PATH = [str(files("tui.themes") / "watchlist.tcss")]  # noqa: RUF012 - Textual's API
 
     def __init__(self, widget: Watchlist) -> None:
         super().__init__()
@@ -193,6 +193,11 @@ def test_circuit_proximity_is_exact_integer_arithmetic():
     assert circuit(23600, lc, uc, 100)[0] == "", "outside a 1% band"
     assert circuit(23600, None, None, near) == ("", "", None)
     assert circuit(None, lc, uc, near) == ("", "", None)
+    # limits that cannot be (lower at or above upper): no distance, as the rules judge it
+    assert circuit(25000, uc, lc, near) == ("", "", None)
+    assert circuit(20000, uc, uc, near) == ("", "", None)
+    assert circuit(23850, None, uc, near)[:2] == ("▲0.8%", "watchlist--near")  # one limit
+    assert circuit(19900, lc, None, near)[:2] == ("▼1.3%", "watchlist--near")
 
 
 async def test_the_circuit_column_shows_a_near_limit_and_a_locked_scrip():
@@ -607,3 +612,17 @@ async def test_the_spark_column_draws_the_recent_last_prices():
         await pilot.pause()
         assert row(w, OGDC).split() == ["OGDC", "▁▂▅▃█"]
         assert style_of(w, OGDC, "▁▂▅▃█").color == full(w, "watchlist--spark").color
+
+
+async def test_a_watchlist_mounted_alone_brings_its_own_styles() -> None:
+    """No CSS_PATH on the host: the widget's DEFAULT_CSS (themes/watchlist.tcss) styles it
+    with the theme's colours (the host supplies the desk's theme variables)."""
+    w = watchlist()
+    async with Host(w).run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        theme = pilot.app.current_theme
+        up = w.get_component_rich_style("watchlist--up").color
+        locked = w.get_component_rich_style("watchlist--locked")
+        assert up is not None and up.triplet is not None
+        assert up.triplet.hex.upper() == theme.variables["up"].upper()
+        assert locked.bold

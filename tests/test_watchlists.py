@@ -401,3 +401,19 @@ def test_check_name_answers_what_create_and_rename_would_say():
     with pytest.raises(ValueError, match="there is already a watchlist named 'Banks'"):
         wl.check_name("Banks", current="Main")
     assert wl == two_lists()  # checking changes nothing
+
+
+# -- big lists: loading is linear (issue 8: 10,000 scrips took 2.1 s, 20,000 took 7.8 s) ------
+def test_twenty_thousand_scrips_load_save_and_load_again_in_order(tmp_path):
+    """Loading checks each key against a set, not against the list so far: linear.  Not
+    timed (a busy machine); the same lists come back from the file, duplicates still refused."""
+    keys = [f"NSE|{i}" for i in range(20_000)]
+    wl = Watchlists([("Main", keys), ("Reversed", keys[::-1])], active="reversed")
+    store = store_at(tmp_path)
+    store.save(wl)
+    loaded, notice = store.load(two_lists())
+    assert notice is None and loaded == wl
+    assert loaded.keys_of("Main") == tuple(keys) and loaded.active == "Reversed"
+    assert loaded.all_keys() == tuple(keys)
+    with pytest.raises(ValueError, match=r"NSE\|7 is already in 'Main'"):
+        Watchlists([("Main", [*keys, " NSE|7 "])])

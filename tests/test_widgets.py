@@ -7,6 +7,7 @@ from textual.app import App, ComposeResult
 
 from tui.market.store import Market
 from tui.market.tape import Tape
+from tui.theme import variable_defaults
 from tui.widgets.health import HealthPanel
 from tui.widgets.ladder import Ladder
 from tui.widgets.strips import Column, fit, pad
@@ -194,6 +195,10 @@ class Host(App[None]):
     def __init__(self, widget) -> None:
         super().__init__()
         self.widget = widget
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # the desk's colour variables (the widgets' own styles use them) for Textual's theme
+        return variable_defaults(self.current_theme)
 
     def compose(self) -> ComposeResult:
         yield self.widget

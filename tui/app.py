@@ -62,11 +62,9 @@ if TYPE_CHECKING:
     from tui.market.store import Market
 
 #: themes/ ships as the package ``tui.themes``: found the same way in a checkout and a wheel.
-#: desk.tcss lays the panes out; each pane's own styles are in a file of its own.
-CSS_FILES = [
-    str(files("tui.themes") / f"{name}.tcss")
-    for name in ("desk", "watchlist", "ladder", "tape", "health", "screens", "surveillance")
-]
+#: desk.tcss lays the panes out, screens.tcss and surveillance.tcss the other screens; each
+#: widget ships its own styles (its DEFAULT_CSS, read from its own file: widgets/styles.py).
+CSS_FILES = [str(files("tui.themes") / f"{name}.tcss") for name in ("desk", "screens", "surveillance")]
 #: how often the health panel is redrawn, stale scrips marked and a sorted list re-sorted
 HEALTH_EVERY = 0.5
 #: how often the rule engine looks at the scrips that changed (seconds)
@@ -484,7 +482,9 @@ class DeskApp(App[None]):
         errors = self.market.errors.by_kind
         failed = self._feed_failed()
         self.health_panel.retry_key = self._retry_key() if failed else None
-        self.health_panel.show(health, errors, now, wall=self.wall())
+        self.health_panel.show(
+            health, errors, now, wall=self.wall(), fields=self.market.errors.by_field
+        )
         if failed != self._failed_shown:  # the footer offers the retry key only while failed
             self._failed_shown = failed
             self.refresh_bindings()

@@ -29,6 +29,7 @@ from tui.config import (
     ConfigError,
     DeskConfig,
     check_theme,
+    check_uid,
     check_url,
     config_path,
     load_config,
@@ -38,6 +39,7 @@ from tui.config import (
 from tui.headless import EXIT_USAGE
 from tui.secrets import TokenError, ca_context, resolve_token
 from tui.watchlists import check_key, default_path
+from tui.wire.dialects import DIALECTS
 
 if TYPE_CHECKING:
     import ssl
@@ -105,7 +107,15 @@ def _feed_options(p: argparse.ArgumentParser, default: object = None) -> None:
         help="how to present the token (default: Authorization: Bearer header)",
     )
     g.add_argument(
-        "--uid", default=default, help="user id for --auth connect (default: marketdesk)"
+        "--uid", default=default,
+        help="your user id: for --auth connect, and needed by the noren, noren-token and "
+        "firstock-v2 dialects on a real feed (default: marketdesk)",
+    )
+    g.add_argument(
+        "--dialect", choices=DIALECTS, default=default,
+        help="how the feed speaks: psx (the default: the PSX seed, bearer header or token "
+        "query), noren (connect with a session token), noren-token (connect with an access "
+        "token), firstock-v2 (Firstock's V2 socket); see the README's table of brokers",
     )
 
 
@@ -307,7 +317,7 @@ def settings(args: argparse.Namespace) -> DeskConfig:
     cfg = load_config(getattr(args, "config", None))
     feed = {
         name: value
-        for name in ("url", "auth", "uid")
+        for name in ("url", "auth", "uid", "dialect")
         if (value := getattr(args, name, None)) is not None
     }
     token_env, token_file = getattr(args, "token_env", None), getattr(args, "token_file", None)
@@ -432,6 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "config":
             print(describe(args, cfg), end="")
             return 0
+        check_uid(cfg.feed)
         if args.command == "serve":  # its own tokens, errors and exit codes
             from tui.serve import cli as serve_cli
 
@@ -475,7 +486,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             assert cfg.feed.url is not None
             feed = FeedConfig(
-                url=cfg.feed.url, token=token, auth=cfg.feed.auth, uid=cfg.feed.uid, ssl=tls
+                url=cfg.feed.url, token=token, auth=cfg.feed.auth, uid=cfg.feed.uid, ssl=tls,
+                dialect=cfg.feed.dialect,
             )
             return asyncio.run(standalone.main(
                 feed, bus, keys, orders=args.orders, grace=args.grace,

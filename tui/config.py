@@ -33,6 +33,8 @@ from platformdirs import user_config_dir
 from tui.feed.config import AUTH_MODES, TOKEN_PARAMS, redact_url
 from tui.market.rules import Thresholds
 from tui.userfiles import BadFile, read_text
+from tui.widgets.columns import COLUMN_KEYS, DEFAULT_COLUMNS
+from tui.wire.dialects import DIALECTS
 
 APP_NAME: Final = "marketdesk"
 #: names the config directory instead of the platform's (tests and CI set it)
@@ -45,6 +47,8 @@ REFRESH_HZ_MAX: Final = 60.0
 #: (``snapshot`` and ``tail`` start faster); a test keeps the two equal
 DEFAULT_THEME: Final = "marketdesk-dark"
 
+#: the user id sent when none is configured (a real broker wants yours: see check_uid)
+DEFAULT_UID: Final = "marketdesk"
 _ENV_NAME: Final = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _TOKEN_ADVICE: Final = (
     "the token is never kept in the config file: name its source with token_env "
@@ -68,7 +72,9 @@ class FeedSettings(_Table, frozen=True):
 
     url: str | None = None
     auth: Literal["header", "query", "connect"] = "header"
-    uid: Annotated[str, msgspec.Meta(min_length=1)] = "marketdesk"
+    uid: Annotated[str, msgspec.Meta(min_length=1)] = DEFAULT_UID
+    #: docs/PROTOCOL.md "Dialects": how the feed speaks (psx: the seed)
+    dialect: Literal["psx", "noren", "noren-token", "firstock-v2"] = "psx"
     token_env: Annotated[str, msgspec.Meta(pattern=_ENV_NAME)] | None = None
     token_file: Annotated[str, msgspec.Meta(min_length=1)] | None = None
     #: PEM certificates of a private CA to trust for wss:// (besides the system's)
@@ -175,6 +181,17 @@ def check_url(url: str) -> None:
         raise ValueError("url must be a ws:// or wss:// address with a host")
     if parts.password or any(k.lower() in TOKEN_PARAMS for k, _ in parse_qsl(parts.query)):
         raise ValueError(f"url carries a token; {_TOKEN_ADVICE}")
+
+
+def check_uid(feed: FeedSettings) -> None:
+    """A dialect that puts the user id on the wire (noren, noren-token, firstock-v2) needs
+    the user's own for a real feed: the default is refused there."""
+    from tui.wire import dialects
+
+    if feed.url is not None and feed.uid == DEFAULT_UID and dialects.get(feed.dialect).needs_uid:
+        raise ValueError(
+            f"the {feed.dialect} dialect sends your user id: give --uid, or uid in [feed]"
+        )
 
 
 def time_zone(name: str) -> tzinfo | None:
@@ -347,7 +364,7 @@ _TYPES: Final = {
     "time": "a time",
 }
 _BOUNDS: Final = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}
-_CHOICES: Final = {"auth": AUTH_MODES}
+_CHOICES: Final = {"auth": AUTH_MODES, "dialect": DIALECTS}
 
 
 def explain(exc: msgspec.ValidationError, raw: Any, root: type[msgspec.Struct]) -> str:
@@ -447,7 +464,8 @@ _UNSET: Final = {
     "token_env": "no token from the environment",
     "token_file": "no token file",
     "ca_file": "the system's certificate authorities",
-    "columns": "the watchlist's default columns",
+    "columns": f"the watchlist's default columns: {' '.join(DEFAULT_COLUMNS)}; known: "
+    f"{' '.join(COLUMN_KEYS)}",
     "alert_log": "alerts are not written to a file",
     "drop_every": "never", "stall_every": "never", "kick_every": "never",
 }

@@ -80,11 +80,13 @@ def open_watchlists(
 
 def embedded_sim(args: argparse.Namespace, cfg: DeskConfig) -> EmbeddedSim:
     """The built-in simulator of the command line (``--seed``, ``--rate``, ``--scenario``)
-    with the faults of ``[simulator]`` and ``--sim-fault`` (not started)."""
+    with the faults of ``[simulator]`` and ``--sim-fault`` (not started), speaking the
+    ``[feed] dialect`` (``--dialect``)."""
     from tui.embedded import EmbeddedSim
 
     faults = msgspec.structs.asdict(cfg.simulator)
-    return EmbeddedSim(seed=args.seed, rate=args.rate, scenarios=args.scenario or (), **faults)
+    return EmbeddedSim(seed=args.seed, rate=args.rate, scenarios=args.scenario or (),
+                       dialect=cfg.feed.dialect, **faults)
 
 
 def run_desk(
@@ -129,7 +131,7 @@ def run_desk(
         else:
             assert url is not None
             feed = FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid,
-                              ssl=tls if sim is None else None)  # fmt: skip
+                              ssl=tls if sim is None else None, dialect=cfg.feed.dialect)
             client = open_source(feed, market)
         if getattr(args, "record", None) is not None:
             from tui.recording import attach_recorder

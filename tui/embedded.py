@@ -23,10 +23,10 @@ from tui.sim.server import Faults, SimConfig, SimServer
 class EmbeddedSim:
     def __init__(
         self, *, seed: int = 1, rate: float = 2000.0, level: str = "L2",
-        scenarios: Sequence[Entry] = (), **faults: Any,
+        scenarios: Sequence[Entry] = (), dialect: str = "psx", **faults: Any,
     ):
         self.token = secrets.token_urlsafe(24)
-        self.seed, self.rate, self.level = seed, rate, level
+        self.seed, self.rate, self.level, self.dialect = seed, rate, level, dialect
         self.faults = faults
         self.scenarios = list(scenarios)
         #: the running schedule (None without scenarios, or before start)
@@ -65,7 +65,7 @@ class EmbeddedSim:
         self._stop = asyncio.Event()
         config = SimConfig(
             seed=self.seed, rate=self.rate, tokens=(self.token,), host="127.0.0.1", port=0,
-            faults=Faults(**self.faults),
+            faults=Faults(**self.faults), dialect=self.dialect,
         )
         async with SimServer(config) as sim:
             self.endpoint = sim.endpoint(self.level)

@@ -59,6 +59,9 @@ def health_json(client: FeedSource) -> dict[str, Any]:
         "refused": h.refused,
         "last_refusal": h.last_refusal,
         "upstream": h.upstream,  # behind a relay: its upstream's state ("" when direct)
+        "dialect": h.dialect,
+        "notes": h.notes,  # values the dialect adjusted (firstock-v2: off-grid floats)
+        "order_updates": h.order_updates,  # how many came on the socket (kept apart)
     }
 
 
@@ -190,7 +193,9 @@ async def snapshot(
             book = market.books.get(key)
             if with_orders and book is not None:
                 scrips[key]["book"] = book_json(book, scrip.pp)
-        doc.update(scrips=scrips, health=health_json(client))
+        # order updates (Noren om/ok) that came on the feed socket: the account's, apart
+        doc.update(scrips=scrips, health=health_json(client),
+                   order_updates=list(getattr(client, "order_updates", ())))
 
     async with _recording(client, record):
         await _run_until(client, seconds, before_stop=take)

@@ -44,7 +44,7 @@ def attach_recorder(
     recorder = feed_recorder(
         directory, endpoint=config.endpoint, level=config.level, auth=config.auth,
         secrets=secrets + tuple(quote(s, safe="") for s in secrets),
-        subscriptions=subscriptions, on_error=on_error,
+        subscriptions=subscriptions, on_error=on_error, dialect=config.dialect,
         snapshot=partial(market_frames, client.market) if isinstance(client.market, Market) else None,
         **options,
     )

@@ -71,9 +71,7 @@ class Watchlists:
     ) -> None:
         self._lists: dict[str, list[str]] = {}
         for name, keys in lists:
-            name = self.create(name)
-            for key in keys:
-                self.add(name, key)
+            self._extend(self.create(name), keys)
         if not self._lists:
             raise ValueError("there must be at least one watchlist")
         self._active = next(iter(self._lists))
@@ -152,6 +150,17 @@ class Watchlists:
             raise ValueError(f"{key} is already in {name!r}")
         self._lists[name].append(key)
         return key
+
+    def _extend(self, name: str, keys: Iterable[str]) -> None:
+        """Append every key to an empty list (loading): linear, a set tells duplicates."""
+        stored = self._lists[name]
+        seen: set[str] = set()
+        for key in keys:
+            key = check_key(key)
+            if key in seen:
+                raise ValueError(f"{key} is already in {name!r}")
+            seen.add(key)
+            stored.append(key)
 
     def remove(self, name: str, key: str) -> None:
         keys = self._lists[self._find(name)]

@@ -186,6 +186,8 @@ class Publisher:
         self.stats.state = "connecting"
 
         async def error_cb(exc: Exception) -> None:
+            if self.stats.state in ("auth-failed", "failed"):
+                return  # the reason stays (the server's close that follows says less)
             self.stats.last_error = self._scrub(f"{type(exc).__name__}: {exc}")
             why = verdict(exc)
             if why and self.stats.state not in ("auth-failed", "failed"):

@@ -149,6 +149,8 @@ class NatsSource:
     # -- connection -------------------------------------------------------------------------
     async def _connect(self) -> None:
         async def error_cb(exc: Exception) -> None:
+            if self._health.state in hs.VERDICTS:
+                return  # the reason stays (the server's close that follows says less)
             self._error(f"{type(exc).__name__}: {exc}")
             why = verdict(exc)
             if why:  # retrying cannot cure it: stop, as the WebSocket client does

@@ -45,7 +45,7 @@ from tui.feed import connection as conn_
 from tui.feed import health as hs
 from tui.feed import sessions
 from tui.feed.backoff import Backoff
-from tui.feed.config import REDACTED, FeedConfig, redact
+from tui.feed.config import FeedConfig, redact
 from tui.feed.connection import Connection, Counters, Outcome, SessionEnded
 from tui.feed.health import AUTH_FAILED, FAILED, SESSION_LIMIT, Health, RateMeter
 from tui.feed.redacting import RedactingAdapter, describe, describe_traceback, protect
@@ -53,6 +53,7 @@ from tui.feed.sessions import SessionInUse
 from tui.feed.sink import MarketSink
 from tui.feed.subscriptions import Subscriptions
 from tui.feed.tap import FrameTap, tapped
+from tui.wire import dialects
 from tui.wire import frames as fr
 from tui.wire import protocol as p
 from tui.wire.times import seconds_text
@@ -70,7 +71,6 @@ REFUSED: Final = "refused"  # an ``er`` answer to a request (at most one event a
 EVENTS: Final = (CONNECTED, RECONNECTED, RECONNECT, STALL, AUTH_FAILED, FAILED, SESSION_LIMIT,
                  REFUSED)  # fmt: skip
 
-_HEARTBEAT: Final = p.encode(p.Heartbeat())
 _RESYNC_EVERY: Final = 5.0  # seconds before the same scrip's ``l`` is requested again
 _REFUSED_EVERY: Final = 1.0  # at most one "refused" event (and warning) a second
 
@@ -99,7 +99,11 @@ class FeedClient:
         self._clock, self._wall = clock, wall
         self._secrets = config.secrets()
         protect(market.errors, self._secrets)
-        self._reader = fr.FrameReader(market.errors, sink=market.apply)
+        market.expect(())  # keep only what is subscribed: anything else is "unsolicited"
+        self._reader = fr.FrameReader(market.errors, sink=market.apply)  # validates control
+        self.dialect = dialects.get(config.dialect)
+        #: the dialect's translation: frames in, requests out (tui/wire/dialects/)
+        self.codec = self.dialect.client(market.errors, market.apply)
         self._key = sessions.fingerprint(config.effective_token, config.url)
         rng = rng if rng is not None else random.Random()
         lo, hi, limit = config.backoff_min, config.backoff_max, config.session_limit_retry
@@ -119,7 +123,9 @@ class FeedClient:
         self._resync_sent: dict[str, float] = {}
         self._refused_at = -_REFUSED_EVERY
         self._msg_meter, self._byte_meter = RateMeter(), RateMeter()
-        self._health = Health(endpoint=config.endpoint, level=config.level, auth=config.auth)
+        self._health = Health(endpoint=config.endpoint, level=config.level,
+                              auth=self.dialect.auth_label(config.credentials),
+                              dialect=self.dialect.name)
         self._ws_log = RedactingAdapter(logging.getLogger("marketdesk.feed.ws"), self._secrets)
 
     def __repr__(self) -> str:
@@ -145,12 +151,22 @@ class FeedClient:
         h.errors = self.market.errors.as_dict()
         h.subscriptions = len(self._subs)
         h.connections_used = sessions.open_connections(self._key)
+        h.order_updates = self.codec.order_updates.total
+        h.notes = dict(self.codec.notes)
         return h
+
+    @property
+    def order_updates(self) -> list[dict[str, Any]]:
+        """Order updates that came on the feed socket (Noren ``om``/``ok``, Firstock order
+        frames), the newest last: the account's, never the market's (the CLI's JSON)."""
+        return self.codec.order_updates.as_list()
 
     def subscribe(self, keys: Iterable[str], *, depth: bool = True, orders: bool = False) -> None:
         """Want ``keys`` (``EXCH|TOKEN``): depth (``d``) or touchline (``t``), plus order
         level (``l``) if ``orders``.  Sent now if live, else on the next ``ck OK``."""
+        keys = list(keys)
         self._send(self._subs.add(keys, depth=depth, orders=orders))
+        self.market.expect(key.strip() for key in keys)
 
     def unsubscribe(self, keys: Iterable[str]) -> None:
         """Stop wanting ``keys`` (every stream): send ``ud``/``u``/``ul``, drop their state."""
@@ -268,6 +284,7 @@ class FeedClient:
             await ws.close()
             return Outcome(conn_.STOPPED, "stopped")
         conn = self._conn = Connection(ws, self._clock(), self._stats.frames)
+        self.codec.reset()
         if self.tap is not None:
             self.tap.opened(self.config.endpoint, self.config.level)
         if sessions.opened(self._key) > 1:  # cannot happen: the claim and this loop prevent it
@@ -275,10 +292,11 @@ class FeedClient:
         helpers: list[asyncio.Task[None]] = []
         try:
             self._set_state(hs.AUTHENTICATING)
-            helpers = [
-                asyncio.create_task(self._writer(conn)),
-                asyncio.create_task(self._heartbeats(conn)),
-            ]
+            helpers = [asyncio.create_task(self._writer(conn))]
+            if self.dialect.heartbeat is not None:
+                helpers.append(asyncio.create_task(self._heartbeats(conn, self.dialect.heartbeat)))
+            if self.dialect.live_on_upgrade(self.config.credentials):
+                self._acknowledged(p.ConnectAck(s="OK"))  # a later ``ck`` is honoured too
             kind, reason = await self._read(conn)
         finally:
             for task in helpers:
@@ -298,16 +316,20 @@ class FeedClient:
 
     async def _read(self, conn: Connection) -> tuple[str, str]:
         """Authenticate if needed, then pump frames until the session ends: (kind, reason)."""
-        cfg = self.config
         try:
-            if cfg.auth == "connect":
-                hello = p.Connect(uid=cfg.uid, actid=cfg.uid, susertoken=cfg.effective_token)
-                await conn.ws.send(p.encode(hello), text=True)
-                if self.tap is not None:  # the token never reaches a recording
-                    self.tap.sent(p.encode(p.Connect(uid=cfg.uid, actid=cfg.uid, susertoken=REDACTED)))
+            hello = self.dialect.hello(self.config.credentials)
+            if hello is not None:
+                await conn.ws.send(hello, text=True)
+                if self.tap is not None:  # every secret removed: never in a recording
+                    self.tap.sent(self._scrub(hello.decode()))
             await self._pump(conn.ws)
         except ConnectionClosed as exc:
-            return conn.classify(exc, self._secrets)
+            kind, reason = conn.classify(exc, self._secrets)
+            rcvd = exc.rcvd
+            if kind == conn_.FAULT and not conn.fault and rcvd is not None \
+                    and rcvd.code in self.dialect.auth_close_codes:  # e.g. Noren's 1008
+                kind = conn_.AUTH
+            return kind, reason
         except SessionEnded as end:
             return end.kind, end.reason
         except Exception as exc:  # noqa: BLE001 - a bug of ours: log it, reconnect
@@ -316,9 +338,9 @@ class FeedClient:
         return conn_.FAULT, "reader ended"  # pragma: no cover - _pump only ends by raising
 
     def _frame_feed(self) -> Callable[[bytes], dict[str, Any] | None]:
-        """A read loop's frame handler, chosen once a connection: ``FrameReader.feed``, or,
+        """A read loop's frame handler, chosen once a connection: the dialect's ``feed``, or,
         while recording, the same behind the tap (tui/feed/tap.py)."""
-        feed = self._reader.feed
+        feed = self.codec.feed  # the dialect's reader (psx: the FrameReader)
         return feed if self.tap is None else tapped(feed, self.tap.received)
 
     async def _pump(self, ws: ClientConnection) -> None:
@@ -342,7 +364,10 @@ class FeedClient:
 
     # -- control messages -------------------------------------------------------------
     def _control(self, msg: dict[str, Any]) -> None:
-        ctl = self._reader.control(msg)
+        normal = self.codec.control(msg)  # the dialect's variants in the seed's shape
+        if normal is None:  # consumed (order updates)
+            return
+        ctl = self._reader.control(normal)
         if isinstance(ctl, p.ConnectAck):
             self._acknowledged(ctl)
         elif isinstance(ctl, p.Error):
@@ -389,8 +414,8 @@ class FeedClient:
         h.upstream = ""  # a relay says again (``st``) right after its ck
         self.market.resync.clear()  # the replayed ``l`` brings a fresh ``lk`` for every book
         self._resync_sent.clear()
-        for request in self._subs.replay():
-            conn.outbox.put_nowait(p.encode(request))
+        for frame in self.codec.encode(self._subs.replay()):
+            conn.outbox.put_nowait(frame)
         self._set_state(hs.LIVE, f"{len(self._subs)} subscriptions replayed")
         kind = CONNECTED if h.sessions == 1 else RECONNECTED
         self._event(kind, f"Feed live ({h.level or 'feed'}, {len(self._subs)} scrips)")
@@ -399,8 +424,8 @@ class FeedClient:
         conn = self._conn
         if conn is None or conn.acked_at is None or conn.closer is not None:
             return  # remembered: replayed after the next ck OK
-        for request in requests:
-            conn.outbox.put_nowait(p.encode(request))
+        for frame in self.codec.encode(requests):
+            conn.outbox.put_nowait(frame)
 
     async def _writer(self, conn: Connection) -> None:
         """The only sender after authentication: keeps requests in order."""
@@ -414,10 +439,10 @@ class FeedClient:
         except ConnectionClosed:
             pass  # the reader sees the close and ends the session
 
-    async def _heartbeats(self, conn: Connection) -> None:
+    async def _heartbeats(self, conn: Connection, frame: bytes) -> None:
         while True:
             await asyncio.sleep(self.config.heartbeat)
-            conn.outbox.put_nowait(_HEARTBEAT)
+            conn.outbox.put_nowait(frame)
 
     # -- the tick: rates, watchdog, resync -----------------------------------------------
     async def _ticker(self) -> None:

@@ -20,10 +20,14 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from tui.wire import dialects
+from tui.wire.dialects import Credentials
+
 AUTH_MODES: Final = ("header", "query", "connect")
 JITTERS: Final = ("full", "equal", "decorrelated", "none")
-#: query parameters that carry a token (docs/PROTOCOL.md, "Authentication")
-TOKEN_PARAMS: Final = ("token", "access_token")
+#: query parameters that carry a token (docs/PROTOCOL.md, "Authentication"; ``jKey``:
+#: firstock-v2)
+TOKEN_PARAMS: Final = ("token", "access_token", "jKey")
 REDACTED: Final = "<redacted>"
 #: a URL query value or user info this long is also redacted wherever it appears alone
 _SECRET_MIN: Final = 6
@@ -67,8 +71,10 @@ class FeedConfig:
     tick: float = 1.0  # health sampling / watchdog period (shortened for short timeouts)
     max_size: int = 2**20  # largest frame accepted (an ``lk`` of a deep book is ~tens of KB)
     ssl: ssl.SSLContext | None = None
+    dialect: str = "psx"  # tui.wire.dialects: psx noren noren-token firstock-v2
 
     def __post_init__(self) -> None:
+        dialects.get(self.dialect)  # ValueError naming the known ones
         parts = urlsplit(self.url)
         if parts.scheme not in ("ws", "wss") or not parts.hostname:
             raise ValueError(f"feed URL must be ws:// or wss:// with a host: {self.endpoint}")
@@ -89,7 +95,7 @@ class FeedConfig:
     def __repr__(self) -> str:
         return (
             f"FeedConfig(url={self.endpoint!r}, token={REDACTED if self.token else ''!r}, "
-            f"auth={self.auth!r}, uid={self.uid!r})"
+            f"auth={self.auth!r}, uid={self.uid!r}, dialect={self.dialect!r})"
         )
 
     __str__ = __repr__
@@ -107,13 +113,20 @@ class FeedConfig:
         return tuple(dict.fromkeys(s for s in found if s))
 
     @property
+    def credentials(self) -> Credentials:
+        """What the dialect puts on the wire (holds the secret; its repr does not)."""
+        return Credentials(token=self.effective_token, uid=self.uid, auth=self.auth)
+
+    @property
     def connect_url(self) -> str:
-        """The URL actually dialled: with ``token=`` added in ``query`` mode (secret!)."""
-        if self.auth != "query" or not self.token or url_token(self.url):
-            return self.url
-        parts = urlsplit(self.url)
-        query = parse_qsl(parts.query, keep_blank_values=True) + [("token", self.token)]
-        return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+        """The URL actually dialled, shaped by the dialect: ``token=`` added in psx
+        ``query`` mode, ``userId``/``jKey`` in firstock-v2 (secret!)."""
+        return dialects.get(self.dialect).url(self.url, self.credentials)
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        """Headers of the upgrade (psx ``header`` mode: the bearer token; secret!)."""
+        return dialects.get(self.dialect).headers(self.credentials)
 
     @property
     def endpoint(self) -> str:

@@ -195,11 +195,10 @@ async def dial(
     config: FeedConfig, logger: RedactingAdapter,
     connection: type[ClientConnection] | None = None,
 ) -> ClientConnection:
-    """Open the WebSocket: header/query auth applied, no compression, pings on.
+    """Open the WebSocket: the dialect's URL and headers, no compression, pings on.
     ``connection``: websockets' connection class to use (a subclass; the relay's upstream
     takes its frames as they are parsed)."""
-    token = config.effective_token
-    headers = {"Authorization": f"Bearer {token}"} if config.auth == "header" and token else None
+    headers = config.headers  # the dialect's (psx header mode: the bearer token)
     extra: dict[str, Any] = {"ssl": config.ssl} if config.ssl is not None else {}
     if connection is not None:
         extra["create_connection"] = connection

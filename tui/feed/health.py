@@ -60,6 +60,9 @@ class Health:
     last_refusal: str = ""  # the latest ``er`` text: information about a request, not a fault
     sessions: int = 0  # acknowledged (``ck OK``) sessions so far
     stopped_in: str = ""  # the state the client was in when it stopped (e.g. session-limit)
+    dialect: str = "psx"  # tui.wire.dialects
+    order_updates: int = 0  # order updates received on the feed socket (kept, not market data)
+    notes: dict[str, int] = field(default_factory=dict)  # values the dialect adjusted, by kind
     last_error_at: float | None = None  # wall clock (epoch seconds) of ``last_error``
     failure: str = ""  # AUTH | TOKEN | TLS | ENDPOINT while ``auth-failed``/``failed``
     #: behind a relay (``marketdesk relay``): its upstream's state ("" if not via a relay)

@@ -8,8 +8,8 @@ through ``apply`` (called by ``FrameReader.feed`` for every ``tk tf dk df lk lo 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable
+from typing import Protocol, runtime_checkable
 
 from tui.wire.frames import DecodeErrors
 
@@ -21,8 +21,13 @@ class MarketSink(Protocol):
     #: keys whose L2 sequence jumped: the client resubscribes them for a fresh ``lk`` and
     #: clears the set (all of it after a reconnect, whose replay brings fresh ones anyway)
     resync: set[str]
-    #: merge one market message; never raises
-    apply: Callable[[dict[str, Any]], None]
+    #: merge one market message; never raises.  With ``takes_frame`` set on it,
+    #: ``FrameReader`` passes the frame too: ``apply(msg, frame)``
+    apply: Callable[..., None]
+
+    def expect(self, keys: Iterable[str]) -> None:
+        """Keep data for these keys (subscribed); the client calls it once with none when
+        it starts, so that data for any key never subscribed is counted, not kept."""
 
     def forget(self, key: str) -> None:
         """Drop everything held for ``key`` (it is no longer subscribed)."""

@@ -6,15 +6,11 @@ the keys flushed since the previous sample, never per message or per frame: the 
 only when the scrip's last price moved since the previous one, so a series is the last
 ``size`` moves seen at that pace, oldest first.
 
-A sample is the last price's wire text, taken from the pending delta (or, if something
-already read the scrip, from the text it converted); it is converted to integer units at
-the scrip's precision when the series is read, and only the samples not read before.
-Text that does not convert is dropped then (``materialize`` counts it when the scrip is
-read).
-
-A delta that carries a precision (a ``tk``/``dk`` snapshot, rare) is materialized first so
-the scrip's own rules settle the precision; a series whose precision changes starts again
-(units of different scales do not compare).
+A sample is the scrip's last good price text (the scrip is folded first if messages are
+pending: the desk has just swept it anyway, so that costs nothing there); it is converted
+to integer units at the scrip's precision when the series is read, and only the samples
+not read before.  A series whose precision changes starts again (units of different
+scales do not compare).
 """
 
 from __future__ import annotations
@@ -100,15 +96,11 @@ class PriceHistory:
             scrip = scrip_of(key)
             if scrip is None:
                 continue  # L2-only traffic: no touchline yet
-            delta = scrip.delta
-            text = delta.get("lp")
-            if text is None or "pp" in delta:
-                if "pp" in delta:
-                    scrip.materialize(errors)  # a snapshot: the scrip settles its precision
-                # nothing pending (or just converted): the text the scrip converted last
-                text = scrip.raw.get("lp")
-                if text is None:
-                    continue
+            if scrip.delta:
+                scrip.materialize(errors)
+            text = scrip.raw.get("lp")  # the last good one: a bad text never gets this far
+            if text is None:
+                continue
             series = series_of(key)
             if series is None or series.pp != scrip.pp:
                 series = self._series[key] = Series(scrip.pp, size)

@@ -1,12 +1,24 @@
-"""One scrip's touchline and depth: wire strings merged on the hot path, typed on demand.
+"""One scrip's touchline and depth: messages queued on the hot path, typed on demand.
 
-The contract (docs/PROTOCOL.md):
+The contract (docs/PROTOCOL.md, docs/BAD_INPUT.md):
 - ``tk``/``dk`` replace the state; ``tf``/``df`` merge field by field; absent = unchanged.
-- The hot path only conflates wire text (one ``dict.update``); :meth:`Scrip.materialize`
-  converts the fields whose text changed, when the scrip is read (drawn, printed, swept):
-  bounded by what is on screen and the frame rate, not by the message rate.  A field that does not convert is
-  counted as ``bad-number`` (once per new wire text) and keeps its last good value, so no
-  good state is lost.
+- A bad value (wrong type, not a number, absurd, overlong) never replaces a good one: the
+  state holds the last good value received for every field, whenever reads happen, and the
+  good fields of a message with a bad one are merged.  A snapshot that brings a field
+  bad keeps that field's last good value too.
+- The hot path only conflates wire text (one ``dict.update`` into ``delta``) and keeps the
+  frame the message came in (one ``list.append`` to ``pending``: the frame is already
+  allocated, while keeping the decoded dicts alive cost the merge twice its time); :meth:`Scrip.materialize` converts the
+  fields whose text changed when the scrip is read (drawn, printed, swept), and only for a
+  field whose newest text is bad looks back through ``pending`` for the last good text
+  received before it.  A scrip nobody reads is folded when :data:`FOLD_AT` messages are
+  pending, so memory is bounded by scrips, not by time, and the conversion work by what is
+  read plus one conversion per changed field every ``FOLD_AT`` messages.
+- Each bad value the fold meets is counted (``bad-number`` for text that is not a number,
+  ``bad-value`` for a wrong type or overlong text) with its field named.  A bad value that
+  a newer value of its field replaced before any read is never looked at, so not counted.
+- Field names the scrip does not know are kept as text, at most :data:`EXTRA_FIELDS` of
+  them; more are counted as ``unknown-field`` and dropped.
 """
 
 from __future__ import annotations
@@ -14,16 +26,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from tui.wire.fields import INT, KIND, LEVELS, PERCENT, PRICE, SKIP, TEXT
-from tui.wire.frames import BAD_NUMBER, DecodeErrors
-from tui.wire.prices import DEFAULT_PRECISION, format_units, to_int, to_units
+import msgspec
 
-_MAX_PRECISION: Final = 8
+from tui.wire.fields import INT, KIND, LEVELS, PERCENT, PRICE, SKIP
+from tui.wire.frames import BAD_NUMBER, BAD_VALUE, UNKNOWN_FIELD, DecodeErrors
+from tui.wire.prices import DEFAULT_PRECISION, MAX_DECIMALS, format_units, to_int, to_units
+
 _NOTHING: Final = object()
 #: Converted prices by wire text, one table per precision: prices repeat (a tick grid, a
 #: few levels), so most conversions are one look-up.  Cleared when full, never stale.
-_PRICE_CACHE: Final[list[dict[str, int]]] = [{} for _ in range(_MAX_PRECISION + 1)]
-_PRICE_CACHE_SIZE: Final = 50_000
+_PRICE_CACHE: Final[list[dict[str, int]]] = [{} for _ in range(MAX_DECIMALS + 1)]
+_PRICE_CACHE_SIZE: Final = 8192
+#: pending messages that make the hot path fold a scrip nobody reads
+FOLD_AT: Final = 64
+#: field names a scrip keeps that it does not know (a feed's own extras, a bench's stamp)
+EXTRA_FIELDS: Final = 16
+#: longest text kept for a text field (a symbol, a time, an unknown field)
+MAX_TEXT: Final = 256
+_UNKNOWN: Final = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,88 +65,185 @@ EMPTY_LEVEL: Final = Level(0, 0, 0)
 class Scrip:
     """State of one ``EXCH|TOKEN``.
 
-    ``raw`` holds the wire text already converted; ``delta`` the conflated changes since
-    (one ``dict.update`` per message on the hot path).  Read through :meth:`materialize`
+    ``delta`` holds the newest wire text of each field received since the last read and
+    ``pending`` the messages themselves (both filled on the hot path); ``raw`` the last good
+    wire text of every field, ``values`` its typed value.  Read through :meth:`materialize`
     (or ``Market.view``), never through ``raw`` directly.
     """
 
-    __slots__ = ("delta", "generation", "key", "pp", "raw", "values")
+    __slots__ = (
+        "delta", "extras", "generation", "key", "pending", "pp", "raw", "replacing", "values",
+    )  # fmt: skip
 
     def __init__(self, key: str) -> None:
         self.key = key
-        #: wire text of every field as last converted (bad text included: it is not recounted)
+        #: the last good wire text of every field, as converted into ``values``
         self.raw: dict[str, Any] = {}
-        #: wire text received since the last materialize, conflated
+        #: the newest wire text of each field received since the last materialize (bad too)
         self.delta: dict[str, Any] = {}
+        #: what was received since the last materialize, oldest first: each message's frame
+        #: (bytes or text, decoded again only to look back) or the message itself
+        self.pending: list[Any] = []
         #: typed values of the fields that converted (prices in units of 10^-pp)
         self.values: dict[str, int | str] = {}
         self.pp = DEFAULT_PRECISION
         #: bumped on every snapshot (tk/dk)
         self.generation = 0
+        #: the first pending message is a snapshot: the next fold starts the state afresh
+        self.replacing = False
+        #: field names kept that the scrip does not know
+        self.extras = 0
 
     # -- hot path ------------------------------------------------------------------------
-    def replace(self, msg: dict[str, Any]) -> None:
-        self.raw = {}
+    def replace(
+        self, msg: dict[str, Any], errors: DecodeErrors | None = None, frame: object = None
+    ) -> None:
+        """A snapshot: what was pending is folded first, so that a field the snapshot brings
+        bad keeps the last good value received before it."""
+        if self.delta:
+            self.materialize(errors)
         self.delta = dict(msg)
-        self.values = {}
-        self.pp = DEFAULT_PRECISION
+        self.pending = [msg if frame is None else frame]
+        self.replacing = True
         self.generation += 1
 
-    def merge(self, msg: dict[str, Any]) -> None:
+    def merge(self, msg: dict[str, Any], frame: object = None) -> None:
+        """A delta (what ``Market.apply`` does inline); ``frame``: the frame it came in."""
         self.delta.update(msg)
+        self.pending.append(msg if frame is None else frame)
 
     # -- at draw time --------------------------------------------------------------------
     def materialize(self, errors: DecodeErrors | None = None) -> bool:
-        """Convert the fields whose text changed since the last call; True if a value moved."""
-        delta = self.delta
-        if not delta:
+        """Fold the pending messages into the state; True if a typed value moved."""
+        merged = self.delta
+        if not merged:
             return False
-        self.delta = {}
+        pending = self.pending
+        self.delta, self.pending = {}, []
         raw, values = self.raw, self.values
+        #: good texts to fall back on for a field whose newest text is bad (a state replaced)
+        before: dict[str, Any] = {}
         changed = False
-        pp_text = delta.get("pp")
-        if pp_text is not None and raw.get("pp", _NOTHING) != pp_text:
-            raw["pp"] = pp_text
-            pp = to_int(pp_text)
-            if pp is None or pp > _MAX_PRECISION:
-                _bad(errors, self.key, "pp", pp_text)
-            elif pp != self.pp or "pp" not in values:
-                # a new scale: every value is read again, none kept from the old one
-                self.pp = pp
-                values = self.values = {"pp": pp}
-                delta = {**raw, **delta}
-                raw = self.raw = {"pp": pp_text}
-                changed = True
+        if self.replacing:
+            # a field the snapshot brings bad keeps its last good value; one it does not
+            # bring is gone, whatever comes bad after it
+            self.replacing = False
+            snapshot = _message(pending[0])
+            before = {name: text for name, text in raw.items() if name in snapshot}
+            raw, values = {}, {}
+            self.raw, self.values, self.pp, self.extras = raw, values, DEFAULT_PRECISION, 0
+            changed = True
+        pp_text = merged.get("pp", _NOTHING)
+        if pp_text is not _NOTHING and (raw.get("pp", _NOTHING) != pp_text or "pp" not in values):
+            pp, pp_text = self._precision(pending, pp_text, before, errors)
+            if pp is not None:
+                if pp != self.pp or "pp" not in values:
+                    # a new scale: every value is read again, none kept from the old one
+                    if raw:  # (a snapshot started from nothing: nothing to read again)
+                        merged, before = {**raw, **merged}, raw
+                    raw, values = {"pp": pp_text}, {"pp": pp}
+                    self.raw, self.values, self.pp, self.extras = raw, values, pp, 0
+                    changed = True
+                else:
+                    raw["pp"] = pp_text
         pp = self.pp
         units_of = _PRICE_CACHE[pp]
-        for name, text in delta.items():
+        for name, text in merged.items():
             if raw.get(name, _NOTHING) == text:
                 continue
-            raw[name] = text
-            kind = KIND.get(name, TEXT)
-            if kind == PRICE:
-                value: int | str | None = units_of.get(text)
-                if value is None:
-                    value = to_units(text, pp)
-                    if value is not None and type(text) is str:
-                        if len(units_of) >= _PRICE_CACHE_SIZE:
-                            units_of.clear()
-                        units_of[text] = value
-            elif kind == INT:
-                value = to_int(text)
-            elif kind == PERCENT:
-                value = to_units(text, 2, signed=True)
+            kind = KIND.get(name, _UNKNOWN)
+            if type(text) is str:
+                if kind == PRICE:
+                    value: int | str | None = units_of.get(text)
+                    if value is None:
+                        value = to_units(text, pp)
+                        if value is not None:
+                            if len(units_of) >= _PRICE_CACHE_SIZE:
+                                units_of.clear()
+                            units_of[text] = value
+                elif kind == INT:  # to_int, inlined for the usual shape
+                    if 0 < len(text) < 16 and text.isdigit() and text.isascii():
+                        value = int(text)
+                    else:
+                        value = to_int(text)
+                elif kind == SKIP:
+                    continue
+                else:
+                    value = _convert(kind, text, pp)
             elif kind == SKIP:
                 continue
             else:
-                value = text if type(text) is str else None
+                value = _convert(kind, text, pp)
             if value is None:
-                _bad(errors, self.key, name, text)
-                continue
+                value, text = self._last_good(pending, name, kind, text, before, errors)
+                if value is None:
+                    continue
+            if kind == _UNKNOWN and name not in raw:
+                if self.extras >= EXTRA_FIELDS:
+                    if errors is not None:
+                        errors.add(UNKNOWN_FIELD, f"{self.key} {name[:40]}")
+                    continue
+                self.extras += 1
+            raw[name] = text
             if values.get(name) != value:
                 values[name] = value
                 changed = True
         return changed
+
+    def _precision(
+        self, pending: list[Any], text: object, before: dict[str, Any],
+        errors: DecodeErrors | None,
+    ) -> tuple[int | None, object]:
+        """The precision the pending messages set (the last good one), and its text."""
+        pp = _precision(text)
+        if pp is not None:
+            return pp, text
+        return self._last_good(pending, "pp", INT, text, before, errors, _precision)
+
+    def _last_good(
+        self,
+        pending: list[Any],
+        name: str,
+        kind: int,
+        newest: object,
+        before: dict[str, Any],
+        errors: DecodeErrors | None,
+        convert: Any = None,
+    ) -> tuple[Any, object]:
+        """``name``'s newest text is bad: count it, and find the last good text received
+        before it (in the pending messages, then in ``before``).  (value, text) or (None, _)."""
+        pp = self.pp
+        judge = convert if convert is not None else (lambda text: _convert(kind, text, pp))
+        self._bad(errors, name, newest)
+        for i, item in enumerate(pending):  # frames decoded once a fold, in place
+            if type(item) is not dict:
+                pending[i] = _message(item)
+        skipped = False  # the newest occurrence is the one just judged
+        for msg in reversed(pending):
+            text = msg.get(name, _NOTHING)
+            if text is _NOTHING:
+                continue
+            if not skipped:
+                skipped = True
+                continue
+            if text == self.raw.get(name, _NOTHING):
+                return None, text  # the good text already in the state: nothing to change
+            value = judge(text)
+            if value is not None:
+                return value, text
+            self._bad(errors, name, text)
+        text = before.get(name, _NOTHING)
+        if text is not _NOTHING:
+            value = judge(text)
+            if value is not None:
+                return value, text
+        return None, newest
+
+    def _bad(self, errors: DecodeErrors | None, name: str, text: object) -> None:
+        if errors is not None:
+            numeric = KIND.get(name, _UNKNOWN) in (PRICE, INT, PERCENT) or name == "pp"
+            kind = BAD_NUMBER if numeric and type(text) is str else BAD_VALUE
+            errors.add(kind, f"{self.key} {name[:40]}={_short(text)}", name[:40])
 
     # -- typed reads (after materialize) -------------------------------------------------
     def get(self, name: str) -> int | None:
@@ -159,6 +276,39 @@ class Scrip:
         return self.text("ts") or self.key.partition("|")[2]
 
 
-def _bad(errors: DecodeErrors | None, key: str, name: str, text: object) -> None:
-    if errors is not None:
-        errors.add(BAD_NUMBER, f"{key} {name}={text!r}")
+
+_decode = msgspec.json.Decoder(float_hook=str).decode
+
+
+def _message(item: object) -> dict[str, Any]:
+    """A pending message: kept as is, or as the frame it came in (decoded again)."""
+    if type(item) is dict:
+        return item
+    try:
+        msg = _decode(item)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - it decoded once; never raise on the read path
+        return {}
+    return msg if type(msg) is dict else {}
+
+
+def _convert(kind: int, text: object, pp: int) -> int | str | None:
+    """One wire value as its typed value; None if it is not a good one for its kind."""
+    if kind == PRICE:
+        return to_units(text, pp)
+    if kind == INT:
+        return to_int(text)
+    if kind == PERCENT:
+        return to_units(text, 2, signed=True)
+    # text (known or not): a string of sensible length
+    return text if type(text) is str and len(text) <= MAX_TEXT else None
+
+
+def _precision(text: object) -> int | None:
+    pp = to_int(text)
+    return pp if pp is not None and pp <= MAX_DECIMALS else None
+
+
+def _short(text: object) -> str:
+    if type(text) is str:
+        return repr(text[:40] + "…") if len(text) > 40 else repr(text)
+    return f"<{type(text).__name__}>" if isinstance(text, list | dict) else repr(text)[:40]

@@ -1,7 +1,13 @@
 """All scrips of a feed: the hot-path merge and the once-a-frame flush.
 
 ``Market.apply(msg)`` is called for every market-data message (a dict from
-``FrameReader``); it merges wire text and marks the scrip dirty, nothing more.
+``FrameReader``); it queues the message on its scrip and marks the scrip dirty, nothing
+more (see :mod:`tui.market.scrip` for the fold and what a bad value gets).
+
+Memory is bounded by what was asked for: once told what is subscribed
+(:meth:`Market.expect`, which the feed client calls), data for any other key is counted as
+``unsolicited`` and not kept; a key just forgotten (unsubscribed) drops its in-flight
+messages quietly.  A market never told anything keeps every key (tests, tools, benches).
 ``Market.flush(now)`` is called once per frame: it hands over the keys that received
 messages since the last frame (and stamps them).  Conversion to exact typed values happens
 when a scrip is read with :meth:`Market.view` (only what is drawn), or for every scrip by
@@ -11,16 +17,19 @@ State is keyed ``EXCH|TOKEN``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import islice
 from typing import Any
 
 from tui.market.book import OrderBook
 from tui.market.history import PriceHistory
-from tui.market.scrip import Scrip
+from tui.market.scrip import FOLD_AT, Scrip
 from tui.market.tape import Tape
-from tui.wire.frames import MISSING_KEY, DecodeErrors
+from tui.wire.frames import MISSING_KEY, UNKNOWN_TYPE, UNSOLICITED, DecodeErrors
 from tui.wire.times import feed_seconds
+
+#: keys forgotten lately whose in-flight messages are dropped without counting
+LEAVING_KEPT = 1024
 
 
 class Market:
@@ -38,52 +47,101 @@ class Market:
         self.unsampled: set[str] = set()
         #: scrips whose L2 sequence jumped: the client resubscribes them for a fresh ``lk``
         self.resync: set[str] = set()
-        #: merge one market message (``FrameReader`` checked ``t``); never raises
-        self.apply: Callable[[dict[str, Any]], None] = self._hot_path()
+        #: the keys subscribed (:meth:`expect`); None: every key is kept
+        self.expected: set[str] | None = None
+        #: keys forgotten lately, oldest first: their in-flight messages are dropped quietly
+        self._leaving: dict[str, None] = {}
+        #: merge one market message (``FrameReader`` checked ``t``), given with the frame it
+        #: came in if there is one (kept instead of the dict: cheaper); never raises.  The
+        #: market keeps the message: do not change it afterwards.
+        self.apply: Callable[..., None] = self._hot_path()
 
-    def _hot_path(self) -> Callable[[dict[str, Any]], None]:
+    def _hot_path(self) -> Callable[..., None]:
         """``apply`` as a closure over its tables: the commonest message (a delta) costs a
-        key, one look-up, one ``dict.update`` and one set insert, and no attribute look-ups."""
-        scrips, get, mark, other = self.scrips, self.scrips.get, self.dirty.add, self._other
+        key, one look-up, one ``dict.update``, one ``list.append``, a length check and one
+        set insert."""
+        get, mark, other, new = self.scrips.get, self.dirty.add, self._other, self._new_scrip
+        errors, fold_at = self.errors, FOLD_AT
 
-        def apply(msg: dict[str, Any]) -> None:
+        def apply(msg: dict[str, Any], frame: object = None) -> None:
             try:
                 key = msg["e"] + "|" + msg["tk"]
+                t = msg["t"]
             except (KeyError, TypeError):
-                self.errors.add(MISSING_KEY, repr(msg)[:200])
+                errors.add(MISSING_KEY, msg)
                 return
-            t = msg["t"]
             if t == "df" or t == "tf":
                 scrip = get(key)
                 if scrip is None:
-                    scrip = scrips[key] = Scrip(key)
+                    scrip = new(key)
+                    if scrip is None:
+                        return
                 scrip.delta.update(msg)  # Scrip.merge, inlined
+                pending = scrip.pending
+                pending.append(msg if frame is None else frame)
+                if len(pending) >= fold_at:
+                    scrip.materialize(errors)
+                mark(key)
             else:
-                other(t, key, msg)
-            mark(key)
+                other(t, key, msg, frame)
 
+        apply.takes_frame = True  # type: ignore[attr-defined]  # FrameReader passes the frame
         return apply
 
-    def _other(self, t: str, key: str, msg: dict[str, Any]) -> None:
+    def _wanted(self, key: str) -> bool:
+        """True if data for ``key`` is kept; counts it as unsolicited otherwise."""
+        expected = self.expected
+        if expected is None or key in expected:
+            return True
+        if key not in self._leaving:
+            self.errors.add(UNSOLICITED, key[:60])
+        return False
+
+    def _new_scrip(self, key: str) -> Scrip | None:
+        if not self._wanted(key):
+            return None
+        scrip = self.scrips[key] = Scrip(key)
+        return scrip
+
+    def _other(self, t: str, key: str, msg: dict[str, Any], frame: object = None) -> None:
         if t == "dk" or t == "tk":
             scrip = self.scrips.get(key)
             if scrip is None:
-                scrip = self.scrips[key] = Scrip(key)
-            scrip.replace(msg)
+                scrip = self._new_scrip(key)
+                if scrip is None:
+                    return
+            scrip.replace(msg, self.errors, frame)
+            self.dirty.add(key)
+            return
+        if t != "lo" and t != "lt" and t != "lk":
+            self.errors.add(UNKNOWN_TYPE, msg)
             return
         book = self.books.get(key)
         if book is None:
+            if not self._wanted(key):
+                return
             book = self.books[key] = OrderBook(key)
         if t == "lo":
-            book.event(msg, self.errors)
-            self.tape.append(msg, str(msg.get("ac", "?")))
+            action = book.event(msg, self.errors)
+            if action:
+                self.tape.append(key, msg, action)
         elif t == "lt":
-            book.execution(msg, self.errors)
-            self.tape.append(msg, "T")
-        else:  # "lk"
+            if book.execution(msg, self.errors):
+                self.tape.append(key, msg, "T")
+        else:
             book.snapshot(msg, self.errors)
         if book.gap:
             self.resync.add(key)
+        self.dirty.add(key)
+
+    def expect(self, keys: Iterable[str]) -> None:
+        """Keep data for these keys (subscribed).  The first call closes the market to
+        every key it was not told of; :meth:`forget` takes a key out again."""
+        if self.expected is None:
+            self.expected = set()
+        for key in keys:
+            self.expected.add(key)
+            self._leaving.pop(key, None)
 
     def flush(self, now: float) -> set[str]:
         """The keys that received messages since the last call; ``updated[key] = now``."""
@@ -120,7 +178,15 @@ class Market:
         return n
 
     def forget(self, key: str) -> None:
-        """Drop a scrip that is no longer subscribed."""
+        """Drop a scrip that is no longer subscribed (and no longer expect it: its
+        in-flight messages are dropped without being counted)."""
+        if self.expected is not None:
+            self.expected.discard(key)
+            leaving = self._leaving
+            leaving.pop(key, None)
+            leaving[key] = None
+            if len(leaving) > LEAVING_KEPT:
+                del leaving[next(iter(leaving))]
         self.scrips.pop(key, None)
         self.books.pop(key, None)
         self.updated.pop(key, None)

@@ -19,7 +19,7 @@ from tui.wire.prices import to_int
 
 
 class TapeEvent(NamedTuple):
-    ft: object  # feed time as received (text); shown, never computed with
+    ft: str  # feed time as received (text); shown, never computed with
     key: str
     action: str  # "A" add, "M" modify, "X" cancel, "T" trade
     side: str  # "B"/"S": the order's side (for a trade, the resting order's)
@@ -29,22 +29,41 @@ class TapeEvent(NamedTuple):
     seq: int  # position on the tape (1-based, ever increasing)
 
 
+def _text(value: object) -> str:
+    """A wire value as the tape keeps it: short text as it is, anything else empty."""
+    if type(value) is str:
+        return value if len(value) <= _LONGEST else ""
+    return str(value) if type(value) is int else ""
+
+
+_LONGEST = 64
+
+
+def _feed_time(value: object) -> str:
+    """Epoch seconds as text, at most 10 digits (a time before 2286); other short text as
+    it is; anything else empty."""
+    text = _text(value)
+    return "" if len(text) > 10 and text.isdigit() else text
+
+
 class Tape:
     def __init__(self, maxlen: int = 20_000) -> None:
         self.events: deque[TapeEvent] = deque(maxlen=maxlen)
         self.total = 0
 
-    def append(self, msg: dict[str, object], action: str) -> None:
+    def append(self, key: str, msg: dict[str, object], action: str) -> None:
+        """One event of ``key`` (the book checked the fields it uses; any other field that
+        is not short text is taped as ``""``)."""
         self.total += 1
         self.events.append(
             TapeEvent(
-                msg.get("ft", ""),
-                f"{msg['e']}|{msg['tk']}",
+                _feed_time(msg.get("ft")),
+                key,
                 action,
-                str(msg.get("sd", "")),
-                str(msg.get("pr", "")),
-                str(msg.get("q", "")),
-                str(msg.get("oid", "")),
+                _text(msg.get("sd")),
+                _text(msg.get("pr")),
+                _text(msg.get("q")),
+                _text(msg.get("oid")),
                 self.total,
             )
         )

@@ -1,7 +1,9 @@
 """``marketdesk relay ... --publish nats://HOST:4222``: the relay's merged stream onto the bus.
 
 The hook is small on both sides: every message the relay's cache merges (its
-``listeners``) goes to a :class:`tui.bus.publisher.Publisher`, and the scrips the bus's
+``listeners``) of a scrip the bus's consumers want goes to a
+:class:`tui.bus.publisher.Publisher` (starting from the cache's full state when the relay
+already holds the scrip), and the scrips the bus's
 consumers want (:class:`tui.bus.interest.Interest`, fed by ``mdctl.want``) are asked of the
 relay's own reference-counted upstream interest, as a WebSocket client's would be
 (``Relay.also_wanted`` keeps them upstream while a NATS consumer wants them; the relay's
@@ -32,6 +34,9 @@ class RelayBus:
             bus, batch=batch, state_every=state_every, interest=self.interest,
             upstream=self._upstream,
         )
+        #: the scrips going onto the bus: those its consumers want (the rest of the relay's
+        #: traffic costs the bus nothing)
+        self._publishing: set[str] = set()
         relay.cache.listeners.append(self._on_message)
         relay.also_wanted.append(self._wanted)
 
@@ -40,7 +45,8 @@ class RelayBus:
         return upstream_word(h.state, h.sessions)
 
     def _on_message(self, key: str, seq: int, msg: dict[str, Any]) -> None:
-        self.publisher.add(msg)
+        if key in self._publishing:
+            self.publisher.add(msg)
 
     def _wanted(self, key: str) -> bool:
         return key in self.interest.active
@@ -48,6 +54,12 @@ class RelayBus:
     def _subscribe(self, keys: list[str], orders: bool) -> None:
         want = self.relay.interest.want
         for key in keys:
+            if key not in self._publishing:
+                # already in the cache (a WebSocket client has it): the bus starts from its
+                # full state; a new scrip starts from the upstream's own snapshot
+                self._publishing.add(key)
+                for snapshot in self.relay.cache.state(key):
+                    self.publisher.add(snapshot)
             want("d", key)
             if orders:
                 want("l", key)
@@ -55,6 +67,7 @@ class RelayBus:
 
     def _unsubscribe(self, keys: list[str]) -> None:
         for key in keys:
+            self._publishing.discard(key)
             self.relay.interest.unwant(key)
 
     async def start(self) -> None:

@@ -58,8 +58,8 @@ class RelayCache(Market):
         merge = self.apply
         seq, stream, l2_ft, listeners = self.seq, self.stream, self.l2_ft, self.listeners
 
-        def apply(msg: dict[str, Any]) -> None:
-            merge(msg)
+        def apply(msg: dict[str, Any], frame: object = None) -> None:
+            merge(msg, frame)
             try:
                 key = msg["e"] + "|" + msg["tk"]
             except (KeyError, TypeError):
@@ -75,6 +75,7 @@ class RelayCache(Market):
             for listener in listeners:
                 listener(key, n, msg)
 
+        apply.takes_frame = True  # type: ignore[attr-defined]  # as Market.apply
         self.apply = apply
 
     # -- snapshots ----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from tui.relay.server import Relay, RelayConfig
 from tui.secrets import TokenError, ca_context, resolve_token, token_from_env
 from tui.server.config import PATHS
 from tui.userfiles import BadFile, open_regular
+from tui.wire.dialects import DIALECTS
 
 DEFAULT_LISTEN: Final = "127.0.0.1:8770"
 EXIT_USAGE: Final = 2
@@ -59,6 +60,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--uid", default="marketdesk", help="uid/actid for --auth connect")
     p.add_argument("--ca-file", metavar="PATH",
                    help="also trust the CA certificates (PEM) in PATH for a wss:// upstream")
+    p.add_argument("--dialect", choices=DIALECTS, default="psx",
+                   help="how the upstream speaks (default psx); clients are always served "
+                   "the seed's protocol (docs/PROTOCOL.md, Dialects)")
     p.add_argument("--listen", type=listen_arg, default=listen_arg(DEFAULT_LISTEN),
                    metavar="HOST:PORT", help=f"where clients connect (default {DEFAULT_LISTEN})")
     p.add_argument("--client-token-env", action="append", required=True, metavar="VAR",
@@ -115,13 +119,15 @@ def config_from(args: argparse.Namespace) -> RelayConfig:
         if not args.url.startswith("wss://"):
             raise ValueError("--ca-file is for a wss:// upstream")
         trust = ca_context(ca_file)
-    upstream = FeedConfig(url=args.url, token=token, auth=args.auth, uid=args.uid, ssl=trust)
+    upstream = FeedConfig(url=args.url, token=token, auth=args.auth, uid=args.uid, ssl=trust,
+                          dialect=getattr(args, "dialect", "psx"))
     return RelayConfig(upstream=upstream, clients=clients, host=host, port=port, ssl=context,
                        grace=args.grace, max_sessions=args.max_sessions)
 
 
 def describe(relay: Relay, config: RelayConfig) -> str:
-    lines = [f"marketdesk relay: upstream {config.upstream.endpoint} ({config.upstream.level or '?'})"]
+    up = config.upstream
+    lines = [f"marketdesk relay: upstream {up.endpoint} ({up.level or '?'}, {up.dialect})"]
     lines += [f"  {level}  {relay.endpoint(level)}" for level in PATHS]
     http = relay.url.replace("ws", "http", 1)
     lines.append(f"  HTTP {http}/health  {http}/metrics  {http}/snapshot?k=EXCH|TOKEN")

@@ -149,7 +149,8 @@ def options_from(args: argparse.Namespace, cfg: DeskConfig) -> ServeOptions:
             raise ValueError("the feed needs a token: --token-env VAR or --token-file PATH "
                              "before serve (or token_env / token_file in [feed] of the config)")
         opts.feed = FeedConfig(url=cfg.feed.url, token=token, auth=cfg.feed.auth,
-                               uid=cfg.feed.uid, ssl=tls_context(cfg))
+                               uid=cfg.feed.uid, ssl=tls_context(cfg),
+                               dialect=cfg.feed.dialect)  # the tabs read its relay: psx
     else:
         import msgspec
 

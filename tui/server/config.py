@@ -63,3 +63,5 @@ class ServerConfig:
     max_size: int = 2**20
     #: logger name (``tui.sim``, ``tui.relay``): where this server's warnings go
     log_name: str = "tui.server"
+    #: the dialect spoken (``tui.wire.dialects``: psx noren noren-token firstock-v2)
+    dialect: str = "psx"

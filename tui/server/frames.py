@@ -47,10 +47,13 @@ class Garbage:
     error that closes the connection, which is a different fault).
     """
 
-    def __init__(self, seed: str | int, ratio: float) -> None:
+    def __init__(self, seed: str | int, ratio: float, *, dialect: str = "psx") -> None:
         self.rng = random.Random(seed)
         self.ratio = ratio
         self.sent = 0
+        #: firstock-v2 frames have no ``t``: its missing keys, bad numbers and bad
+        #: messages are written its way (the rest is garbage in any dialect)
+        self.v2 = dialect == "firstock-v2"
 
     def maybe(self) -> bool:
         """Whether a garbage frame follows the current message."""
@@ -73,6 +76,8 @@ class Garbage:
             if t is not None:
                 msg = {"t": t, **msg}
             return json_frame(msg)
+        if self.v2 and kind >= 3:
+            return json_frame(self._v2(kind, e, tk))
         if kind == 3:  # market message without its key
             return json_frame({"t": rng.choice(("df", "tf")), "lp": "1.00"})
         if kind == 4:  # a bad number
@@ -81,3 +86,14 @@ class Garbage:
         # an L2 event for an order nobody has seen
         return json_frame({"t": "lo", "e": e, "tk": tk, "sq": "x", "oid": "no-such-order",
                            "sd": "B", "ac": "X", "pr": "1.00", "q": "1"})
+
+    def _v2(self, kind: int, e: str, tk: str) -> dict[str, object]:
+        """Firstock V2's: a flat frame without ``c_symbol``, a bad value, a bad level."""
+        rng = self.rng
+        if kind == 3:
+            return {"c_exch_seg": e, "i_last_traded_price": 100}
+        if kind == 4:
+            name, value = rng.choice((("i_last_traded_price", "abc"), ("i_closing_price", -1),
+                                      ("i_volume_traded_today", 12.5), ("i_open_price", True)))
+            return {f"{e}:{tk}": {name: value}}
+        return {f"{e}:{tk}": {"best_buy": rng.choice(("x", [1, 2], 5))}}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import msgspec
 
@@ -22,7 +22,6 @@ from tui.server.backend import KINDS
 from tui.server.frames import text_frame
 from tui.server.session import Session
 from tui.wire.protocol import (
-    CLIENT_TYPES,
     Connect,
     ConnectAck,
     DepthUnsubscribed,
@@ -30,7 +29,6 @@ from tui.wire.protocol import (
     Heartbeat,
     OrdersUnsubscribed,
     TouchlineUnsubscribed,
-    encode,
     join_keys,
     split_keys,
 )
@@ -40,14 +38,9 @@ if TYPE_CHECKING:
 
 INVALID_SESSION: Final = "Invalid session key"
 SESSION_LIMIT: Final = "Maximum sessions limit"
-_HEARTBEAT: Final = text_frame(encode(Heartbeat()))
 _UNSUB_ACKS: Final = {"u": ("t", TouchlineUnsubscribed), "ud": ("d", DepthUnsubscribed),
                       "ul": ("l", OrdersUnsubscribed)}
 _decode = msgspec.json.Decoder().decode
-
-
-def control(message: msgspec.Struct) -> bytes:
-    return text_frame(encode(message))
 
 
 class Requests:
@@ -62,41 +55,35 @@ class Requests:
             self._handle(s, raw)
         except Exception:
             self.server.log.exception("server: request failed on connection #%d", s.serial)
-            s.push_control(control(Error(emsg="internal error")))
+            self._send(s, Error(emsg="internal error"))
         self.server.flush(s)
 
     def _handle(self, s: Session, raw: str | bytes) -> None:
         try:
             msg = _decode(raw)
         except (msgspec.DecodeError, UnicodeDecodeError):
-            s.push_control(control(Error(emsg="malformed request: not JSON")))
+            self._send(s, Error(emsg="malformed request: not JSON"))
             return
         if type(msg) is not dict:
-            s.push_control(control(Error(emsg="malformed request: not an object")))
+            self._send(s, Error(emsg="malformed request: not an object"))
             return
-        t = msg.get("t")
-        struct = CLIENT_TYPES.get(t) if isinstance(t, str) else None
-        if struct is None:
-            s.push_control(control(Error(emsg=f"unknown request type {str(t)[:16]!r}")))
+        parsed = self.server.dialect.parse(msg)  # the dialect's request as the seed's
+        if isinstance(parsed, str):
+            self._send(s, Error(emsg=parsed))
             return
-        try:
-            request: Any = msgspec.convert(msg, struct)
-        except msgspec.ValidationError as exc:
-            detail = str(exc).replace(str(msg.get("susertoken", "\0")), "<redacted>")
-            s.push_control(control(Error(emsg=f"malformed request: {detail[:80]}")))
-            return
+        t, request = parsed[0], cast(Any, parsed[1])
         if t == "h":
-            s.push_control(_HEARTBEAT)
+            self._send(s, Heartbeat())
         elif t == "c":
             self._connect(s, request)
         elif not s.authed:
-            s.push_control(control(Error(emsg="not authenticated")))
+            self._send(s, Error(emsg="not authenticated"))
         elif t in ("t", "d", "l"):
             self.subscribe(s, t, split_keys(request.k))
         elif t in _UNSUB_ACKS:
             self.unsubscribe(s, t, split_keys(request.k))
         else:  # "o": order updates
-            s.push_control(control(Error(emsg="not supported")))
+            self._send(s, Error(emsg="not supported"))
 
     # -- auth -----------------------------------------------------------------------------
     def _connect(self, s: Session, request: Connect) -> None:
@@ -105,27 +92,39 @@ class Requests:
         if s.authed:
             same = s.token is not None and hmac.compare_digest(token.encode(), s.token.encode())
             if same:
-                s.push_control(control(ConnectAck(s="OK", uid=s.uid)))
+                self._send(s, ConnectAck(s="OK", uid=s.uid))
                 return
         elif server.token_ok(token):
             self.login(s, token, request.uid or server.uid_of(token))
             return
-        s.push_control(control(ConnectAck(s="NOT_OK", emsg=INVALID_SESSION)))
+        self._send(s, ConnectAck(s="NOT_OK", emsg=INVALID_SESSION))
         server.release(s)
+        self.close(s, 4001, INVALID_SESSION)
+
+    def _send(self, s: Session, message: msgspec.Struct) -> None:
+        """Queue a control message, written in the dialect (some it never sends)."""
+        payload = self.server.dialect.control(message)
+        if payload is not None:
+            s.push_control(text_frame(payload))
+
+    def refuse_token(self, s: Session) -> None:
+        """A bad token in the upgrade of a dialect that refuses it in a frame: ``ck
+        NOT_OK`` (firstock-v2: ``{"status":"failed"}``), then close 4001."""
+        self._send(s, ConnectAck(s="NOT_OK", emsg=INVALID_SESSION))
         self.close(s, 4001, INVALID_SESSION)
 
     def login(self, s: Session, token: str, uid: str) -> None:
         """Authenticate ``s`` with a good token: ``ck OK``, or refused past the limit."""
         s.uid = uid
         if self.server.hold(s, token):
-            s.push_control(control(ConnectAck(s="OK", uid=uid)))
+            self._send(s, ConnectAck(s="OK", uid=uid))
             self.server.flush(s)
         else:
             self.refuse_session(s)
 
     def refuse_session(self, s: Session) -> None:
         """``ck NOT_OK`` "Maximum sessions limit", then close 4029 (also the kick fault)."""
-        s.push_control(control(ConnectAck(s="NOT_OK", emsg=SESSION_LIMIT)))
+        self._send(s, ConnectAck(s="NOT_OK", emsg=SESSION_LIMIT))
         self.server.release(s)
         self.close(s, 4029, SESSION_LIMIT)
 
@@ -147,14 +146,14 @@ class Requests:
     def subscribe(self, s: Session, kind: str, keys: list[str]) -> None:
         server = self.server
         if not keys:
-            s.push_control(control(Error(emsg="no scrips in request")))
+            self._send(s, Error(emsg="no scrips in request"))
             return
         backend = server.backend
         added = False
         for key in dict.fromkeys(keys):
             refusal = backend.refusal(s.level, kind, key)
             if refusal:
-                s.push_control(control(Error(emsg=refusal, k=key[:64])))
+                self._send(s, Error(emsg=refusal, k=key[:64]))
                 continue
             server.add_subscriber(s, kind, key)
             snapshot = backend.snapshot(kind, key)
@@ -169,7 +168,7 @@ class Requests:
         for key in keys:
             if key in s.subs[kind]:
                 self.server.drop_subscriber(s, kind, key)
-        s.push_control(control(ack(k=join_keys(keys)[:4096])))
+        self._send(s, ack(k=join_keys(keys)[:4096]))
 
     def snapshots(self, s: Session) -> None:
         """Queue fresh snapshots of everything ``s`` subscribes (a resync)."""

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -34,9 +34,10 @@ from websockets.http11 import Request, Response
 
 from tui.server.backend import KINDS, Backend
 from tui.server.config import LEVEL_OF_PATH, PATHS, ServerConfig
-from tui.server.frames import Garbage
+from tui.server.frames import Garbage, json_frame, text_frame
 from tui.server.requests import Requests
 from tui.server.session import MAX_QUEUED, Session
+from tui.wire import dialects
 
 #: seconds a connection's closing handshake may take (websockets' close_timeout)
 _CLOSE_TIMEOUT = 2.0
@@ -75,6 +76,13 @@ class ProtocolServer:
         #: kind ("t" "d" "l") -> key -> sessions subscribed
         self.subs: dict[str, dict[str, set[Session]]] = {kind: {} for kind in KINDS}
         self._max_held: dict[str, int] = {}
+        #: the dialect's server half: requests parsed from it, messages written in it
+        self.dialect = dialects.get(config.dialect).server()
+        #: a market message framed in the dialect (None: not sent in it); backends frame
+        #: with it, once per message for every subscriber
+        self.frame_market: Callable[[dict[str, Any]], bytes | None] = (
+            json_frame if config.dialect == dialects.DEFAULT else self._dialect_frame
+        )
         self.requests = Requests(self)
         self.port = 0
 
@@ -93,8 +101,8 @@ class ProtocolServer:
         cfg = self.server_config
         self._server = await serve(
             self._handler, cfg.host, cfg.port, process_request=self._process_request,
-            compression=None, ping_interval=None, close_timeout=_CLOSE_TIMEOUT,
-            max_size=cfg.max_size,
+            compression=None, ping_interval=self.dialect.ping_interval, ping_timeout=10,
+            close_timeout=_CLOSE_TIMEOUT, max_size=cfg.max_size,
             logger=self._ws_log, ssl=cfg.ssl,
         )
         self.port = self._server.sockets[0].getsockname()[1]
@@ -298,27 +306,44 @@ class ProtocolServer:
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
         """404 for an unknown path (unless the HTTP hook serves it), 401 for a bad
-        header/query token; else go on with the upgrade."""
-        level, token = route(request)
+        header/query token (unless the dialect refuses it in a frame); else go on with
+        the upgrade."""
+        level, token = self.route(request)
         if level is None:
             response = self.http(connection, request) if self.http is not None else None
             if isinstance(response, Awaitable):
                 response = await response
             return response or connection.respond(HTTPStatus.NOT_FOUND, "Not found\n")
-        if token is not None and not self.token_ok(token):
+        refused = token is not None and not self.token_ok(token)
+        if refused and not self.dialect.refuse_in_band:
             return connection.respond(HTTPStatus.UNAUTHORIZED, "Invalid session key\n")
         return None
 
+    def route(self, request: Request) -> tuple[str | None, str | None]:
+        """:func:`route` as the dialect says: the level of the path (firstock-v2 adds
+        ``/V2/ws``) and the token of the upgrade (firstock-v2: the ``jKey`` parameter)."""
+        parts = urlsplit(request.path)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        header = request.headers.get("Authorization")
+        return self.dialect.route(parts.path, query, header, LEVEL_OF_PATH)
+
+    def _dialect_frame(self, msg: dict[str, Any]) -> bytes | None:
+        payload = self.dialect.market(msg)
+        return None if payload is None else text_frame(payload)
+
     async def _handler(self, ws: ServerConnection) -> None:
-        level, token = route(ws.request) if ws.request is not None else (None, None)
+        level, token = self.route(ws.request) if ws.request is not None else (None, None)
         self._serial += 1
         cfg = self.server_config
         ratio = cfg.faults.garbage_ratio
-        garbage = Garbage(f"{cfg.seed}:{self._serial}", ratio) if ratio > 0 else None
+        garbage = (Garbage(f"{cfg.seed}:{self._serial}", ratio, dialect=cfg.dialect)
+                   if ratio > 0 else None)
         s = Session(ws, level or "L1", self._serial, garbage)
         self.sessions.add(s)
         try:
-            if token is not None:
+            if token is not None and not self.token_ok(token):  # refused in a frame
+                self.requests.refuse_token(s)
+            elif token is not None:
                 self.requests.login(s, token, self.uid_of(token))
             async for raw in ws:
                 self.requests.handle(s, raw)

@@ -25,6 +25,7 @@ from tui.sim import scenarios as sc
 from tui.sim.config import PATHS, Faults, SimConfig
 from tui.sim.instruments import INSTRUMENTS
 from tui.sim.server import SimServer
+from tui.wire.dialects import DIALECTS
 
 if TYPE_CHECKING:
     from tui.sim.market import SimMarket
@@ -204,6 +205,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"accepted token, repeatable (default {DEFAULT_TOKEN!r})")
     parser.add_argument("--token-env", action="append", default=None, metavar="VAR",
                         help="read an accepted token from this environment variable")
+    parser.add_argument("--dialect", choices=DIALECTS, default=argparse.SUPPRESS,
+                        help="the dialect spoken: psx (default), noren, noren-token, "
+                        "firstock-v2 (docs/PROTOCOL.md)")
     add_scenario_option(parser)
     parser.add_argument("--scenario-every", type=float, default=SCENARIO_EVERY, metavar="S",
                         help=f"seconds between two scenarios (default {SCENARIO_EVERY:g})")
@@ -292,7 +296,7 @@ def config_from(args: argparse.Namespace) -> SimConfig:
         kick_every=args.kick_every, stall_pongs=args.stall_pongs,
     )
     return SimConfig(seed=args.seed, rate=args.rate, tokens=tuple(tokens), host=args.host,
-                     port=args.port, faults=faults)
+                     port=args.port, faults=faults, dialect=getattr(args, "dialect", None) or "psx")
 
 
 def describe(sim: SimServer) -> str:
@@ -301,9 +305,13 @@ def describe(sim: SimServer) -> str:
     n = len(cfg.tokens)
     plural = "s" if n != 1 else ""
     head = (f"marketdesk sim: seed {cfg.seed}, {cfg.rate:g} events/s, "
-            f"{len(sim.instruments)} instruments, {n} token{plural} (not shown)")
+            f"{len(sim.instruments)} instruments, {n} token{plural} (not shown), "
+            f"dialect {cfg.dialect}")
     lines = [head]
-    lines += [f"  {level}  {sim.endpoint(level)}" for level in PATHS]
+    if cfg.dialect == "firstock-v2":
+        lines.append(f"  V2  {sim.url}/V2/ws  (userId and jKey are added by the client)")
+    else:
+        lines += [f"  {level}  {sim.endpoint(level)}" for level in PATHS]
     faults = [f"{name}={value}" for name, value in vars(cfg.faults).items()
               if value not in (None, 0.0, False) and name != "stall_seconds"]
     if faults:

@@ -33,6 +33,8 @@ class SimConfig:
     instruments: tuple[Instrument, ...] | None = field(default=None, repr=False)
     #: seconds between two turns of the market clock (each turn sends one batch)
     tick: float = 0.005
+    #: the dialect spoken (tui.wire.dialects: psx noren noren-token firstock-v2)
+    dialect: str = "psx"
 
     def server(self) -> ServerConfig:
         """The protocol server's part: token ``i`` is user ``SIM{i+1}``."""
@@ -40,5 +42,5 @@ class SimConfig:
             host=self.host, port=self.port,
             users=tuple((f"SIM{i + 1}", token) for i, token in enumerate(self.tokens)),
             max_sessions=self.max_sessions, tick=self.tick, faults=self.faults,
-            seed=self.seed, log_name="tui.sim",
+            seed=self.seed, log_name="tui.sim", dialect=self.dialect,
         )

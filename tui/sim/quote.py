@@ -34,6 +34,9 @@ STOCK_ORDER: Final = (
 )
 INDEX_ORDER: Final = ("ts", "pp", "ti", "ls", "lp", "pc", "o", "h", "l", "c", "52h", "52l", "toi", "ft")
 
+#: price texts a scrip caches (per kind) before the cache starts again
+_TEXTS_KEPT: Final = 256
+
 
 class SimScrip:
     """Model and published state of one instrument (see the module docstring)."""
@@ -120,9 +123,12 @@ class SimScrip:
 
     # -- text ----------------------------------------------------------------------------
     def px(self, units: int) -> str:
-        """A price as wire text (cached: prices repeat)."""
+        """A price as wire text (cached: prices repeat; the cache is cleared when full, so a
+        price that wanders over a wide band does not grow it for ever)."""
         text = self._ptext.get(units)
         if text is None:
+            if len(self._ptext) >= _TEXTS_KEPT:
+                self._ptext.clear()
             if units == 0:
                 text = "0"
             else:
@@ -135,6 +141,8 @@ class SimScrip:
         """Change of ``lp`` against the previous close, percent with two decimals."""
         text = self._pctext.get(self.lp)
         if text is None:
+            if len(self._pctext) >= _TEXTS_KEPT:
+                self._pctext.clear()
             close = self.inst.close
             diff = (self.lp - close) * 10000
             hundredths = (abs(diff) * 2 + close) // (2 * close)  # half away from zero

@@ -60,13 +60,14 @@ class SimBackend:
                 return "no order book for an index"
         return ""
 
-    def snapshot(self, kind: str, key: str) -> bytes:
+    def snapshot(self, kind: str, key: str) -> bytes | None:
         market = self.market
+        frame = self.server.frame_market if self.server is not None else json_frame
         if kind == "d":
-            return json_frame(market.depth_snapshot(key))
+            return frame(market.depth_snapshot(key))
         if kind == "t":
-            return json_frame(market.touch_snapshot(key))
-        return json_frame(market.book_snapshot(key))
+            return frame(market.touch_snapshot(key))
+        return frame(market.book_snapshot(key))
 
     def watch(self, kind: str, key: str) -> None:
         pass  # the clock steps every scrip whoever watches
@@ -96,13 +97,15 @@ class SimBackend:
         step = self.market.step
         subs = self.server.subs
         sub_d, sub_t, sub_l = subs["d"], subs["t"], subs["l"]
-        frame = json_frame
+        frame = self.server.frame_market  # the dialect's (psx: json_frame)
 
         def fan_out(subs: dict[str, set[Session]], key: str, msgs: Iterable[dict[str, str]]) -> None:
             subscribers = subs.get(key)
             if subscribers:
                 for msg in msgs:
                     fr = frame(msg)  # framed once, shared by every subscriber
+                    if fr is None:  # not sent in this dialect (no order level in V2)
+                        continue
                     for s in subscribers:
                         s.push(fr, key)
 

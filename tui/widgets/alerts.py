@@ -29,8 +29,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.market.alerts import SEVERITIES
+from tui.widgets.glyphs import SEVERITY_MARKS
 from tui.widgets.strips import Cell, Column, LineStyles, TableCaches, fit, pad, table_line
-from tui.widgets.tiles import SEVERITY_MARKS
+from tui.widgets.styles import theme_css
 
 if TYPE_CHECKING:
     from tui.market.alerts import Alert, AlertBook
@@ -94,6 +95,7 @@ def figures_text(figures: dict[str, str | int | float]) -> str:
 class AlertList(TableCaches, ScrollView, can_focus=True):
     """The alerts of ``book``, newest first; times shown in ``tz`` (None: local)."""
 
+    DEFAULT_CSS: ClassVar[str] = theme_css("alerts")  # its own styles, mounted anywhere
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "cursor(1)", "Down", id="alerts.down", show=False),
         Binding("k,up", "cursor(-1)", "Up", id="alerts.up", show=False),

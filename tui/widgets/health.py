@@ -23,6 +23,7 @@ from typing import ClassVar, Final, Protocol
 
 from tui.widgets.spark import BARS, spark
 from tui.widgets.strips import Cell, Line, LinesWidget, pad, pad_middle
+from tui.widgets.styles import theme_css
 from tui.wire.prices import format_qty
 from tui.wire.times import seconds_text
 
@@ -69,6 +70,7 @@ class HealthLike(Protocol):
 
 
 class HealthPanel(LinesWidget):
+    DEFAULT_CSS: ClassVar[str] = theme_css("health")  # its own styles, mounted anywhere
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "health--label",
         "health--ok",
@@ -84,6 +86,7 @@ class HealthPanel(LinesWidget):
         self._figures: tuple[tuple[Cell, ...], ...] | None = None
         self._health: HealthLike | None = None
         self._errors: dict[str, int] = {}
+        self._fields: dict[str, int] = {}
         self._now = 0.0
         self._wall: float | None = None
         self._rates: deque[float] = deque(maxlen=SAMPLES)
@@ -97,8 +100,12 @@ class HealthPanel(LinesWidget):
         now: float,
         *,
         wall: float | None = None,
+        fields: Mapping[str, int] | None = None,
     ) -> None:
         """Show these figures; redrawn only when a line that fits the pane changed.
+
+        ``fields``: bad values by the field they came in (``DecodeErrors.by_field``), shown
+        under the bad frames when there are any.
 
         ``now`` is the monotonic clock of ``health.next_retry_at`` (the retry countdown);
         ``wall`` is epoch seconds, the clock of ``health.connected_since`` (the uptime,
@@ -107,6 +114,7 @@ class HealthPanel(LinesWidget):
         if health is not None:
             self._rates.append(health.msg_rate)
         self._health, self._errors, self._now, self._wall = health, dict(errors), now, wall
+        self._fields = dict(fields) if fields else {}
         lines = self.build(self.size.width or UNSIZED)
         height = self.size.height or len(lines)
         figures = tuple(tuple(line) for line in lines[:height])
@@ -165,6 +173,8 @@ class HealthPanel(LinesWidget):
                 text = f"{health.refused} · {health.last_refusal}"
                 row(9, "refused", (pad(text, value), "health--dim"))
         row(3, "bad frames", *_errors(self._errors, value))
+        if self._fields:
+            row(3, "bad fields", *_errors(self._fields, value))
         ranked.sort(key=lambda item: item[0])  # stable: equal ranks keep their order
         return [line for _, line in ranked]
 

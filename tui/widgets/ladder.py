@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, ClassVar, Final
 from textual.strip import Strip
 
 from tui.widgets.strips import Cell, Line, LinesWidget, pad, trade_clock
+from tui.widgets.styles import theme_css
 from tui.wire.fields import LEVELS
 from tui.wire.prices import format_qty, format_units
 
@@ -49,6 +50,7 @@ SUMMARY_ORDER: Final = ("spread", "imbalance", "range", "circuit", "session", "a
 
 
 class Ladder(LinesWidget):
+    DEFAULT_CSS: ClassVar[str] = theme_css("ladder")  # its own styles, mounted anywhere
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "ladder--title",
         "ladder--label",

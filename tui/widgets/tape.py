@@ -42,6 +42,7 @@ from tui.widgets.strips import (
     header_strip,
     table_line,
 )
+from tui.widgets.styles import theme_css
 from tui.wire.prices import DEFAULT_PRECISION, format_qty, format_units, to_int, to_units
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ class _Pause:
 
 
 class L2Tape(TableCaches, ScrollView, can_focus=True):
+    DEFAULT_CSS: ClassVar[str] = theme_css("tape")  # its own styles, mounted anywhere
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_pause", "Pause", id="tape.pause"),
         Binding("b", "cycle_side", "Side", id="tape.side"),

@@ -1,6 +1,6 @@
 """The watchlist: one row per scrip, redrawn row by row as the market flushes.
 
-A Line API ``ScrollView`` (the toolong model, see shared/PERF_NOTES.md).  Two caches, by
+A Line API ``ScrollView`` (the toolong model).  Two caches, by
 key: a row's *cells* are computed once from the scrip's typed values (``rows_built``
 counts it) and dropped only when the scrip changes; its *strip* (the cells styled: the
 selection mark, a flash, the stale mark) is dropped when any of those change, and is
@@ -9,7 +9,7 @@ on screen are converted (``Market.view``).
 
 Time never comes from a clock of the widget's own: the app hands it in
 (:meth:`Watchlist.refresh_keys`, :meth:`Watchlist.tick`, :meth:`Watchlist.mark_stale`),
-so the same calls draw the same screen in a test.
+so the same calls draw the same screen in a test. The columns: ``columns.py``.
 
 Rows keep the list's own order unless a sort column is chosen (``s``/``S``); a sorted
 order is recomputed by :meth:`Watchlist.resort`, which the app calls twice a second, never
@@ -22,9 +22,8 @@ tape follow the selection, announced with :class:`Watchlist.Selected`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Final, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from textual import events
 from textual.binding import Binding, BindingType
@@ -33,187 +32,36 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.market.scrip import EMPTY_LEVEL, Level
 from tui.market.stale import StaleMarks
-from tui.widgets.spark import spark
+from tui.widgets.columns import COLUMN_KEYS, COLUMNS, DEFAULT_COLUMNS, Row, lone_partner
+from tui.widgets.glyphs import DOWN_ARROW, MARK, STALE_MARK, UP_ARROW
 from tui.widgets.strips import Cell, Column, LineStyles, TableCaches, fit, table_line
-from tui.wire.prices import format_qty, format_units
+from tui.widgets.styles import theme_css
 
 if TYPE_CHECKING:
-    from tui.market.scrip import Scrip
     from tui.market.store import Market
 
-MARK: Final = "▸"
-STALE_MARK: Final = "◌"
 #: cells before the first column: the selection mark, the stale mark, a space
 LEAD: Final = 3
-SPARK_CELLS: Final = 8
-UP_ARROW: Final = "▲"
-DOWN_ARROW: Final = "▼"
-
-#: Every column: key -> (title, width, align, drop, max_width).  ``drop`` 0 is never
-#: dropped; on a narrow pane the highest ``drop`` goes first.
-_SPECS: Final[dict[str, tuple[str, int, Literal["left", "right"], int, int]]] = {
-    "symbol": ("SYMBOL", 10, "left", 0, 16),
-    "name": ("NAME", 14, "left", 9, 24),
-    "last": ("LAST", 8, "right", 0, 24),
-    "chg": ("CHG", 6, "right", 5, 24),
-    "chg%": ("CHG%", 6, "right", 0, 24),
-    "vol": ("VOLUME", 9, "right", 6, 24),
-    "bid": ("BID", 8, "right", 2, 24),
-    "ask": ("ASK", 8, "right", 2, 24),
-    "bidq": ("BID QTY", 7, "right", 7, 24),
-    "askq": ("ASK QTY", 7, "right", 7, 24),
-    "spread": ("SPRD", 4, "right", 6, 24),
-    "high": ("HIGH", 8, "right", 8, 24),
-    "low": ("LOW", 8, "right", 8, 24),
-    "spark": ("TREND", SPARK_CELLS, "right", 4, SPARK_CELLS),
-    "ckt": ("CKT", 5, "right", 3, 8),
-    "exch": ("EXCH", 4, "left", 10, 8),
-}
-#: columns that make sense only together: a narrow pane drops both or neither
-_PARTNER: Final = {
-    "bid": "ask",
-    "ask": "bid",
-    "bidq": "askq",
-    "askq": "bidq",
-    "high": "low",
-    "low": "high",
-}
-#: the column keys a config may name, in their usual order
-COLUMN_KEYS: Final = tuple(_SPECS)
-DEFAULT_COLUMNS: Final = (
-    "symbol",
-    "last",
-    "chg",
-    "chg%",
-    "spark",
-    "bid",
-    "ask",
-    "vol",
-    "ckt",
-    "exch",
-)
 
 
 def make_columns(keys: Sequence[str] | None = None) -> list[Column]:
     """Fresh columns (their widths grow per widget) for ``keys``, in that order."""
     keys = DEFAULT_COLUMNS if keys is None else tuple(keys)
-    unknown = [k for k in keys if k not in _SPECS]
+    unknown = [k for k in keys if k not in COLUMNS]
     if unknown or not keys or len(set(keys)) != len(keys):
         what = "watchlist columns must be listed once each, at least one"
         if unknown:
             what = f"unknown watchlist column {', '.join(map(repr, unknown))}"
         raise ValueError(f"{what}; known columns: {', '.join(COLUMN_KEYS)}")
-    return [Column(key, *_SPECS[key]) for key in keys]
-
-
-# -- values ------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Row:
-    """What a row's cells and sort values are computed from (one scrip, converted)."""
-
-    scrip: Scrip
-    exch: str
-    lp: int | None
-    bid: Level
-    ask: Level
-
-    @classmethod
-    def of(cls, scrip: Scrip) -> _Row:
-        return cls(
-            scrip,
-            scrip.key.partition("|")[0],
-            scrip.get("lp"),
-            scrip.level("b", 1),
-            scrip.level("s", 1),
-        )
-
-    @property
-    def pp(self) -> int:
-        return self.scrip.pp
-
-
-def _change(row: _Row) -> int | None:
-    close = row.scrip.get("c")
-    return None if row.lp is None or not close else row.lp - close
-
-
-def _spread_ticks(row: _Row) -> tuple[int, int] | None:
-    """``(ask - bid, tick)`` in units; None without both touch prices and a tick size."""
-    tick = row.scrip.get("ti")
-    if row.bid is EMPTY_LEVEL or row.ask is EMPTY_LEVEL or not tick:
-        return None
-    return row.ask.price - row.bid.price, tick
-
-
-def _spread_text(diff: int, tick: int) -> str:
-    ticks, rest = divmod(diff, tick)
-    if not rest:
-        return str(ticks)
-    return format_units((diff * 20 + tick) // (tick * 2), 1)  # off the tick grid: tenths
-
-
-def circuit(
-    lp: int | None, lc: int | None, uc: int | None, near_bp: int
-) -> tuple[str, str, int | None]:
-    """``(text, style, basis points to the nearer limit)`` for the circuit column.
-
-    Locked at or past a limit (``UC``/``LC``, distance -1); within ``near_bp`` basis points
-    of lp an arrow and the percent, rounded up (``▲0.8%``); else blank.  Integers only.
-    """
-    if not lp:
-        return "", "", None
-    if uc and lp >= uc:
-        return "UC", "watchlist--locked", -1
-    if lc and lp <= lc:
-        return "LC", "watchlist--locked", -1
-    up = uc - lp if uc else None
-    down = lp - lc if lc else None
-    if up is None and down is None:
-        return "", "", None
-    upper = down is None or (up is not None and up <= down)
-    dist = up if upper else down
-    assert dist is not None
-    bp = dist * 10_000 // lp
-    if dist * 10_000 > near_bp * lp:
-        return "", "", bp
-    tenths = -(-dist * 1_000 // lp)  # never 0.0% short of the limit
-    arrow = UP_ARROW if upper else DOWN_ARROW
-    return f"{arrow}{format_units(tenths, 1)}%", "watchlist--near", bp
-
-
-def _trend(row: _Row) -> str:
-    pc = row.scrip.get("pc")
-    return "watchlist--flat" if not pc else ("watchlist--up" if pc > 0 else "watchlist--down")
-
-
-def _price_cell(units: int | None, row: _Row, style: str = "") -> Cell:
-    return format_units(units, row.pp), style
-
-
-def _level_price(level: Level) -> int | None:
-    return None if level is EMPTY_LEVEL else level.price
-
-
-def _level_qty(level: Level) -> int | None:
-    return None if level is EMPTY_LEVEL else level.qty
+    return [
+        Column(key, spec.title, spec.width, spec.align, spec.drop, spec.max_width)
+        for key, spec in ((key, COLUMNS[key]) for key in keys)
+    ]
 
 
 #: cells that keep their colour on a stale row: a locked scrip often stops quoting
 _VIVID: Final = frozenset({"watchlist--locked"})
-
-#: sort values of prices are scaled to one precision, so scrips of any pp compare exactly
-_SORT_PP: Final = 8
-
-
-def _scaled(units: int | None, pp: int) -> int | None:
-    return None if units is None else units * 10 ** max(_SORT_PP - pp, 0)
-
-
-# -- the widget --------------------------------------------------------------------------
 
 
 class Watchlist(TableCaches, ScrollView, can_focus=True):
@@ -225,6 +73,7 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
     ``circuit_near``: percent from a circuit limit within which ``ckt`` shows the distance.
     """
 
+    DEFAULT_CSS: ClassVar[str] = theme_css("watchlist")  # its own styles, mounted anywhere
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "cursor_down", "Down", id="watchlist.down", show=False),
         Binding("k,up", "cursor_up", "Up", id="watchlist.up", show=False),
@@ -314,7 +163,6 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         #: key -> (clock time the flash ends, its component class)
         self._flashes: dict[str, tuple[float, str]] = {}
         self._marks = StaleMarks()
-        #: clock time each key was first seen shown (the stale clock of a silent scrip)
         #: rows computed from market values, by key (tests and benchmarks read it)
         self.rows_built: Counter[str] = Counter()
         self._update_virtual_size()
@@ -423,12 +271,12 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         return True
 
     def _sorted(self) -> list[str]:
-        value_of = _SORT_VALUES[self.sort_column or ""]
+        value_of = COLUMNS[self.sort_column or ""].sort
         present: list[tuple[int | str, str]] = []
         missing: list[str] = []
         for key in self._order:
             scrip = self.market.view(key)
-            value = value_of(self, _Row.of(scrip)) if scrip is not None else None
+            value = value_of(self, Row.of(scrip)) if scrip is not None else None
             if value is None:
                 missing.append(key)
             else:
@@ -495,15 +343,10 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         configured = {c.key for c in columns}
         while True:
             shown = fit(columns, room)
-            keys = {c.key for c in shown}
-            orphans = [
-                c
-                for c in shown
-                if c.drop and _PARTNER.get(c.key) in configured and _PARTNER[c.key] not in keys
-            ]
-            if not orphans:
+            alone = lone_partner([c.key for c in shown], configured)
+            if alone is None:
                 break
-            columns.remove(orphans[0])  # a bid without its ask says little: both go
+            columns = [c for c in columns if c.key != alone]  # a bid without its ask: both go
         self._shown = shown
 
     def _row_cells(self, key: str) -> dict[str, Cell]:
@@ -517,11 +360,11 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
                 "last": ("…", "watchlist--dim"),
                 "exch": (exch, "watchlist--dim"),
             }
-        row = _Row.of(scrip)
+        row = Row.of(scrip)
         self._note_tick(key, row)
-        return {c.key: _CELLS[c.key](self, row) for c in self._columns}
+        return {c.key: COLUMNS[c.key].cell(self, row) for c in self._columns}
 
-    def _note_tick(self, key: str, row: _Row) -> None:
+    def _note_tick(self, key: str, row: Row) -> None:
         """Start a flash if the last price differs from the one drawn before."""
         if row.lp is None:
             return
@@ -653,80 +496,3 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         if row < len(self.keys):
             self.move_cursor(row)
             self.select(self.keys[row])
-
-
-# -- the columns' cells and sort values ------------------------------------------------------
-
-_CellOf = Callable[[Watchlist, _Row], Cell]
-_SortOf = Callable[[Watchlist, _Row], "int | str | None"]
-
-
-def _spark_cell(w: Watchlist, row: _Row) -> Cell:
-    return spark(w.market.history.prices(row.scrip.key), SPARK_CELLS), "watchlist--spark"
-
-
-def _spread_cell(w: Watchlist, row: _Row) -> Cell:
-    spread = _spread_ticks(row)
-    if spread is None:
-        return "", ""
-    return _spread_text(*spread), "" if spread[0] > 0 else "watchlist--crossed"
-
-
-def _circuit_cell(w: Watchlist, row: _Row) -> Cell:
-    text, style, _ = circuit(row.lp, row.scrip.get("lc"), row.scrip.get("uc"), w.near_bp)
-    return text, style
-
-
-_CELLS: Final[dict[str, _CellOf]] = {
-    "symbol": lambda w, r: (r.scrip.symbol, "watchlist--symbol"),
-    "name": lambda w, r: (w.names.get(r.scrip.key, ""), "watchlist--name"),
-    "last": lambda w, r: _price_cell(r.lp, r, _trend(r)),
-    "chg": lambda w, r: (format_units(_change(r), r.pp, sign=True), _trend(r)),
-    "chg%": lambda w, r: (format_units(r.scrip.get("pc"), 2, sign=True), _trend(r)),
-    "vol": lambda w, r: (format_qty(r.scrip.get("v")), ""),
-    "bid": lambda w, r: _price_cell(_level_price(r.bid), r, "watchlist--bid"),
-    "ask": lambda w, r: _price_cell(_level_price(r.ask), r, "watchlist--ask"),
-    "bidq": lambda w, r: (format_qty(_level_qty(r.bid)), "watchlist--bid"),
-    "askq": lambda w, r: (format_qty(_level_qty(r.ask)), "watchlist--ask"),
-    "spread": _spread_cell,
-    "high": lambda w, r: _price_cell(r.scrip.get("h"), r),
-    "low": lambda w, r: _price_cell(r.scrip.get("l"), r),
-    "spark": _spark_cell,
-    "ckt": _circuit_cell,
-    "exch": lambda w, r: (r.exch, "watchlist--dim"),
-}
-
-
-def _spread_sort(w: Watchlist, row: _Row) -> int | None:
-    spread = _spread_ticks(row)
-    return None if spread is None else spread[0] * 10**6 // spread[1]  # millionths of a tick
-
-
-def _spark_sort(w: Watchlist, row: _Row) -> int | None:
-    """The move over the sparkline's window, in basis points of its first price."""
-    prices = w.market.history.prices(row.scrip.key)[-SPARK_CELLS:]
-    return (prices[-1] - prices[0]) * 10_000 // prices[0] if prices and prices[0] else None
-
-
-def _text_sort(text: str) -> str | None:
-    return text.casefold() or None
-
-
-_SORT_VALUES: Final[dict[str, _SortOf]] = {
-    "symbol": lambda w, r: _text_sort(r.scrip.symbol),
-    "name": lambda w, r: _text_sort(w.names.get(r.scrip.key, "")),
-    "last": lambda w, r: _scaled(r.lp, r.pp),
-    "chg": lambda w, r: _scaled(_change(r), r.pp),
-    "chg%": lambda w, r: r.scrip.get("pc"),
-    "vol": lambda w, r: r.scrip.get("v"),
-    "bid": lambda w, r: _scaled(_level_price(r.bid), r.pp),
-    "ask": lambda w, r: _scaled(_level_price(r.ask), r.pp),
-    "bidq": lambda w, r: _level_qty(r.bid),
-    "askq": lambda w, r: _level_qty(r.ask),
-    "spread": _spread_sort,
-    "high": lambda w, r: _scaled(r.scrip.get("h"), r.pp),
-    "low": lambda w, r: _scaled(r.scrip.get("l"), r.pp),
-    "spark": _spark_sort,
-    "ckt": lambda w, r: circuit(r.lp, r.scrip.get("lc"), r.scrip.get("uc"), w.near_bp)[2],
-    "exch": lambda w, r: _text_sort(r.exch),
-}

@@ -6,8 +6,9 @@ and a few redacted samples for the health panel.  Nothing here raises on input.
 
 from __future__ import annotations
 
+import reprlib
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any, Final
 
 import msgspec
@@ -21,16 +22,46 @@ UNKNOWN_TYPE: Final = "unknown-type"
 MISSING_KEY: Final = "missing-key"
 BAD_NUMBER: Final = "bad-number"
 BAD_MESSAGE: Final = "bad-message"
-ERROR_KINDS: Final = (NOT_JSON, NOT_OBJECT, UNKNOWN_TYPE, MISSING_KEY, BAD_NUMBER, BAD_MESSAGE)
+#: a value of the wrong JSON type for its field (a list, an object, true, null, overlong text)
+BAD_VALUE: Final = "bad-value"
+#: data for a scrip that was not subscribed: counted, not kept
+UNSOLICITED: Final = "unsolicited"
+#: a field name the market does not know, past the few it keeps per scrip
+UNKNOWN_FIELD: Final = "unknown-field"
+ERROR_KINDS: Final = (
+    NOT_JSON, NOT_OBJECT, UNKNOWN_TYPE, MISSING_KEY, BAD_NUMBER, BAD_VALUE, BAD_MESSAGE,
+    UNSOLICITED, UNKNOWN_FIELD,
+)  # fmt: skip
+
+
+_repr = reprlib.Repr()
+_repr.maxlevel, _repr.maxstring, _repr.maxother = 3, 60, 60
+
+
+def sample_text(sample: object) -> str:
+    """Any value as a short text for a sample: never the whole of a huge or deep value."""
+    if isinstance(sample, bytes | bytearray):
+        return bytes(sample[:400]).decode("utf-8", "replace")
+    if isinstance(sample, str):  # lone surrogates replaced: a sample is printed and shown
+        return sample[:400].encode("utf-8", "replace").decode("utf-8")
+    try:
+        return _repr.repr(sample)
+    except Exception:  # noqa: BLE001 - a sample must never raise
+        return f"<{type(sample).__name__}>"
 
 
 class DecodeErrors:
-    """Bad frames counted by kind, with the last few kept (truncated) for the health pane."""
+    """Bad input counted by kind (and, for a bad value, by the field it came in), with the
+    last few kept (truncated, redacted) for the health pane."""
 
     SAMPLE_CHARS: Final = 160
+    #: distinct field names counted in :attr:`by_field` (a hostile feed can invent any number)
+    FIELDS_KEPT: Final = 64
 
     def __init__(self, keep: int = 8, redact: tuple[str, ...] = ()) -> None:
         self.by_kind: Counter[str] = Counter()
+        #: bad values by the field they came in (``lp``, ``oid``...); the rest under ``…``
+        self.by_field: Counter[str] = Counter()
         self.samples: deque[tuple[str, str]] = deque(maxlen=keep)
         self._redact = tuple(s for s in redact if s)
 
@@ -42,12 +73,15 @@ class DecodeErrors:
         """Redact these from every sample kept from now on (empty strings are ignored)."""
         self._redact = tuple(dict.fromkeys(self._redact + tuple(s for s in secrets if s)))
 
-    def add(self, kind: str, sample: object = "") -> None:
+    def add(self, kind: str, sample: object = "", field: str | None = None) -> None:
+        """Count one bad input of ``kind`` (in ``field``, for a bad value); keep a sample."""
         self.by_kind[kind] += 1
-        if isinstance(sample, bytes | bytearray):
-            text = bytes(sample).decode("utf-8", "replace")
-        else:
-            text = sample if isinstance(sample, str) else repr(sample)
+        if field is not None:
+            by_field = self.by_field
+            if field not in by_field and len(by_field) >= self.FIELDS_KEPT:
+                field = "…"
+            by_field[field] += 1
+        text = sample_text(sample)
         for secret in self._redact:
             text = text.replace(secret, "<redacted>")
         if len(text) > self.SAMPLE_CHARS:
@@ -67,15 +101,21 @@ class FrameReader:
 
     :meth:`feed` is the hot path: market messages go straight to ``sink`` (normally
     ``Market.apply``, which checks the ``e``/``tk`` key) and only control messages come
-    back.  :meth:`read` returns every good message (tests, tools, the simulator).
+    back (a sink with ``takes_frame`` set, as ``Market.apply``, gets the frame as well).
+    :meth:`read` returns every good message (tests, tools, the simulator).
     Numbers that arrive as JSON numbers keep their exact text (``float_hook=str``): a
     price is never a float, even from a feed that does not quote its values.
     """
 
     def __init__(
-        self, errors: DecodeErrors, sink: Callable[[dict[str, Any]], None] | None = None
+        self,
+        errors: DecodeErrors,
+        sink: Callable[[dict[str, Any]], None] | None = None,
+        control: Container[str] = CONTROL_TYPES,
     ) -> None:
+        """``control``: the tags returned as control messages (a dialect adds its own)."""
         self.errors = errors
+        self._control_tags = control
         self._decode = msgspec.json.Decoder(float_hook=str).decode
         #: the hot path; a closure so that a frame costs no attribute look-ups
         self.feed: Callable[[str | bytes], dict[str, Any] | None] = self._feed(sink)
@@ -85,20 +125,31 @@ class FrameReader:
     def _feed(
         self, sink: Callable[[dict[str, Any]], None] | None
     ) -> Callable[[str | bytes], dict[str, Any] | None]:
-        decode, add, market, control = self._decode, self.errors.add, MARKET_TAGS, CONTROL_TYPES
-        deliver = sink if sink is not None else _refuse_market
+        decode, add, market, control = self._decode, self.errors.add, MARKET_TAGS, self._control_tags
+        one: Callable[[dict[str, Any]], None] = sink if sink is not None else _refuse_market
+        if getattr(sink, "takes_frame", False):
+            # ``Market.apply(msg, frame)``: it keeps the frame (already allocated, cheap)
+            # rather than the decoded dict, to look back if a newer value proves bad
+            deliver: Callable[[dict[str, Any], str | bytes], None] = sink  # type: ignore[assignment]
+        else:
+            deliver = lambda msg, frame: one(msg)  # any one-argument sink
 
         def feed(frame: str | bytes) -> dict[str, Any] | None:
-            """Market messages to the sink; a control message is returned; None otherwise."""
+            """Market messages to the sink; a control message is returned; None otherwise.
+            Never raises, whatever the frame."""
             try:
                 msg = decode(frame)
-            except (msgspec.DecodeError, UnicodeDecodeError, TypeError):
+            except Exception:  # noqa: BLE001 - malformed, not UTF-8, too deep, huge ints...
                 add(NOT_JSON, frame[:200])
                 return None
             if type(msg) is dict:
                 t = msg.get("t")
-                if t in market:
-                    deliver(msg)
+                try:
+                    is_market = t in market
+                except TypeError:  # an unhashable "t": a list or an object
+                    is_market, t = False, None
+                if is_market:
+                    deliver(msg, frame)
                     return None
                 if t in control:
                     return msg
@@ -127,6 +178,6 @@ class FrameReader:
         """Validate a control message against its Struct (rare, so cost does not matter)."""
         try:
             return msgspec.convert(msg, CONTROL_TYPES[msg["t"]])
-        except (msgspec.ValidationError, KeyError):
-            self.errors.add(BAD_MESSAGE, repr(msg)[:200])
+        except (msgspec.ValidationError, KeyError, TypeError):
+            self.errors.add(BAD_MESSAGE, msg)
             return None

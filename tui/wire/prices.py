@@ -11,6 +11,11 @@ from typing import Final
 
 #: Anything past this many units is absurd for an exchange price or quantity.
 MAX_UNITS: Final = 10**15
+#: Longest text that can hold a price: checked before anything else, so a numeric string of
+#: thousands of digits costs a length check, never Python's int() (which refuses past 4300).
+MAX_TEXT: Final = 24
+#: Most decimals a price may have (the finest precision ``pp`` a scrip may declare).
+MAX_DECIMALS: Final = 8
 DEFAULT_PRECISION: Final = 2
 _DIGITS: Final = frozenset("0123456789")
 _POW10: Final[tuple[int, ...]] = tuple(10**i for i in range(19))
@@ -19,6 +24,8 @@ _POW10: Final[tuple[int, ...]] = tuple(10**i for i in range(19))
 def to_units(text: object, pp: int, *, signed: bool = False) -> int | None:
     """A decimal string (or int) as an integer count of ``10^-pp``; ``None`` if not one."""
     if type(text) is str:
+        if len(text) > MAX_TEXT:
+            return None
         # the usual shape first: ASCII digits with exactly ``pp`` decimals ("2486.45")
         negative = signed and text[:1] == "-"
         whole, dot, frac = (text[1:] if negative else text).partition(".")
@@ -29,14 +36,41 @@ def to_units(text: object, pp: int, *, signed: bool = False) -> int | None:
             return -value if negative else value
         return _to_units_slow(text, pp, signed)
     if type(text) is int:
+        if not -MAX_UNITS < text < MAX_UNITS:
+            return None
         value = text * _POW10[pp]
         return value if abs(value) < MAX_UNITS and (signed or value >= 0) else None
     return None
 
 
+#: decimal texts already seen to be well formed (prices repeat: a tick grid); cleared when full
+_DECIMALS: Final[set[str]] = set()
+_DECIMALS_SIZE: Final = 8192
+
+
+def is_decimal(text: object) -> bool:
+    """True for a non-negative decimal that could be a price at some precision: ASCII
+    digits, at most one dot, at most :data:`MAX_DECIMALS` decimals, :data:`MAX_TEXT`
+    characters (or a non-negative int).  A cheap shape check for L2 prices, which are kept
+    as text and converted at the scrip's precision when the book is read."""
+    if type(text) is not str:
+        return type(text) is int and 0 <= text < MAX_UNITS
+    if text in _DECIMALS:
+        return True
+    if not text or len(text) > MAX_TEXT or not text.isascii():
+        return False
+    whole, dot, frac = text.partition(".")
+    if not whole.isdigit() or (dot and not (frac.isdigit() and len(frac) <= MAX_DECIMALS)):
+        return False
+    if len(_DECIMALS) >= _DECIMALS_SIZE:
+        _DECIMALS.clear()
+    _DECIMALS.add(text)
+    return True
+
+
 def _to_units_slow(text: str, pp: int, signed: bool) -> int | None:
     """Every other shape: a sign, fewer or more decimals, no dot; and every refusal."""
-    if not text or len(text) > 24:
+    if not text:
         return None
     negative = text[0] == "-"
     if negative:
