@@ -201,3 +201,44 @@ async def test_the_reference_noren_client_replays_unchanged(files: list[Path]) -
     for m in received:
         last.setdefault(m["tk"], {}).update(m)
     assert last["OGDC"]["lp"] == recorded_end(files)["scrips"]["PSX|OGDC"]["lp"]
+
+
+@pytest.mark.parametrize("dialect", ["noren", "firstock-v2"])
+async def test_a_broker_dialects_recording_replays_into_the_desk_and_serves_as_psx(
+    tmp_path: Path, dialect: str,
+) -> None:
+    """A recording of a broker dialect is read with that dialect (the desk's replay source)
+    and served in the seed's protocol: both end with the live client's state."""
+    from tui.recording import attach_recorder
+    from tui.sim.server import SimConfig, SimServer
+
+    keys = ["PSX|OGDC", "PSX|HBL", "NSE|2885"]
+    async with SimServer(SimConfig(seed=4, rate=600, tokens=(TOKEN,), dialect=dialect)) as sim:
+        url = f"{sim.url}/V2/ws" if dialect == "firstock-v2" else sim.endpoint("L1")
+        live = FeedClient(FeedConfig(url=url, token=TOKEN, uid="FA12345", dialect=dialect),
+                          Market(DecodeErrors()))
+        live.subscribe(keys, depth=True)
+        recorder = attach_recorder(live, tmp_path)
+        task = asyncio.create_task(live.run())
+        try:
+            await until(lambda: live.health.messages >= 300)
+        finally:
+            await live.stop()
+            await task
+            recorder.close()
+    expected = picture(live.market)  # type: ignore[arg-type]
+    files = sorted(tmp_path.glob("*.mdrec"))
+    assert Recording(files).header.dialect == dialect
+    market = Market(DecodeErrors())
+    ReplaySource(Recording(files), market, speed=0).advance_to(1 << 62)
+    assert picture(market) == expected and not market.errors.by_kind
+    async with ReplayServer(Recording(files), CONFIG, speed=0) as server:
+        c = FeedClient(FeedConfig(url=server.endpoint("L1"), token=TOKEN), Market(DecodeErrors()))
+        c.subscribe(keys, depth=True)
+        task = asyncio.create_task(c.run())
+        try:
+            await settled(server, [c])
+        finally:
+            await c.stop()
+            await task
+    assert picture(c.market) == expected  # type: ignore[arg-type]

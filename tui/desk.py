@@ -188,11 +188,11 @@ def run_replay(args: argparse.Namespace, cfg: DeskConfig, watch: list[str]) -> i
         speed = parse_speed(args.speed) if args.speed is not None else 1.0
         begin = parse_time(args.from_time, start) if args.from_time else None
         end = parse_time(args.to_time, start) if args.to_time else None
-    except (FormatError, ValueError) as exc:
+        market = Market(DecodeErrors())
+        source = ReplaySource(recording, market, speed=speed, start_ns=begin, end_ns=end)
+    except (FormatError, ValueError) as exc:  # a dialect this version does not know, too
         print(f"marketdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    market = Market(DecodeErrors())
-    source = ReplaySource(recording, market, speed=speed, start_ns=begin, end_ns=end)
     watchlists = Watchlists([("Watch", watch)]) if watch else replay_watchlists(recording.subscriptions())
     app = make_app(
         market, source, watchlists=watchlists, store=None, config=cfg,

@@ -16,17 +16,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 
 from tui.record import format as fmt
 from tui.record.reader import Record, Recording
 from tui.replay.cache import KIND_OF, WireCache, touchline_of
+from tui.replay.source import follow_request
 from tui.replay.timeline import ReplayClock, clock_text
 from tui.server.config import PATHS, ServerConfig
 from tui.server.frames import json_frame, text_frame
 from tui.server.server import ProtocolServer
+from tui.wire import dialects
+from tui.wire.frames import DecodeErrors
+
+Publish = Callable[[str, str, bytes], int]
 
 __all__ = ["ReplayBackend", "ReplayServer"]
 
@@ -62,6 +67,11 @@ class ReplayBackend:
         self._pending: Record | None = None
         self._exhausted = False
         self._decode = msgspec.json.Decoder(float_hook=str).decode
+        #: a broker dialect's frames are read by its codec and served as the seed's (psx)
+        #: messages; psx frames are served as recorded, byte for byte
+        dialect = self._dialect = dialects.get(header.dialect or "psx")
+        self._held: list[dict[str, Any]] = []
+        self._codec = None if dialect.name == "psx" else dialect.client(DecodeErrors(), self._held.append)
         self._start_at: float | None = None
         self.position_ns = header.started_ns
         self.started = False
@@ -160,6 +170,14 @@ class ReplayBackend:
             pos = ns
             n += 1
             if kind not in frames:
+                if self._codec is not None:  # the dialect's reader follows connections
+                    if kind == fmt.OPENED:
+                        self._codec.reset()
+                    elif kind == fmt.SENT:
+                        follow_request(self._dialect, self._codec, payload)
+                continue
+            if self._codec is not None:  # a broker dialect: its codec, then the seed's frames
+                self._translated(payload, push, subs_t)
                 continue
             try:
                 msg = decode(payload)
@@ -177,8 +195,27 @@ class ReplayBackend:
                 line = touchline_of(msg)
                 line["t"] = "tk" if t == "dk" else "tf"
                 push("t", key, json_frame(line))
-        self._pending, self.position_ns, self.sent = rec, pos, sent
+        self._pending, self.position_ns, self.sent = rec, pos, max(sent, self.sent)
         return n
+
+    def _translated(self, payload: bytes, push: Publish | None,
+                    subs_t: dict[str, Any]) -> None:
+        """A frame of a broker dialect: its codec's messages, folded and served as psx."""
+        held = self._held
+        held.clear()
+        assert self._codec is not None
+        self._codec.feed(payload)
+        for msg in held:
+            key = self.cache.apply(msg)
+            if not key or push is None:
+                continue
+            t = msg["t"]
+            self.sent += 1
+            push(KIND_OF[t], key, json_frame(msg))
+            if (t == "df" or t == "dk") and key not in self.cache.touch and subs_t.get(key):
+                line = touchline_of(msg)
+                line["t"] = "tk" if t == "dk" else "tf"
+                push("t", key, json_frame(line))
 
 
 class ReplayServer(ProtocolServer):

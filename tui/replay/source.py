@@ -2,7 +2,8 @@
 
 :class:`ReplaySource` keeps the feed-source contract (``tui.feed.source``): ``run``,
 ``stop``, ``subscribe``, ``unsubscribe``, ``health``, ``on_event``, ``market``.  It puts the
-recorded frames through the same :class:`~tui.wire.frames.FrameReader` into the same
+recorded frames through the same reader (the recording's dialect; psx: the
+:class:`~tui.wire.frames.FrameReader`) into the same
 :class:`~tui.market.store.Market` as live data, each when the replay clock reaches its
 receive time, so the merge and the rules see what they saw live.  The replay clock
 (:meth:`clock`, epoch seconds of the recording) is handed to the app as its clock and
@@ -28,7 +29,8 @@ from tui.market.store import Market
 from tui.record import format as fmt
 from tui.record.reader import Record, Recording
 from tui.replay.timeline import NS, ReplayClock, clock_text, speed_text
-from tui.wire.frames import DecodeErrors, FrameReader
+from tui.wire import dialects
+from tui.wire.frames import DecodeErrors
 
 log = logging.getLogger("marketdesk.replay")
 
@@ -72,7 +74,10 @@ class ReplaySource:
         self._last_ft: float | None = None
         self._wanted: set[str] = set()
         self._dropped: set[str] = set()  # unsubscribed keys whose frames are skipped
-        self._feed = FrameReader(market.errors, sink=market.apply).feed
+        #: the recording's dialect reads its frames, as the live client's did
+        self._dialect = dialects.get(recording.header.dialect or "psx")
+        self._codec = self._dialect.client(market.errors, market.apply)
+        self._feed = self._codec.feed
         self._records: Iterator[Record] = iter(())
         self._opened = False
         self._pending: Record | None = None
@@ -125,7 +130,8 @@ class ReplaySource:
     def _route(self) -> None:
         apply = self._market.apply
         if not self._dropped:
-            self._feed = FrameReader(self._market.errors, sink=apply).feed
+            self._codec = self._dialect.client(self._market.errors, apply)
+            self._feed = self._codec.feed
             return
         dropped = self._dropped
 
@@ -133,7 +139,8 @@ class ReplaySource:
             if f"{msg.get('e')}|{msg.get('tk')}" not in dropped:
                 apply(msg)
 
-        self._feed = FrameReader(self._market.errors, sink=wanted_only).feed
+        self._codec = self._dialect.client(self._market.errors, wanted_only)
+        self._feed = self._codec.feed
 
     async def run(self) -> None:
         """Replay until :meth:`stop`; at the end (or ``--to``) the desk stays on the last
@@ -244,6 +251,7 @@ class ReplaySource:
     # -- inside -----------------------------------------------------------------------------------
     def _open(self) -> None:
         self._records = self.recording.records()
+        self._codec.reset()
         self._opened = True
         self._acks = 0
         self._pending = None
@@ -326,7 +334,12 @@ class ReplaySource:
         self._event("replay-ended", text)
 
     def _recorded_event(self, kind: int, payload: bytes) -> None:
-        """Connection events as they happened live, told as such."""
+        """Connection events as they happened live, told as such; the dialect's reader
+        follows the recorded connections and requests as the live one did."""
+        if kind == fmt.OPENED:
+            self._codec.reset()
+        elif kind == fmt.SENT:
+            follow_request(self._dialect, self._codec, payload)
         if self._quiet or kind not in (fmt.CLOSED, fmt.ACKNOWLEDGED):
             return
         if kind == fmt.ACKNOWLEDGED:
@@ -361,3 +374,16 @@ class ReplaySource:
             callback(kind, text)
         except Exception:  # a toast must not stop the replay
             log.exception("replay: on_event failed")
+
+
+def follow_request(dialect: Any, codec: Any, payload: bytes) -> None:
+    """Tell a dialect's reader a request the live client sent (read back with the
+    dialect's server half), so it knows what is subscribed, as it did live (Firstock V2
+    keys its frames by what was asked).  Anything it cannot read is left alone."""
+    try:
+        msg = json.loads(payload)
+        parsed = dialect.server().parse(msg) if isinstance(msg, dict) else "not a request"
+    except (ValueError, TypeError):
+        return
+    if isinstance(parsed, tuple):
+        codec.encode([parsed[1]])
