@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-desk
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/dialects.py
 	$(BIN)/python bench/desk.py
+	$(BIN)/python bench/record.py --live
 	$(BIN)/python bench/nats.py
 
 screenshots: $(VENV)/.installed-desk
