@@ -1,8 +1,8 @@
 # The two commands a new user needs: `make run` and `make test`.
 # Both build a local virtual environment (.venv) from pyproject.toml first; each extra is
 # installed once, the first time a target needs it (one stamp file per extra):
-#   make run, sim, bench, screenshots: the desk alone (textual, websockets, msgspec, ...)
-#   make test: adds [test] (pytest, hypothesis, the brokers' SDKs); make lint: adds [dev]
+#   make run, sim: the desk alone (textual, websockets, msgspec, ...)
+#   make test, bench, screenshots: add [test] (pytest, hypothesis, the brokers' SDKs); make lint: adds [dev]
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -35,15 +35,17 @@ test: $(VENV)/.installed-test
 sim: $(VENV)/.installed-desk
 	$(BIN)/marketdesk sim
 
-bench: $(VENV)/.installed-desk
+bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/socket.py
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/dialects.py
 	$(BIN)/python bench/desk.py
+	$(BIN)/python bench/record.py --live
+	$(BIN)/python bench/relay.py
 	$(BIN)/python bench/nats.py
 
-screenshots: $(VENV)/.installed-desk
+screenshots: $(VENV)/.installed-test
 	$(BIN)/python tools/screenshots.py
 	$(BIN)/python tools/browser_screenshot.py
 

@@ -16,6 +16,14 @@ so the machine's swings hit both alike.  The reported figure is the ratio of med
   paid inside the measurement.
 - marketdesk, everything converted: the same, but every changed scrip is converted each
   frame (``Market.sweep``), the worst case, reported beside it.
+- marketdesk with the desk's own sweep: the drawn scrips each frame and every scrip once a
+  second (``--sweep-hz``, what the desk's health timer does), reported beside it.
+
+What exactness costs (issue 8): a bad value never replaces a good one, whenever reads
+happen.  The hot path keeps each delta's frame beside the conflated text (a ``list.append``,
+the frame is already allocated), and a scrip nobody reads is folded (converted) every
+``FOLD_AT`` messages so that memory stays bounded; both are inside these figures.  A machine
+reference (a plain 10-million-iteration Python loop) is printed beside them.
 
 Run: ``.venv/bin/python bench/ingest.py [--messages 1000000] [--scrips 500] [--rounds 3]``
 """
@@ -40,6 +48,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tui.market.store import Market
 from tui.wire.frames import DecodeErrors, FrameReader
+
+#: the clock the runs are timed with (``--clock``)
+_clock = time.process_time
+
+
+def machine_reference() -> float:
+    """Seconds for a plain 10-million-iteration Python loop (runs compare by it)."""
+    start = time.perf_counter()
+    for _ in range(10_000_000):
+        pass
+    return time.perf_counter() - start
 
 
 def generate(n: int, scrips: int, seed: int = 7) -> tuple[list[bytes], list[bytes]]:
@@ -103,18 +122,18 @@ def run_noren(snaps: list[bytes], deltas: list[bytes]) -> float:
     api = NorenApi(host="http://127.0.0.1:9/", websocket="ws://127.0.0.1:9/")
     api._NorenApi__subscribe_callback = subscriber  # what start_websocket() would set
     on_data = api._NorenApi__on_data_callback  # the websocket-client on_data hook
-    start = time.perf_counter()
+    start = _clock()
     for frame in snaps:
         on_data(None, frame, None, None)
     for frame in deltas:
         on_data(None, frame, None, None)
-    return time.perf_counter() - start
+    return _clock() - start
 
 
 def run_baseline(snaps: list[bytes], deltas: list[bytes]) -> float:
     state: dict[str, dict[str, object]] = {}
     loads = json.loads
-    start = time.perf_counter()
+    start = _clock()
     for frame in snaps:
         msg = loads(frame)
         state[msg["e"] + "|" + msg["tk"]] = msg
@@ -128,7 +147,7 @@ def run_baseline(snaps: list[bytes], deltas: list[bytes]) -> float:
                 state[key] = msg
             else:
                 scrip.update(msg)
-    return time.perf_counter() - start
+    return _clock() - start
 
 
 def run_marketdesk(
@@ -152,7 +171,7 @@ def run_marketdesk(
             for key in on_screen & changed:
                 market.view(key)
 
-    start = time.perf_counter()
+    start = _clock()
     for raw in snaps:
         feed(raw)
     on_screen = set(list(market.scrips)[: visible or 0])
@@ -165,7 +184,7 @@ def run_marketdesk(
             frame()
             countdown = flush_every
     frame()
-    elapsed = time.perf_counter() - start
+    elapsed = _clock() - start
     assert errors.total == 0, errors.as_dict()
     return elapsed
 
@@ -180,19 +199,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fps", type=float, default=20.0,
                     help="frames/s the desk draws (default 20, the desk's --refresh-hz)")
     ap.add_argument("--visible", type=int, default=40, help="scrips a desk shows at once")
+    ap.add_argument("--sweep-hz", type=float, default=1.0,
+                    help="the desk's sweep of every scrip, per second (default 1)")
+    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                    help="cpu (default): this process's CPU time, what the work costs on a "
+                         "shared machine; wall: elapsed time")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
+    global _clock
+    _clock = time.process_time if args.clock == "cpu" else time.perf_counter
     snaps, deltas = generate(args.messages, args.scrips)
     size = sum(map(len, deltas)) / len(deltas)
     flush_every = max(1, int(args.feed_rate / args.fps))
+    sweep_every = max(1, round(args.fps / args.sweep_hz)) if args.sweep_hz > 0 else 0
     total = len(snaps) + len(deltas)
-    base, bare, ours, worst = [], [], [], []
+    reference = machine_reference()
+    base, bare, ours, worst, swept = [], [], [], [], []
     for _ in range(args.rounds):
         base.append(total / run_noren(snaps, deltas))
         bare.append(total / run_baseline(snaps, deltas))
         ours.append(total / run_marketdesk(snaps, deltas, flush_every, args.visible))
         worst.append(total / run_marketdesk(snaps, deltas, flush_every, None))
+        if sweep_every:
+            swept.append(total / run_marketdesk(snaps, deltas, flush_every, args.visible,
+                                                sweep_every))
     b, o, w = statistics.median(base), statistics.median(ours), statistics.median(worst)
+    sw = statistics.median(swept) if swept else None
     f = statistics.median(bare)
     result = {
         "messages": total, "scrips": args.scrips, "avg_bytes": round(size, 1),
@@ -201,19 +233,27 @@ def main(argv: list[str] | None = None) -> int:
         "marketdesk_msgs_per_s": round(o),
         "marketdesk_convert_all_msgs_per_s": round(w),
         "ratio": round(o / b, 2), "ratio_convert_all": round(w / b, 2),
+        "marketdesk_with_sweep_msgs_per_s": None if sw is None else round(sw),
+        "ratio_with_sweep": None if sw is None else round(sw / b, 2),
         "ratio_vs_bare_json_loads": round(o / f, 2), "goal_ratio": 2.0,
+        "machine_reference_s": round(reference, 2), "clock": args.clock,
     }
     if args.json:
         print(json.dumps(result))
     else:
         print(f"{total:,} messages on {args.scrips} scrips, {size:.0f} bytes avg, "
-              f"{args.rounds} alternating rounds, flush every {flush_every} messages")
+              f"{args.rounds} alternating rounds, flush every {flush_every} messages, "
+              f"{args.clock} time")
         print(f"  baseline: NorenRestApiPy on_data + merge {b:>12,.0f} msgs/s")
         print(f"  floor: bare json.loads + dict.update    {f:>12,.0f} msgs/s   {f / b:.2f}x")
         print(f"  marketdesk, {args.visible} scrips drawn             {o:>12,.0f} msgs/s"
               f"   {o / b:.2f}x  (goal: at least 2x)")
         print(f"  marketdesk, every scrip converted        {w:>12,.0f} msgs/s   {w / b:.2f}x")
+        if sw is not None:
+            print(f"  marketdesk, drawn + all swept {args.sweep_hz:g}/s     {sw:>12,.0f} msgs/s"
+                  f"   {sw / b:.2f}x")
         print(f"  marketdesk against the bare floor: {o / f:.2f}x")
+        print(f"  machine reference: a plain 10-million-iteration loop took {reference:.2f} s")
     return 0
 
 

@@ -187,6 +187,8 @@ async def test_a_slow_client_is_told_merged_and_bounded_while_the_others_are_una
         assert held <= len(keys)
         moving = fast_one.client.health.messages
         await until(lambda: fast_one.client.health.messages > moving + 1000, 10, "fast keeps going")
+        # a loaded machine may reach "behind" before a second delta of one scrip arrives
+        await until(lambda: stream.merged > 0, 30, "the slow client's deltas merged per scrip")
         told = []
         sim.set_rate(2000)
         async with asyncio.timeout(30):  # read it all: behind, then caught-up

@@ -249,6 +249,7 @@ def make_app(
     health: Callable[[], HealthLike] | None = None,
     theme: str | None = None,
     tz: tzinfo | None = None,
+    app_class: type[DeskApp] | None = None,
 ) -> DeskApp:
     """The desk over ``market``; with ``client`` (a :class:`~tui.feed.source.FeedSource`,
     which fills ``market``), also runs the feed and subscribes the lists.
@@ -265,6 +266,7 @@ def make_app(
     :meth:`DeskApp.flush` is called.  ``health``: the source of the health panel's figures
     (default: ``client.health``).  ``tz``: the one time zone of every time on the desk
     (default: the config's ``[desk] timezone``, else local).
+    ``app_class``: a DeskApp subclass (the replay desk, tui/transport.py).
     """
     settings = Settings.of(config) if config is not None else Settings()
     if refresh_hz is not None:
@@ -275,7 +277,7 @@ def make_app(
         tz = settings.tz
     if watch is not None and watchlists is None:
         watchlists = Watchlists.single("Watch", watch)
-    return DeskApp(
+    return (app_class or DeskApp)(
         market,
         client,
         watchlists=watchlists,

@@ -139,6 +139,28 @@ def _scrip_options(p: argparse.ArgumentParser, *, required: bool) -> None:
     p.add_argument("--orders", action="store_true", help="also subscribe order-level (L2) data")
 
 
+def _record_option(p: argparse.ArgumentParser, *, required: bool = False, default: object = None) -> None:
+    p.add_argument(
+        "--record", type=Path, metavar="DIR", required=required, default=default,
+        help="record every frame received (and every request sent, secrets removed) into "
+        "DIR, rotated hourly and by size (docs/RECORDING.md)",
+    )
+
+
+def _replay_options(p: argparse.ArgumentParser, default: object) -> None:
+    g = p.add_argument_group("replay")
+    g.add_argument(
+        "--speed", default=default, metavar="X",
+        help="0 = as fast as possible, 0.5, 1 = as recorded (default), 10, ...",
+    )
+    g.add_argument(
+        "--from", dest="from_time", default=default, metavar="TIME",
+        help="start at TIME: HH:MM[:SS] on the recording's day, +SECONDS or +1m30s from its "
+        "start, or an ISO date-time (the state at TIME is rebuilt first)",
+    )
+    g.add_argument("--to", dest="to_time", default=default, metavar="TIME", help="stop at TIME")
+
+
 def build_parser() -> Parser:
     # allow_abbrev=False (the subcommands' parsers inherit it): `--token X` must not be
     # taken for --token-env/--token-file
@@ -163,6 +185,13 @@ def build_parser() -> Parser:
         "--theme", type=_checked(check_theme), default=None,
         help="colour theme (default: [desk] theme, marketdesk-dark)",
     )
+    _record_option(parser)
+    parser.add_argument(
+        "--replay", nargs="+", type=Path, metavar="FILE", default=None,
+        help="open the desk on a recording instead of a feed (p pause, < > speed, . step, "
+        "@ jump to a time)",
+    )
+    _replay_options(parser, None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from tui.sim import cli as sim_cli
@@ -192,6 +221,7 @@ def build_parser() -> Parser:
     _source_options(snap, argparse.SUPPRESS)
     _scrip_options(snap, required=True)
     snap.add_argument("--seconds", type=float, default=3.0, help="how long to listen (default 3)")
+    _record_option(snap, default=argparse.SUPPRESS)
 
     tail = sub.add_parser(
         "tail", help="print merged updates as JSON lines",
@@ -204,6 +234,28 @@ def build_parser() -> Parser:
     tail.add_argument("--seconds", type=float, default=None, help="stop after this long")
     tail.add_argument("--count", type=int, default=None, help="stop after this many lines")
     tail.add_argument("--hz", type=float, default=10.0, help="frames per second (default 10)")
+    _record_option(tail, default=argparse.SUPPRESS)
+
+    rec = sub.add_parser(
+        "record", help="record a feed headless (all day: until Ctrl-C or SIGTERM)",
+        description="Connect, subscribe depth (and --orders), and record every frame into DIR "
+        "until --seconds pass or SIGINT/SIGTERM; files rotate hourly and by size.",
+    )
+    _config_option(rec, argparse.SUPPRESS)
+    _feed_options(rec, argparse.SUPPRESS)
+    _scrip_options(rec, required=True)
+    _record_option(rec, required=True, default=argparse.SUPPRESS)
+    rec.add_argument("--seconds", type=float, default=None, help="stop after this long")
+
+    from tui.replay import cli as replay_cli
+
+    rep = sub.add_parser(
+        "replay", help="serve a recording as a feed (the simulator's endpoints and auth)",
+        description="Serve recording FILEs as a live feed on the simulator's endpoints, auth "
+        "modes and session limit; the replay starts when a scrip is subscribed.",
+    )
+    replay_cli.add_arguments(rep)
+    _replay_options(rep, argparse.SUPPRESS)
 
     from tui.bus import options as bus_options
 
@@ -378,6 +430,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.sim import cli as sim_cli
 
         return int(sim_cli.main(args) or 0)
+    if args.command == "replay":
+        from tui.replay import cli as replay_cli
+
+        try:
+            return asyncio.run(replay_cli.run(args))
+        except KeyboardInterrupt:
+            return 0
     try:
         cfg = settings(args)
         if args.command == "config":
@@ -394,11 +453,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError(
                 f"{args.command} needs a feed: --url, or url in [feed] of the config file"
             )
-        if not from_bus:
+        if not from_bus and not args.replay:  # a replay reads files: no feed, no token
             _needs_token(parser, args, cfg)
         # the built-in simulator makes its own token: a configured source is not read for it;
         # nor is it for the bus (--source): the feed's token never goes to NATS
-        need_token = cfg.feed.url and not from_bus
+        need_token = cfg.feed.url and not from_bus and not args.replay
         token = resolve_token(cfg.feed.token_env, cfg.feed.token_file) if need_token else ""
         try:
             keys = _keys(getattr(args, "scrip", None) if args.command else args.watch)
@@ -436,7 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ))
         except KeyboardInterrupt:
             return 0
-    if args.command in ("snapshot", "tail"):
+    if args.command in ("snapshot", "tail", "record"):
         from tui import headless
         from tui.bus.config import BusConfig
         from tui.feed.config import FeedConfig
@@ -449,13 +508,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                 url=cfg.feed.url, token=token, auth=cfg.feed.auth, uid=cfg.feed.uid, ssl=tls
             )
         try:
+            if args.command == "record":
+                return asyncio.run(
+                    headless.record(config, keys, args.record, args.seconds, orders=args.orders)
+                )
             if args.command == "snapshot":
-                return asyncio.run(headless.snapshot(config, keys, args.seconds, orders=args.orders))
+                return asyncio.run(headless.snapshot(config, keys, args.seconds, orders=args.orders,
+                                                     record=args.record))
             return asyncio.run(
-                headless.tail(config, keys, args.seconds, hz=args.hz, count=args.count, orders=args.orders)
+                headless.tail(config, keys, args.seconds, hz=args.hz, count=args.count,
+                              orders=args.orders, record=args.record)
             )
         except KeyboardInterrupt:
             return 0
+        except OSError as exc:  # --record DIR that cannot be written
+            print(f"marketdesk: --record {args.record}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.replay:
+        from tui.desk import run_replay
+
+        return run_replay(args, cfg, keys)
     from tui.desk import run_desk
 
     return run_desk(args, cfg, token, keys, tls=tls, notices=[notice] if notice else [])

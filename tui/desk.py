@@ -11,6 +11,7 @@ import argparse
 import ssl
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,12 +20,14 @@ import msgspec
 from tui.config import DeskConfig
 from tui.feed.config import FeedConfig
 from tui.feed.source import FeedSource, open_source
+from tui.headless import EXIT_USAGE
 from tui.market.store import Market
 from tui.watchlists import Watchlists, WatchlistStore, default_path
 from tui.wire.frames import DecodeErrors
 
 if TYPE_CHECKING:
     from tui.embedded import EmbeddedSim
+    from tui.record.writer import Recorder
     from tui.sim.instruments import Instrument
 
 #: seconds after start when the desk's long-lived objects are frozen out of the gc's sight
@@ -115,6 +118,7 @@ def run_desk(
     else:
         default = feed_watchlists()
         catalogue = feed_catalogue()
+    recorder: Recorder | None = None
     try:
         watchlists, store, opened = open_watchlists(default, watch)
         notices = [*notices, *opened]
@@ -129,6 +133,15 @@ def run_desk(
             feed = FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid,
                               ssl=tls if sim is None else None, dialect=cfg.feed.dialect)
             client = open_source(feed, market)
+        if getattr(args, "record", None) is not None:
+            from tui.recording import attach_recorder
+
+            try:
+                recorder = attach_recorder(client, args.record)
+            except OSError as exc:
+                print(f"marketdesk: --record {args.record}: {exc.strerror or exc}", file=sys.stderr)
+                return EXIT_USAGE
+            notices.append(f"Recording every frame to {args.record}")
         app = make_app(
             market,
             client,
@@ -143,8 +156,49 @@ def run_desk(
         # once the desk is up and the first snapshots are in: no more 50-90 ms full
         # collections over everything it holds (DeskApp.settle_gc, bench/desk.py)
         app.settle_gc_after = SETTLE_GC_AFTER
+        if recorder is not None:
+            recorder.on_error = partial(app.notify, title="recording", severity="error", timeout=30)
         app.run()
     finally:
+        if recorder is not None:
+            recorder.close()
         if sim is not None:
             sim.stop()
+    return int(app.return_code or 0)
+
+
+def replay_watchlists(subscriptions: dict[str, list[str]]) -> Watchlists:
+    """One unsaved list of every scrip the recording subscribed (depth first)."""
+    keys = list(dict.fromkeys(k for kind in ("d", "t", "l") for k in subscriptions.get(kind, ())))
+    return Watchlists([("Replay", keys or ["NSE|26000"])])
+
+
+def run_replay(args: argparse.Namespace, cfg: DeskConfig, watch: list[str]) -> int:
+    """The desk on a recording (``--replay FILE...``): its exit code."""
+    from tui.app import make_app
+    from tui.record.format import FormatError
+    from tui.record.reader import Recording
+    from tui.replay.source import ReplaySource
+    from tui.replay.timeline import parse_speed, parse_time
+    from tui.transport import ReplayDesk
+
+    try:
+        recording = Recording(args.replay)
+        start = recording.header.started_ns
+        speed = parse_speed(args.speed) if args.speed is not None else 1.0
+        begin = parse_time(args.from_time, start) if args.from_time else None
+        end = parse_time(args.to_time, start) if args.to_time else None
+        market = Market(DecodeErrors())
+        source = ReplaySource(recording, market, speed=speed, start_ns=begin, end_ns=end)
+    except (FormatError, ValueError) as exc:  # a dialect this version does not know, too
+        print(f"marketdesk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    watchlists = Watchlists([("Watch", watch)]) if watch else replay_watchlists(recording.subscriptions())
+    app = make_app(
+        market, source, watchlists=watchlists, store=None, config=cfg,
+        clock=source.clock, wall=source.clock, refresh_hz=cfg.desk.refresh_hz,
+        theme=cfg.desk.theme, app_class=ReplayDesk,
+    )
+    app.settle_gc_after = SETTLE_GC_AFTER
+    app.run()
     return int(app.return_code or 0)

@@ -14,11 +14,14 @@ none), the order book (``--orders``) only on L2; the JSON's ``notes`` say what i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from tui.bus.config import BusConfig
@@ -94,6 +97,24 @@ def _client(
     return client, market
 
 
+@contextlib.asynccontextmanager
+async def _recording(client: FeedSource, record: Path | None) -> AsyncIterator[None]:
+    """``--record DIR``: tap the client for the block; close the files after it."""
+    if record is None:
+        yield
+        return
+    from tui.recording import attach_recorder
+
+    def told(text: str) -> None:
+        print(f"marketdesk: {text}", file=sys.stderr)
+
+    recorder = attach_recorder(client, record, on_error=told)
+    try:
+        yield
+    finally:
+        recorder.close()
+
+
 async def _run_until(
     client: FeedSource, seconds: float | None, tick: Callable[[], bool] | None = None,
     interval: float = 0.05, before_stop: Callable[[], None] | None = None,
@@ -153,7 +174,7 @@ def plan(level: str, orders: bool) -> tuple[bool, bool, list[str]]:
 
 async def snapshot(
     config: FeedConfig | BusConfig, keys: list[str], seconds: float, *, orders: bool = False,
-    out: TextIO = sys.stdout,
+    out: TextIO = sys.stdout, record: Path | None = None,
 ) -> int:
     """Listen ``seconds``, print one JSON object: the scrips, their L2 books (``orders``),
     the feed's health as it was then (still running), and notes on what was asked."""
@@ -176,7 +197,8 @@ async def snapshot(
         doc.update(scrips=scrips, health=health_json(client),
                    order_updates=list(getattr(client, "order_updates", ())))
 
-    await _run_until(client, seconds, before_stop=take)
+    async with _recording(client, record):
+        await _run_until(client, seconds, before_stop=take)
     if not doc:  # stopped before the window ended (auth refused): the feed as it ended
         take()
     missing = [key for key in keys if key not in doc["scrips"]]
@@ -195,6 +217,7 @@ async def snapshot(
 async def tail(
     config: FeedConfig | BusConfig, keys: list[str], seconds: float | None, *, hz: float = 10.0,
     count: int | None = None, orders: bool = False, out: TextIO = sys.stdout,
+    record: Path | None = None,
 ) -> int:
     """One line per changed scrip per frame: ``{"key", "time", ...scrip}``."""
     depth, with_orders, _ = plan(config.level, orders)  # L0: the touchline, as snapshot
@@ -217,7 +240,57 @@ async def tail(
         return False
 
     try:
-        await _run_until(client, seconds, frame, interval=1.0 / hz)
+        async with _recording(client, record):
+            await _run_until(client, seconds, frame, interval=1.0 / hz)
     except BrokenPipeError:  # `marketdesk tail | head` is fine
         return EXIT_OK
     return exit_code(client) if printed == 0 else EXIT_OK
+
+
+async def record(
+    config: FeedConfig | BusConfig, keys: list[str], directory: Path, seconds: float | None, *,
+    orders: bool = False, out: TextIO = sys.stderr, status_every: float = 60.0,
+) -> int:
+    """``marketdesk record``: the raw feed into ``directory`` until ``seconds`` pass, the
+    token is refused, or SIGINT/SIGTERM; a status line every ``status_every`` seconds and a
+    JSON summary at the end (on ``out``)."""
+    depth, with_orders, _ = plan(config.level, orders)  # L0: the touchline, as tail
+    client, _market = _client(config, keys, with_orders, depth)
+    from tui.recording import attach_recorder
+
+    def told(text: str) -> None:
+        out.write(f"marketdesk: {text}\n")
+        out.flush()
+
+    recorder = attach_recorder(client, directory, on_error=told)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    last = time.monotonic()
+
+    def tick() -> bool:
+        nonlocal last
+        if time.monotonic() - last >= status_every:
+            last = time.monotonic()
+            h = client.health
+            told(f"recording: {h.state}, {recorder.records + 0} records, "
+                 f"{recorder.bytes_written / 1e6:.1f} MB in {len(recorder.files)} file(s)")
+        return stop.is_set()
+
+    try:
+        await _run_until(client, seconds, tick, interval=0.2)
+    finally:
+        recorder.close()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    summary = {
+        "files": [str(p) for p in recorder.files], "records": recorder.records,
+        "bytes": recorder.bytes_written, "errors": recorder.errors, "dropped": recorder.dropped,
+        "last_error": recorder.last_error, "health": health_json(client),
+    }
+    out.write(json.dumps(summary, ensure_ascii=False) + "\n")
+    out.flush()
+    return exit_code(client)

@@ -52,6 +52,7 @@ from tui.feed.redacting import RedactingAdapter, describe, describe_traceback, p
 from tui.feed.sessions import SessionInUse
 from tui.feed.sink import MarketSink
 from tui.feed.subscriptions import Subscriptions
+from tui.feed.tap import FrameTap, tapped
 from tui.wire import dialects
 from tui.wire import frames as fr
 from tui.wire import protocol as p
@@ -93,6 +94,8 @@ class FeedClient:
         self.config = config
         self.market = market
         self.on_event: Callable[[str, str], None] | None = None
+        #: a recorder (tui.record): every frame, request and connection event; None: off
+        self.tap: FrameTap | None = None
         self._clock, self._wall = clock, wall
         self._secrets = config.secrets()
         protect(market.errors, self._secrets)
@@ -282,6 +285,8 @@ class FeedClient:
             return Outcome(conn_.STOPPED, "stopped")
         conn = self._conn = Connection(ws, self._clock(), self._stats.frames)
         self.codec.reset()
+        if self.tap is not None:
+            self.tap.opened(self.config.endpoint, self.config.level)
         if sessions.opened(self._key) > 1:  # cannot happen: the claim and this loop prevent it
             log.error("feed: more than one connection open for one token")
         helpers: list[asyncio.Task[None]] = []
@@ -305,6 +310,8 @@ class FeedClient:
         live_for = None if conn.acked_at is None else self._clock() - conn.acked_at
         if self._stop.is_set():
             kind = conn_.STOPPED
+        if self.tap is not None:
+            self.tap.closed(conn.ws.close_code, reason)
         return Outcome(kind, reason, live_for, conn.stall)
 
     async def _read(self, conn: Connection) -> tuple[str, str]:
@@ -313,6 +320,8 @@ class FeedClient:
             hello = self.dialect.hello(self.config.credentials)
             if hello is not None:
                 await conn.ws.send(hello, text=True)
+                if self.tap is not None:  # every secret removed: never in a recording
+                    self.tap.sent(self._scrub(hello.decode()))
             await self._pump(conn.ws)
         except ConnectionClosed as exc:
             kind, reason = conn.classify(exc, self._secrets)
@@ -328,11 +337,17 @@ class FeedClient:
             return conn_.FAULT, describe(exc, self._secrets)
         return conn_.FAULT, "reader ended"  # pragma: no cover - _pump only ends by raising
 
+    def _frame_feed(self) -> Callable[[bytes], dict[str, Any] | None]:
+        """A read loop's frame handler, chosen once a connection: the dialect's ``feed``, or,
+        while recording, the same behind the tap (tui/feed/tap.py)."""
+        feed = self.codec.feed  # the dialect's reader (psx: the FrameReader)
+        return feed if self.tap is None else tapped(feed, self.tap.received)
+
     async def _pump(self, ws: ClientConnection) -> None:
         """The hot path: locals only; count, then ``FrameReader.feed`` hands market messages
         to ``Market.apply`` and returns only control messages."""
         recv = ws.recv
-        feed = self.codec.feed
+        feed = self._frame_feed()
         control = self._control
         stats = self._stats
         while True:
@@ -392,6 +407,8 @@ class FeedClient:
             return
         h = self._health
         conn.acked_at = self._clock()
+        if self.tap is not None:
+            self.tap.acknowledged()
         h.connected_since = self._wall()
         h.sessions += 1
         h.upstream = ""  # a relay says again (``st``) right after its ck
@@ -415,7 +432,10 @@ class FeedClient:
         ws, outbox = conn.ws, conn.outbox
         try:
             while True:
-                await ws.send(await outbox.get(), text=True)
+                data = await outbox.get()
+                await ws.send(data, text=True)
+                if self.tap is not None:
+                    self.tap.sent(self._scrub(data.decode()))
         except ConnectionClosed:
             pass  # the reader sees the close and ends the session
 

@@ -38,7 +38,7 @@ _NOTHING: Final = object()
 _PRICE_CACHE: Final[list[dict[str, int]]] = [{} for _ in range(MAX_DECIMALS + 1)]
 _PRICE_CACHE_SIZE: Final = 8192
 #: pending messages that make the hot path fold a scrip nobody reads
-FOLD_AT: Final = 64
+FOLD_AT: Final = 256
 #: field names a scrip keeps that it does not know (a feed's own extras, a bench's stamp)
 EXTRA_FIELDS: Final = 16
 #: longest text kept for a text field (a symbol, a time, an unknown field)

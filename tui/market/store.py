@@ -51,39 +51,43 @@ class Market:
         self.expected: set[str] | None = None
         #: keys forgotten lately, oldest first: their in-flight messages are dropped quietly
         self._leaving: dict[str, None] = {}
+        #: scrips by exchange, then token: the hot path finds a scrip without building its
+        #: key.  A cache of ``scrips`` (rebuilt on misses; emptied when a scrip is forgotten)
+        self._index: dict[str, dict[str, Scrip]] = {}
         #: merge one market message (``FrameReader`` checked ``t``), given with the frame it
         #: came in if there is one (kept instead of the dict: cheaper); never raises.  The
         #: market keeps the message: do not change it afterwards.
         self.apply: Callable[..., None] = self._hot_path()
 
     def _hot_path(self) -> Callable[..., None]:
-        """``apply`` as a closure over its tables: the commonest message (a delta) costs a
-        key, one look-up, one ``dict.update``, one ``list.append``, a length check and one
-        set insert."""
-        get, mark, other, new = self.scrips.get, self.dirty.add, self._other, self._new_scrip
+        """``apply`` as a closure over its tables: the commonest message (a delta) costs two
+        look-ups (exchange, then token: no key string is built), one ``dict.update``, one
+        ``list.append``, a length check and one set insert."""
+        index, mark, other, find = self._index, self.dirty.add, self._other, self._find
         errors, fold_at = self.errors, FOLD_AT
 
         def apply(msg: dict[str, Any], frame: object = None) -> None:
             try:
-                key = msg["e"] + "|" + msg["tk"]
                 t = msg["t"]
-            except (KeyError, TypeError):
+                if t == "df" or t == "tf":
+                    by_token = index.get(msg["e"])
+                    scrip = None if by_token is None else by_token.get(msg["tk"])
+                    if scrip is None:
+                        scrip = find(msg)
+                        if scrip is None:
+                            return
+                    scrip.delta.update(msg)  # Scrip.merge, inlined
+                    pending = scrip.pending
+                    pending.append(msg if frame is None else frame)
+                    if len(pending) >= fold_at:
+                        scrip.materialize(errors)
+                    mark(scrip.key)
+                    return
+                key = msg["e"] + "|" + msg["tk"]
+            except (KeyError, TypeError):  # no "e"/"tk", or not text
                 errors.add(MISSING_KEY, msg)
                 return
-            if t == "df" or t == "tf":
-                scrip = get(key)
-                if scrip is None:
-                    scrip = new(key)
-                    if scrip is None:
-                        return
-                scrip.delta.update(msg)  # Scrip.merge, inlined
-                pending = scrip.pending
-                pending.append(msg if frame is None else frame)
-                if len(pending) >= fold_at:
-                    scrip.materialize(errors)
-                mark(key)
-            else:
-                other(t, key, msg, frame)
+            other(t, key, msg, frame)
 
         apply.takes_frame = True  # type: ignore[attr-defined]  # FrameReader passes the frame
         return apply
@@ -96,6 +100,20 @@ class Market:
         if key not in self._leaving:
             self.errors.add(UNSOLICITED, key[:60])
         return False
+
+    def _find(self, msg: dict[str, Any]) -> Scrip | None:
+        """The scrip of a delta the index does not hold yet (a new scrip, or one the index
+        forgot): found or made, and indexed; None if not wanted.  Raises TypeError for an
+        ``e``/``tk`` that is not text (the hot path counts it)."""
+        e, tk = msg["e"], msg["tk"]
+        key = e + "|" + tk
+        scrip = self.scrips.get(key)
+        if scrip is None:
+            scrip = self._new_scrip(key)
+            if scrip is None:
+                return None
+        self._index.setdefault(e, {})[tk] = scrip
+        return scrip
 
     def _new_scrip(self, key: str) -> Scrip | None:
         if not self._wanted(key):
@@ -187,7 +205,8 @@ class Market:
             leaving[key] = None
             if len(leaving) > LEAVING_KEPT:
                 del leaving[next(iter(leaving))]
-        self.scrips.pop(key, None)
+        if self.scrips.pop(key, None) is not None:
+            self._index.clear()
         self.books.pop(key, None)
         self.updated.pop(key, None)
         self.history.forget(key)

@@ -15,6 +15,7 @@ import os
 import ssl
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Final
 
 from tui.bus.config import BusConfig
@@ -72,6 +73,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="seconds a scrip stays subscribed upstream after its last client (default 5)")
     p.add_argument("--max-sessions", type=int, default=16,
                    help="connections allowed at once per client token (default 16)")
+    p.add_argument("--record", type=Path, metavar="DIR", default=None,
+                   help="record the upstream's frames into DIR (docs/RECORDING.md)")
     from tui.bus import options as bus_options
 
     p.add_argument("--publish", type=bus_options.bus_url, metavar="NATS_URL",
@@ -134,9 +137,30 @@ def describe(relay: Relay, config: RelayConfig) -> str:
     return "\n".join(lines)
 
 
+class RecordDirError(Exception):
+    """``--record DIR`` cannot be written (one line for the user)."""
+
+
 async def serve(config: RelayConfig, bus: BusConfig | None = None,
-                exchanges: Sequence[str] = ()) -> None:
+                exchanges: Sequence[str] = (), record: Path | None = None) -> None:
     relay = Relay(config)
+    recorder = None
+    if record is not None:  # the upstream client's frames, before it runs
+        from tui.recording import attach_recorder
+
+        try:
+            recorder = attach_recorder(relay.upstream, record)
+        except OSError as exc:
+            raise RecordDirError(f"--record {record}: {exc.strerror or exc}") from None
+    try:
+        await _serve(relay, config, bus, exchanges)
+    finally:
+        if recorder is not None:
+            recorder.close()
+
+
+async def _serve(relay: Relay, config: RelayConfig, bus: BusConfig | None,
+                 exchanges: Sequence[str]) -> None:
     publishing = None
     if bus is not None:  # --publish: attached before the upstream starts, so it sees it all
         from tui.relay.bus import RelayBus
@@ -170,7 +194,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"marketdesk relay: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        asyncio.run(serve(config, bus, args.exchange or ()))
+        asyncio.run(serve(config, bus, args.exchange or (), getattr(args, "record", None)))
+    except RecordDirError as exc:
+        print(f"marketdesk relay: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:  # the port is taken, the address is not ours
         print(f"marketdesk relay: cannot listen on {config.host}:{config.port}: {exc.strerror}",
               file=sys.stderr)

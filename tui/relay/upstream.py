@@ -74,8 +74,8 @@ class UpstreamClient(FeedClient):
             await super()._pump(ws)
             return
         ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        # the dialect's reader (psx: the FrameReader as before)
-        feed, control, stats = self.codec.feed, self._control, self._stats
+        # the dialect's reader (psx: the FrameReader as before), behind the tap if recording
+        feed, control, stats = self._frame_feed(), self._control, self._stats
         errors = self.market.errors
 
         def on_text(frame: bytes) -> None:
