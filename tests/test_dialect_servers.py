@@ -27,7 +27,7 @@ from tui.wire.frames import DecodeErrors
 TOKEN = "doc-Zq81-token"
 Handler = Callable[[ServerConnection, "Doc"], Awaitable[None]]
 
-#: the seed's depth example (shared/seeds/002: Firstock's depth feed page), NSE 26000
+#: the seed's depth example (docs/seeds/firstock-depth-feed.txt), NSE 26000
 SEED_DK = {"t": "dk", "e": "NSE", "tk": "26000", "ts": "Nifty 50", "pp": "2", "ls": "1",
            "ti": "0.05", "lp": "24865.45", "pc": "-0.98", "ft": "1750652516",
            "o": "24939.75", "h": "24988.10", "l": "24834.55", "c": "25112.40",

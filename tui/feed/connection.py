@@ -205,7 +205,7 @@ async def dial(
     return await connect(
         config.connect_url,
         additional_headers=headers,
-        compression=None,  # permessage-deflate costs 25-50% on both ends (PERF_NOTES)
+        compression=None,  # permessage-deflate costs 25-50% on both ends (docs/PERF_NOTES.md)
         proxy=None if config.loopback else True,  # the embedded feed never goes via a proxy
         open_timeout=config.open_timeout,
         ping_interval=config.heartbeat,

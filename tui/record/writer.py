@@ -43,7 +43,7 @@ MAX_BYTES: Final = 256 * 1024 * 1024
 FLUSH_EVERY: Final = 1.0
 #: or as soon as this many bytes are buffered (a burst)
 FLUSH_BYTES: Final = 4 * 1024 * 1024
-#: zstd level: level 1 compresses ~5x at >100 MB/s (shared/PERF_NOTES.md, bench/record.py)
+#: zstd level: level 1 compresses ~5x at >100 MB/s (docs/PERF_NOTES.md, bench/record.py)
 LEVEL: Final = 1
 RETRY_AFTER: Final = 10.0
 REDACTED: Final = b"<redacted>"

@@ -1,7 +1,7 @@
 """WebSocket text frames built by hand, and the garbage frames of fault injection.
 
 Why by hand: ``websockets``' ``send()`` frames and writes one message per call and peaks
-near 62k messages/s (shared/PERF_NOTES.md), which leaves nothing for the market.  A
+near 62k messages/s (docs/PERF_NOTES.md), which leaves nothing for the market.  A
 server-to-client text frame is just a 2- or 4-byte header (no mask) before the UTF-8
 payload, so the simulator frames each message once, shares the bytes between every
 subscriber, and writes a whole batch to the transport in one call.  The frames are
