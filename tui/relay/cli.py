@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import os
 import ssl
 import sys
@@ -18,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from tui import listen
 from tui.bus.config import BusConfig
 from tui.feed.config import FeedConfig
 from tui.relay.server import Relay, RelayConfig
@@ -30,22 +30,10 @@ DEFAULT_LISTEN: Final = "127.0.0.1:8770"
 EXIT_USAGE: Final = 2
 
 
-def listen_arg(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:8770`` for IPv6) as (host, port); an argparse type."""
-    host, sep, port = text.strip().rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
-    return host, int(port)
+listen_arg = listen.listen_arg(DEFAULT_LISTEN)
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+is_loopback = listen.is_loopback
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

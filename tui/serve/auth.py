@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import ipaddress
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -28,6 +27,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from aiohttp import web
+
+from tui import listen
 
 log = logging.getLogger("tui.serve")
 
@@ -38,15 +39,7 @@ MIN_PASSWORD: Final = 8
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def is_loopback(host: str) -> bool:
-    """``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+is_loopback = listen.is_loopback
 
 
 def needs_password(host: str) -> bool:

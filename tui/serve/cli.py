@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
+from tui import listen
 from tui.config import check_url
 from tui.secrets import TokenError, resolve_token, token_from_env, token_from_file
 from tui.serve.tab import TAB_TOKEN_ENV, TabOptions, command
@@ -34,13 +35,7 @@ DEFAULT_LISTEN: Final = "127.0.0.1:8000"
 EXIT_USAGE: Final = 2
 
 
-def listen_arg(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:8000`` for IPv6) as (host, port); an argparse type."""
-    host, sep, port = text.strip().rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
-    return host, int(port)
+listen_arg = listen.listen_arg(DEFAULT_LISTEN)
 
 
 def _url_arg(text: str) -> str:
