@@ -8,10 +8,10 @@ row), and drop out by ``drop`` order when the widget is too narrow for all of th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any, Final, Literal
+from typing import Final, Literal, Protocol
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -178,6 +178,12 @@ class LineStyles:
         return Strip(segments).adjust_cell_length(width, self.base)
 
 
+class Clearable(Protocol):
+    """A cache of row strips as :class:`TableCaches` needs it: emptied on a re-layout."""
+
+    def clear(self) -> None: ...
+
+
 class TableCaches:
     """The caches of a Line API table widget (watchlist, tape): the columns that fit, the
     row strips, the title row and the styles.  Mixed in before the Textual base class."""
@@ -185,7 +191,7 @@ class TableCaches:
     _columns: list[Column]
     _shown: list[Column]
     _width: int
-    _strips: MutableMapping[Any, Strip]
+    _strips: Clearable  # a dict or Textual's LRUCache of row strips
     _header: Strip | None
     _styles: LineStyles | None
 
