@@ -7,6 +7,8 @@ import contextlib
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
+from helpers import PATIENCE
+
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
 from tui.market.store import Market
@@ -54,7 +56,7 @@ class Client:
 
     async def stop(self) -> None:
         await self.client.stop()
-        await asyncio.wait_for(self.task, 5)
+        await asyncio.wait_for(self.task, PATIENCE)
 
 
 def relay_url(relay: Relay, level: str = "L2", conflate: float | None = None) -> str:

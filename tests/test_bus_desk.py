@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from bus_helpers import until
+from helpers import PATIENCE
 from nats_server import NatsServer
 
 from tui.app import make_app
@@ -38,7 +39,7 @@ async def test_a_source_with_no_server_stops_at_once() -> None:
     await asyncio.sleep(0.3)
     assert not task.done()
     await source.stop()
-    await asyncio.wait_for(task, timeout=5)
+    await asyncio.wait_for(task, timeout=PATIENCE)
     assert source.health.state == "stopped"
 
 

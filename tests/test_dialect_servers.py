@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from helpers import until
+from helpers import PATIENCE, until
 from websockets.asyncio.server import ServerConnection, serve
 
 from tui.feed.client import FeedClient
@@ -82,7 +82,7 @@ async def running(c: FeedClient) -> AsyncIterator[FeedClient]:
         yield c
     finally:
         await asyncio.wait_for(c.stop(), 5)
-        await asyncio.wait_for(task, 5)
+        await asyncio.wait_for(task, PATIENCE)
 
 
 def price(c: FeedClient, key: str, name: str) -> str | None:

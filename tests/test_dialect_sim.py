@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from helpers import until
+from helpers import PATIENCE, until
 
 from tui.feed import sessions
 from tui.feed.client import FeedClient
@@ -52,8 +52,8 @@ async def setup(dialect: str, token: str, **faults: Any) -> AsyncIterator[tuple[
         try:
             yield sim, client
         finally:
-            await asyncio.wait_for(client.stop(), 5)
-            await asyncio.wait_for(task, 5)
+            await asyncio.wait_for(client.stop(), PATIENCE)
+            await asyncio.wait_for(task, PATIENCE)
         assert sessions.peak_connections(client._key) == 1
 
 
@@ -139,7 +139,7 @@ async def test_a_bad_token_is_refused_once(dialect: str) -> None:
         feed = FeedConfig(url=url(sim, dialect), token="not-it-4242", uid="FA1", dialect=dialect,
                           auth="connect" if dialect == "psx" else "header", backoff_min=0.05)
         client = FeedClient(feed, Market())
-        await asyncio.wait_for(client.run(), 5)  # returns: no retry
+        await asyncio.wait_for(client.run(), PATIENCE)  # returns: no retry
         assert client.health.state == "auth-failed" and client.health.reconnects == 0
         assert "not-it-4242" not in repr(client.health) + client.health.endpoint
 
@@ -174,8 +174,8 @@ async def test_a_relay_serves_the_seed_from_an_upstream_in_a_dialect(dialect: st
                     inst = next(i for i in sim.instruments if i.key == key)
                     assert view.get("c") == inst.close and view.get("uc") == inst.uc
             finally:
-                await asyncio.wait_for(client.stop(), 5)
-                await asyncio.wait_for(task, 5)
+                await asyncio.wait_for(client.stop(), PATIENCE)
+                await asyncio.wait_for(task, PATIENCE)
 
 
 @pytest.mark.parametrize("dialect", ["noren-token", "firstock-v2"])

@@ -9,6 +9,7 @@ from http import HTTPStatus
 
 import pytest
 from conftest_sim import open_ws, recv_json, recv_until
+from helpers import PATIENCE
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import InvalidStatus
 from websockets.http11 import Request, Response
@@ -110,7 +111,7 @@ async def test_plain_http_goes_to_the_hook_and_unknown_paths_get_404() -> None:
     async with server(Board()) as srv:
         reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
         writer.write(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
-        head = await asyncio.wait_for(reader.read(200), 5)
+        head = await asyncio.wait_for(reader.read(200), PATIENCE)
         assert head.startswith(b"HTTP/1.1 200") and b"pong" in head
         writer.close()
         with pytest.raises(InvalidStatus) as info:
