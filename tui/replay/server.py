@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Final
 
 import msgspec
 
 from tui.record import format as fmt
-from tui.record.reader import Record, Recording
+from tui.record.reader import Recording
 from tui.replay.cache import KIND_OF, WireCache, touchline_of
+from tui.replay.cursor import RecordCursor
 from tui.replay.source import follow_request
 from tui.replay.timeline import ReplayClock, clock_text
 from tui.server.config import PATHS, ServerConfig
@@ -63,9 +64,7 @@ class ReplayBackend:
         self.start_ns, self.end_ns, self.grace = start_ns, end_ns, grace
         self.server: ProtocolServer | None = None
         self.on_end: Callable[[], None] | None = None
-        self._records: Iterator[Record] = recording.records()
-        self._pending: Record | None = None
-        self._exhausted = False
+        self._cursor = RecordCursor(recording.records())
         self._decode = msgspec.json.Decoder(float_hook=str).decode
         #: a broker dialect's frames are read by its codec and served as the seed's (psx)
         #: messages; psx frames are served as recorded, byte for byte
@@ -128,7 +127,7 @@ class ReplayBackend:
         self._advance(limit, CHUNK, publish=True)
         if speed == 0:
             self.clock.set(self.position_ns)
-        nxt = self._peek()
+        nxt = self._cursor.peek()
         if nxt is None or (self.end_ns is not None and nxt[1] > self.end_ns):
             self.ended = True
             self.clock.pause(True)
@@ -142,31 +141,16 @@ class ReplayBackend:
         return True
 
     # -- inside -------------------------------------------------------------------------------
-    def _peek(self) -> Record | None:
-        if self._pending is None and not self._exhausted:
-            self._pending = next(self._records, None)
-            self._exhausted = self._pending is None
-        return self._pending
-
     def _advance(self, limit_ns: int, most: int, *, publish: bool) -> int:
         """Fold (and publish) records up to ``limit_ns``; how many.  The server's hot path
         at ``--speed 0``: locals only."""
-        decode, apply, records = self._decode, self.cache.apply, self._records
+        decode, apply = self._decode, self.cache.apply
         server = self.server if publish else None
         subs_t = server.subs["t"] if server is not None else {}
         push = server.publish if server is not None else None
         touch, kind_of, frames = self.cache.touch, KIND_OF, _FRAMES
-        rec, pos, sent, n = self._pending, self.position_ns, self.sent, 0
-        while n < most:
-            if rec is None:
-                rec = next(records, None)
-                if rec is None:
-                    self._exhausted = True
-                    break
-            kind, ns, payload = rec
-            if ns > limit_ns:
-                break
-            rec = None
+        pos, sent, n = self.position_ns, self.sent, 0
+        for kind, ns, payload in self._cursor.due(limit_ns, most):
             pos = ns
             n += 1
             if kind not in frames:
@@ -195,7 +179,7 @@ class ReplayBackend:
                 line = touchline_of(msg)
                 line["t"] = "tk" if t == "dk" else "tf"
                 push("t", key, json_frame(line))
-        self._pending, self.position_ns, self.sent = rec, pos, max(sent, self.sent)
+        self.position_ns, self.sent = pos, max(sent, self.sent)
         return n
 
     def _translated(self, payload: bytes, push: Publish | None,

@@ -21,13 +21,14 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from tui.feed.health import Health, RateMeter
 from tui.market.store import Market
 from tui.record import format as fmt
-from tui.record.reader import Record, Recording
+from tui.record.reader import Recording
+from tui.replay.cursor import RecordCursor
 from tui.replay.timeline import NS, ReplayClock, clock_text, speed_text
 from tui.wire import dialects
 from tui.wire.frames import DecodeErrors
@@ -78,10 +79,8 @@ class ReplaySource:
         self._dialect = dialects.get(recording.header.dialect or "psx")
         self._codec = self._dialect.client(market.errors, market.apply)
         self._feed = self._codec.feed
-        self._records: Iterator[Record] = iter(())
+        self._cursor = RecordCursor()
         self._opened = False
-        self._pending: Record | None = None
-        self._exhausted = False
         self._seek: int | None = None
         self._quiet = False  # no events while seeking
         self._acks = 0
@@ -160,7 +159,7 @@ class ReplaySource:
                 target, self._seek = self._seek, None
                 await self._go_to(target)
                 continue
-            pending = self._peek()
+            pending = self._cursor.peek()
             if pending is None or (self.end_ns is not None and pending[1] > self.end_ns):
                 if self._health.state != ENDED:
                     self._ended()
@@ -250,35 +249,17 @@ class ReplaySource:
 
     # -- inside -----------------------------------------------------------------------------------
     def _open(self) -> None:
-        self._records = self.recording.records()
+        self._cursor = RecordCursor(self.recording.records())
         self._codec.reset()
         self._opened = True
         self._acks = 0
-        self._pending = None
-        self._exhausted = False
         self.position_ns = self.recording.header.started_ns
-
-    def _peek(self) -> Record | None:
-        if self._pending is None and not self._exhausted:
-            self._pending = next(self._records, None)
-            if self._pending is None:
-                self._exhausted = True
-        return self._pending
 
     def _apply_until(self, limit_ns: int, most: int) -> int:
         """Apply records up to ``limit_ns`` (at most ``most``); how many were applied."""
-        records, feed, n = self._records, self._feed, 0
-        rec = self._pending
+        feed, n = self._feed, 0
         frames = self.frames
-        while n < most:
-            if rec is None:
-                rec = next(records, None)
-                if rec is None:
-                    self._exhausted = True
-                    break
-            kind, ns, payload = rec
-            if ns > limit_ns:
-                break
+        for kind, ns, payload in self._cursor.due(limit_ns, most):
             if kind in _FRAMES:
                 try:
                     feed(payload)
@@ -289,8 +270,6 @@ class ReplaySource:
                 self._recorded_event(kind, payload)
             self.position_ns = ns
             n += 1
-            rec = None
-        self._pending = rec
         self.frames = frames
         return n
 
@@ -310,7 +289,7 @@ class ReplaySource:
             self._reset_market()
             self._open()
         await self._advance_silently(target)
-        ended = self._peek() is None
+        ended = self._cursor.peek() is None
         if ended:
             self._ended()
         elif self._health.state == ENDED:
@@ -324,7 +303,7 @@ class ReplaySource:
         self._last_ft = None
 
     def _ended(self) -> None:
-        more = self._peek() is not None
+        more = self._cursor.peek() is not None
         end = self.end_ns if self.end_ns is not None and more else self.position_ns
         self.replay_clock.set(end)
         self.replay_clock.pause(True)
