@@ -97,7 +97,9 @@ FIELD_NAMES = sorted(good_value)
 
 
 @st.composite
-def message(draw, bad):
+def message(draw, bad, bad_values=bad_value, one_in=10):
+    """A tk/tf/dk/df of good values; with ``bad``, about one field in ``one_in`` is drawn
+    from ``bad_values`` instead."""
     key = draw(st.sampled_from(KEYS))
     exch, tk = key.split("|")
     t = draw(st.sampled_from(["dk", "df", "df", "df", "tf", "tk"]))
@@ -106,8 +108,8 @@ def message(draw, bad):
     if t in ("dk", "tk"):
         msg["pp"] = "2"
     for name in names:
-        if bad and draw(st.integers(0, 9)) == 0:
-            msg[name] = draw(bad_value)
+        if bad and draw(st.integers(0, one_in - 1)) == 0:
+            msg[name] = draw(bad_values)
         else:
             msg[name] = draw(good_value[name])
     return msg

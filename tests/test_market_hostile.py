@@ -17,7 +17,13 @@ import math
 import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_market_fold import FIELD_NAMES, KEYS, good_value, ref_convert, ref_fold, strip
+from test_market_fold import (
+    market_state,
+    message,
+    ref_convert,
+    ref_fold,
+    strip,
+)
 
 from tui.market.export import scrip_json
 from tui.market.rules import RuleEngine
@@ -109,25 +115,9 @@ bad_value = st.sampled_from(
 ) | st.sampled_from([[1], {"a": "1"}, True, False, None, [], {}])
 
 
-@st.composite
-def mixed_message(draw):
-    key = draw(st.sampled_from(KEYS))
-    exch, tk = key.split("|")
-    t = draw(st.sampled_from(["dk", "df", "df", "df", "tf", "tk"]))
-    names = draw(st.lists(st.sampled_from(FIELD_NAMES), max_size=12, unique=True))
-    msg = {"t": t, "e": exch, "tk": tk}
-    if t in ("dk", "tk"):
-        msg["pp"] = "2"
-    for name in names:
-        if draw(st.integers(0, 3)) == 0:
-            msg[name] = draw(bad_value)
-        else:
-            msg[name] = draw(good_value[name])
-    return msg
-
-
-def typed_state(market):
-    return {key: dict(scrip.values) for key, scrip in market.scrips.items()}
+def mixed_message():
+    """A market message with about one field in four hostile."""
+    return message(bad=True, bad_values=bad_value, one_in=4)
 
 
 @settings(max_examples=300, deadline=None)
@@ -146,7 +136,7 @@ def test_any_interleaving_of_good_and_bad_values_folds_like_skipping_the_bad_one
         elif read == 2:
             market.view(f"{msg['e']}|{msg['tk']}")
     market.sweep()
-    assert strip(typed_state(market)) == strip(ref_fold(messages))
+    assert strip(market_state(market)) == strip(ref_fold(messages))
     bad_received = sum(
         1 for msg in messages for name, text in msg.items()
         if name not in ("t", "e", "tk", "pp") and ref_convert(name, text, 2) is None
@@ -163,4 +153,4 @@ def test_with_no_read_at_all_the_state_is_still_the_last_good_value(messages):
     for msg in messages:
         reader.feed(json.dumps(msg).encode())
     market.sweep()
-    assert strip(typed_state(market)) == strip(ref_fold(messages))
+    assert strip(market_state(market)) == strip(ref_fold(messages))
