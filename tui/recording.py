@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from tui.feed.client import FeedClient
 from tui.feed.source import FeedSource
 from tui.market.store import Market
 from tui.record.writer import Recorder, feed_recorder
+from tui.wire.prices import sort_book_rows
 from tui.wire.protocol import encode, split_keys
 
 
@@ -68,17 +68,10 @@ def market_frames(market: Market) -> list[bytes]:
         sides: dict[str, list[list[Any]]] = {"B": [], "S": []}
         for oid, (side, price, qty) in book.orders.items():
             sides.setdefault(side, []).append([oid, price, str(qty)])
-        sides["B"].sort(key=lambda o: _price(o[1]), reverse=True)  # stable: time priority
-        sides["S"].sort(key=lambda o: _price(o[1]))
+        sort_book_rows(sides["B"], sides["S"])
         lk: dict[str, Any] = {"t": "lk", "e": e, "tk": tk, "b": sides["B"], "s": sides["S"]}
         if book.seq >= 0:
             lk["sq"] = str(book.seq)
         out.append(encode(lk))
     return out
 
-
-def _price(text: object) -> Decimal:
-    try:
-        return Decimal(str(text))
-    except InvalidOperation:
-        return Decimal(0)

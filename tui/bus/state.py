@@ -13,8 +13,9 @@ Nothing here raises on input: a message the book cannot follow makes the book un
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from tui.wire.prices import sort_book_rows
 
 
 class L1State:
@@ -40,12 +41,6 @@ class L1State:
         out["t"] = "dk" if self.depth else "tk"
         return out
 
-
-def _price(text: object) -> Decimal:
-    try:
-        return Decimal(str(text))
-    except InvalidOperation:
-        return Decimal(0)
 
 
 class L2State:
@@ -123,7 +118,6 @@ class L2State:
             return None
         bids = [[oid, o[1], o[2]] for oid, o in self.orders.items() if o[0] == "B"]
         asks = [[oid, o[1], o[2]] for oid, o in self.orders.items() if o[0] == "S"]
-        bids.sort(key=lambda r: _price(r[1]), reverse=True)  # stable: time priority kept
-        asks.sort(key=lambda r: _price(r[1]))
+        sort_book_rows(bids, asks)
         return {"t": "lk", "e": self.e, "tk": self.tk, "ft": self.ft, "sq": self.sq,
                 "b": bids, "s": asks}

@@ -11,8 +11,9 @@ kept as it came (no conversion), so snapshots are exact.  The ``lk`` carries the
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any, Final
+
+from tui.wire.prices import sort_book_rows
 
 #: the request kind each market message belongs to
 KIND_OF: Final = {"dk": "d", "df": "d", "tk": "t", "tf": "t", "lk": "l", "lo": "l", "lt": "l"}
@@ -137,15 +138,6 @@ class WireCache:
         meta = self.book_meta[key]
         bids = [[oid, o[1], o[2]] for oid, o in book.items() if o[0] == "B"]
         asks = [[oid, o[1], o[2]] for oid, o in book.items() if o[0] == "S"]
-        bids.sort(key=lambda o: _number(o[1]), reverse=True)  # best first; stable sorts keep
-        # time priority within a price (reverse=True keeps equal items in their order too)
-        asks.sort(key=lambda o: _number(o[1]))
+        sort_book_rows(bids, asks)
         return {"t": "lk", **meta, "b": bids, "s": asks}
 
-
-def _number(text: object) -> Decimal:
-    """A wire price for ordering levels (exact: never a float)."""
-    try:
-        return Decimal(str(text))
-    except InvalidOperation:
-        return Decimal(0)

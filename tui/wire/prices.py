@@ -7,7 +7,9 @@ precision, stray characters, or an absurd magnitude give ``None`` (the caller co
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
 
 #: Anything past this many units is absurd for an exchange price or quantity.
 MAX_UNITS: Final = 10**15
@@ -123,3 +125,19 @@ def format_units(units: int | None, pp: int, *, sign: bool = False) -> str:
 def format_qty(qty: int | None) -> str:
     """Quantities with thousands separators."""
     return "" if qty is None else f"{qty:,}"
+
+
+def sort_book_rows(bids: list[list[Any]], asks: list[list[Any]]) -> None:
+    """Order an ``lk``'s rows (``[oid, price, qty]``) best first, in place: bids high to low,
+    asks low to high.  Stable, so orders at one price keep their time priority (``reverse``
+    keeps equal items in order too).  Prices compare exactly (never a float); a price that
+    is not a number sorts as 0."""
+    bids.sort(key=_row_price, reverse=True)
+    asks.sort(key=_row_price)
+
+
+def _row_price(row: Sequence[Any]) -> Decimal:
+    try:
+        return Decimal(str(row[1]))
+    except InvalidOperation:
+        return Decimal(0)
