@@ -17,12 +17,12 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui import __version__
-from tui.arguments import Parser, UsageError
+from tui.arguments import Parser, UsageError, checked
 from tui.config import (
     REFRESH_HZ_MAX,
     REFRESH_HZ_MIN,
@@ -45,19 +45,6 @@ if TYPE_CHECKING:
     import ssl
 
 DESCRIPTION = "A keyboard-driven terminal desk for live exchange market data."
-
-
-def _checked(check: Callable[[str], object]) -> Callable[[str], str]:
-    """An argparse type that runs one of the config file's checks on a flag's value."""
-
-    def parse(value: str) -> str:
-        try:
-            check(value)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-        return value
-
-    return parse
 
 
 def _refresh_hz(value: str) -> float:
@@ -85,7 +72,7 @@ def _feed_options(p: argparse.ArgumentParser, default: object = None) -> None:
     before the subcommand is not reset to None by the subparser."""
     g = p.add_argument_group("feed (overrides [feed] of the config file)")
     g.add_argument(
-        "--url", type=_checked(check_url), default=default,
+        "--url", type=checked(check_url), default=default,
         help="feed endpoint, e.g. wss://host/2.0/market/feed/full "
         "(default: the built-in simulator)",
     )
@@ -182,7 +169,7 @@ def build_parser() -> Parser:
         help="screen refresh rate, 1..60 (default: [desk] refresh_hz, 20)",
     )
     parser.add_argument(
-        "--theme", type=_checked(check_theme), default=None,
+        "--theme", type=checked(check_theme), default=None,
         help="colour theme (default: [desk] theme, marketdesk-dark)",
     )
     _record_option(parser)

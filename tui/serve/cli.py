@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from tui import listen
+from tui.arguments import checked
 from tui.config import check_url
 from tui.secrets import TokenError, resolve_token, token_from_env, token_from_file
 from tui.serve.tab import TAB_TOKEN_ENV, TabOptions, command
@@ -38,14 +39,6 @@ EXIT_USAGE: Final = 2
 listen_arg = listen.listen_arg(DEFAULT_LISTEN)
 
 
-def _url_arg(text: str) -> str:
-    try:
-        check_url(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--listen", type=listen_arg, default=listen_arg(DEFAULT_LISTEN),
                    metavar="HOST:PORT",
@@ -53,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "loopback needs --password-env or --password-file)")
     g = p.add_argument_group("an existing relay (default: one started here, in front of the "
                              "configured feed or the built-in simulator)")
-    g.add_argument("--url", dest="relay_url", type=_url_arg, metavar="RELAY_URL",
+    g.add_argument("--url", dest="relay_url", type=checked(check_url), metavar="RELAY_URL",
                    help="a `marketdesk relay` endpoint, e.g. ws://127.0.0.1:8770/2.0/market/feed/l2")
     g.add_argument("--token-env", dest="relay_token_env", metavar="VAR",
                    help="read the relay's client token from VAR")
