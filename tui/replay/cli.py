@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from tui.record.format import FormatError
@@ -11,8 +10,8 @@ from tui.record.reader import Recording
 from tui.replay.server import ReplayServer
 from tui.replay.timeline import parse_speed, parse_time
 from tui.server.config import ServerConfig
+from tui.sim.cli import DEFAULT_TOKEN, tokens_of
 
-DEFAULT_TOKEN = "demo-token"
 DEFAULT_PORT = 8766
 
 
@@ -25,20 +24,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"accepted token, repeatable (default {DEFAULT_TOKEN!r})")
     parser.add_argument("--token-env", action="append", default=None, metavar="VAR",
                         help="read an accepted token from this environment variable")
-
-
-def tokens_of(args: argparse.Namespace) -> list[str]:
-    """The accepted tokens; ValueError for a variable that is not set."""
-    tokens = list(getattr(args, "token", None) or [])
-    env_vars = getattr(args, "token_env", None) or []
-    if isinstance(env_vars, str):  # the top-level parser's single --token-env
-        env_vars = [env_vars]
-    for var in env_vars:
-        value = os.environ.get(var)
-        if not value:
-            raise ValueError(f"environment variable {var} is not set")
-        tokens.append(value)
-    return tokens or [DEFAULT_TOKEN]
 
 
 async def run(args: argparse.Namespace) -> int:

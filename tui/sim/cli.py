@@ -272,8 +272,10 @@ def add_scenario_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def config_from(args: argparse.Namespace) -> SimConfig:
-    """The server config of parsed arguments.  Raises ValueError for a missing token var."""
+def tokens_of(args: argparse.Namespace) -> list[str]:
+    """The tokens a server of ours accepts (``--token``, ``--token-env``), ``demo-token``
+    when none is given; ValueError for a variable that is not set.  The simulator's and
+    the replay server's."""
     tokens = list(getattr(args, "token", None) or [])
     env_vars = getattr(args, "token_env", None) or []
     if isinstance(env_vars, str):  # a parent parser's single --token-env
@@ -283,8 +285,12 @@ def config_from(args: argparse.Namespace) -> SimConfig:
         if not value:
             raise ValueError(f"environment variable {var} is not set")
         tokens.append(value)
-    if not tokens:
-        tokens = [DEFAULT_TOKEN]
+    return tokens or [DEFAULT_TOKEN]
+
+
+def config_from(args: argparse.Namespace) -> SimConfig:
+    """The server config of parsed arguments.  Raises ValueError for a missing token var."""
+    tokens = tokens_of(args)
     for name in ("rate", "garbage_ratio", "stall_seconds"):
         if getattr(args, name) < 0:
             raise ValueError(f"--{name.replace('_', '-')} must not be negative")
