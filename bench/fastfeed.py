@@ -63,6 +63,8 @@ class FastFeed:
         self.server: ProtocolServer | None = None
         self.sent = 0
         self._i = 0
+        #: a subscription asked for the starting state: everyone restarts on the next turn
+        self._restart = False
         self._credit = 0.0
         self._last: float | None = None
         self._marker_at = 0.0
@@ -72,10 +74,13 @@ class FastFeed:
         return ""
 
     def snapshot(self, kind: str, key: str) -> bytes | None:
-        """The starting state: a (re)subscribing client starts the stream over from it."""
-        self._i = 0
-        if key == MARKER:
+        """The starting state of ``key``: the stream starts over from it, for every session
+        and every scrip (before this fix only the subscribed scrip restarted, so the others
+        got events of orders from the start of the stream: "cancel of unknown order")."""
+        if key == MARKER:  # the lag stamp has no state: nothing to restart
             return json_frame(self._marker("dk"))
+        self._restart = True
+        self._i = 0
         return self.snapshots.get(({"t": "t", "d": "d", "l": "l"}[kind], key))
 
     def watch(self, kind: str, key: str) -> None:
@@ -93,6 +98,11 @@ class FastFeed:
         self._credit -= n
         chunk: list[bytes] = []
         prices: list[bytes] = []  # the same without L2, for a session without ``l``
+        if self._restart:
+            self._restart = False
+            self._i = 0
+            chunk.append(self.restart)
+            prices.append(self.restart_prices)
         frames, l2 = self.frames, self.l2
         while n > 0:
             take = min(n, len(frames) - self._i)
@@ -107,16 +117,17 @@ class FastFeed:
                 chunk.append(self.restart)
                 prices.append(self.restart_prices)
         wall = time.time()
+        marker = b""
         if wall - self._marker_at >= 0.02:
             self._marker_at = wall
             marker = json_frame(self._marker("df"))
-            chunk.append(marker)
-            prices.append(marker)
         data, price_data = b"".join(chunk), b"".join(prices)
         assert self.server is not None
         for s in self.server.sessions:
             if s.authed and s.subs["d"]:
                 s.parts.append(data if s.subs["l"] else price_data)
+                if marker and MARKER in s.subs["d"]:  # only to who asked (else: unsolicited)
+                    s.parts.append(marker)
         return True
 
     @staticmethod
