@@ -245,3 +245,29 @@ async def test_the_upstream_token_never_reaches_a_client_a_page_or_the_log(
         assert T[0] not in ours  # nor a client's (websockets logs headers at DEBUG)
         assert UP not in repr(relay.config) and UP not in repr(relay.upstream)
         await ws.close()
+
+
+async def test_a_held_backlog_is_never_released_ahead_of_a_resync() -> None:
+    """A stalled connection drops its queued data and starts again from fresh snapshots;
+    a conflated client's backlog released meanwhile must not go out before them (its
+    deltas would meet a book that never had their orders: "cancel of unknown order")."""
+    async with stack(rate=3000.0) as (sim, relay):
+        keys = stocks(sim, 12)
+        direct = Client(sim.endpoint("L2"), DIRECT)
+        direct.subscribe(keys, orders=True)
+        conflated = Client(relay_url(relay, conflate=20), T[0])
+        conflated.subscribe(keys, orders=True)
+        behind = Client(relay_url(relay), T[1])
+        behind.subscribe(keys, orders=True)
+        await until(lambda: conflated.client.health.messages > 300, 10)
+        for s in relay.sessions:  # the tick-by-tick one held too, as when it falls behind
+            if s.stream is not None and s.stream.period is None:
+                s.stream.held = s.stream.behind = True
+        assert relay.stall(1.0, pongs=True) == 2
+        seen = conflated.client.health.messages
+        await until(lambda: conflated.client.health.messages > seen + 300, 15, "data after the stall")
+        await settle(sim, conflated, behind, direct=direct)
+        for name, c in (("conflated", conflated), ("behind", behind)):
+            assert c.market.errors.total == 0, (name, list(c.market.errors.samples)[:3])
+        for c in (conflated, behind, direct):
+            await c.stop()

@@ -128,7 +128,12 @@ class Fanout:
         return holding
 
     def release(self, s: Session, st: Stream) -> None:
-        """The backlog as frames at the end of the connection's queue."""
+        """The backlog as frames at the end of the connection's queue; dropped instead
+        while a resync is pending (its fresh snapshots, taken when the connection is next
+        written, hold all of it; a delta queued ahead of them would meet a stale book)."""
+        if s.resync:
+            st.clear()
+            return
         cache, subs, parts = self.cache, s.subs, s.parts
         n = 0
         for key, msg in st.prices.items():

@@ -165,6 +165,14 @@ class Relay(ProtocolServer):
             self.fanout.forget(s.stream, kind, key)
         super().add_subscriber(s, kind, key)
 
+    def flush(self, s: Session) -> None:
+        """As the server's; a connection with a resync pending (it dropped data) gets
+        fresh snapshots of everything when next written, so what it held is forgotten
+        first: a held delta released after them would repeat what they already hold."""
+        if s.resync and s.stream is not None:
+            s.stream.clear()
+        super().flush(s)
+
     def _wanted(self, key: str) -> bool:
         subs = self.subs
         return (key in subs["d"] or key in subs["t"] or key in subs["l"]

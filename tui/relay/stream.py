@@ -85,6 +85,12 @@ class Stream:
         events.append(msg)
         self.l2[key] = events
 
+    def clear(self) -> None:
+        """Forget the backlog (a fresh snapshot of everything is on its way)."""
+        self.prices.clear()
+        self.l2.clear()
+        self.held_since = None
+
     def pending(self) -> bool:
         return bool(self.prices or self.l2)
 
