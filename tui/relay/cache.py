@@ -55,10 +55,22 @@ class RelayCache(Market):
         self.stream: dict[str, str] = {}
         #: per scrip: the ``ft`` of its latest L2 message (for ``lk``)
         self.l2_ft: dict[str, Any] = {}
+        #: while the listeners run for an ``lo`` ``M``: the order's price before it (None:
+        #: not a modify, or an order the book did not have); a modify that changes it
+        #: moves the order to the end of its queue (the netting of conflated clients)
+        self.price_before: Any = None
         merge = self.apply
         seq, stream, l2_ft, listeners = self.seq, self.stream, self.l2_ft, self.listeners
+        books = self.books
 
         def apply(msg: dict[str, Any], frame: object = None) -> None:
+            before = None
+            if msg.get("t") == "lo" and msg.get("ac") == "M":
+                book, oid = books.get(f"{msg.get('e')}|{msg.get('tk')}"), msg.get("oid")
+                if book is not None and type(oid) is str:
+                    order = book.orders.get(oid)
+                    before = None if order is None else order[1]
+            self.price_before = before
             merge(msg, frame)
             try:
                 key = msg["e"] + "|" + msg["tk"]

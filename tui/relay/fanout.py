@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
+from tui.market.book import OrderBook
 from tui.relay.cache import RelayCache, touchline_of
+from tui.relay.netting import lk_is_smaller, moved, net
 from tui.relay.stream import BEHIND_BYTES, CAUGHT_UP_BYTES, Stream
 from tui.server.frames import json_frame
 
@@ -40,6 +42,9 @@ class Fanout:
         self.released = 0  # frames queued from backlogs
         subs = server.subs
         self._d, self._t, self._l = subs["d"], subs["t"], subs["l"]
+        #: key -> (book version, sq, its lk framed): one lk built for every client that
+        #: is sent it before the book changes
+        self._lk: dict[str, tuple[int, int, bytes]] = {}
 
     # -- the hot path: one upstream message ------------------------------------------------
     def on_message(self, key: str, seq: int, msg: dict[str, Any]) -> None:
@@ -71,6 +76,7 @@ class Fanout:
         live = 0
         held = False
         price = upstream["t"] in _PRICE_TAGS
+        mv: bool | None = None  # an L2 event took the last place in the queue (once)
         for s in sessions:
             st: Stream | None = s.stream
             if st is None or not st.held:
@@ -86,7 +92,10 @@ class Fanout:
                 st.hold_price(key, upstream)
                 held = True
             else:
-                st.hold_l2(key, upstream)
+                before = self.cache.price_before
+                if mv is None:
+                    mv = moved(upstream, before)
+                st.hold_l2(key, upstream, mv, before)
                 held = True
         if live:
             self.forwarded += live
@@ -149,18 +158,33 @@ class Fanout:
             elif key in subs["t"]:
                 parts.append(json_frame(msg))
                 n += 1
-        for key, events in st.l2.items():
+        l2_sq, books, lk_frame = st.l2_sq, cache.books, self.lk_frame
+        for key, held in st.l2.items():
             if key not in subs["l"]:
                 continue
-            if events is None:
-                lk = cache.book_snapshot(key)
-                if lk is not None:
-                    parts.append(json_frame(lk))
-                    st.resynced += 1
-                    n += 1
-            else:
-                parts.extend(map(json_frame, events))
-                n += len(events)
+            book = books.get(key)
+            if book is None or book.seq < 0:
+                continue  # no book yet: its lk is forwarded when it comes
+            if isinstance(held, list):  # tick by tick, behind: every event as it came
+                frames = list(map(json_frame, held))
+                parts.extend(frames)
+                n += len(frames)
+                continue
+            sq = l2_sq.get(key)
+            if held is not None and sq is not None:
+                events = net(key, held, book, sq, cache.l2_ft.get(key))
+                if not lk_is_smaller(len(events), book):
+                    parts.extend(map(json_frame, events))
+                    l2_sq[key] = sq + len(events)
+                    st.merged += held.events - len(events)
+                    n += len(events)
+                    continue
+                st.merged += held.events - 1
+            # a fresh lk: the upstream sent one, too many events, or it is smaller
+            parts.append(lk_frame(key, book))
+            l2_sq[key] = book.seq
+            st.resynced += 1
+            n += 1
         st.prices.clear()
         st.l2.clear()
         st.held_since = None
@@ -168,6 +192,22 @@ class Fanout:
             st.conflated += n
             self.released += n
             self.server.wake()
+
+    def lk_frame(self, key: str, book: OrderBook) -> bytes:
+        """The relay's ``lk`` of ``key`` now, framed (built once per change of the book)."""
+        cached = self._lk.get(key)
+        if cached is not None and cached[0] == book.version and cached[1] == book.seq:
+            return cached[2]
+        msg = self.cache.book_snapshot(key)
+        frame = json_frame(msg)
+        self._lk[key] = (book.version, book.seq, frame)
+        return frame
+
+    def joined(self, st: Stream, key: str) -> None:
+        """A client was just sent the relay's ``lk`` of ``key`` (or none: it has no book
+        yet): netted events are numbered on from its ``sq``."""
+        book = self.cache.books.get(key)
+        st.l2_sq[key] = None if book is None or book.seq < 0 else book.seq
 
     def forget(self, st: Stream, kind: str, key: str) -> None:
         """A client (re)subscribed ``kind`` of ``key``: what it held for that stream

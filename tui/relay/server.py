@@ -161,17 +161,25 @@ class Relay(ProtocolServer):
         return True
 
     def add_subscriber(self, s: Session, kind: str, key: str) -> None:
+        """As the server's; the client is about to get a snapshot of ``key`` (in the same
+        step), so what it held of that stream is forgotten and its L2 ``sq`` is the lk's."""
         if s.stream is not None:
             self.fanout.forget(s.stream, kind, key)
+            if kind == "l":
+                self.fanout.joined(s.stream, key)
         super().add_subscriber(s, kind, key)
 
     def flush(self, s: Session) -> None:
         """As the server's; a connection with a resync pending (it dropped data) gets
         fresh snapshots of everything when next written, so what it held is forgotten
         first: a held delta released after them would repeat what they already hold."""
-        if s.resync and s.stream is not None:
+        resync = s.resync and s.stream is not None
+        if resync:
             s.stream.clear()
         super().flush(s)
+        if resync and not s.resync:  # the snapshots were taken: the lk's sq from now
+            for key in s.subs["l"]:
+                self.fanout.joined(s.stream, key)
 
     def _wanted(self, key: str) -> bool:
         subs = self.subs

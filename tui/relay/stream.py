@@ -6,9 +6,11 @@ reads too slowly.  Held messages are merged per scrip as they arrive:
 
 - the price stream (``df``/``tf``, or a fresh ``dk``/``tk``) keeps the latest text of
   each field, one dict per scrip (a snapshot replaces it);
-- L2 events (``lo``/``lt``) are kept in order up to :data:`L2_BOUND` per scrip; past
-  it (or when the upstream sends a new ``lk``) the scrip is marked for a fresh ``lk``,
-  taken from the relay's cache when the backlog is released.
+- L2 events (``lo``/``lt``): a conflated client's only mark the orders they touch
+  (``tui.relay.netting``: netted against the relay's book at the release); a
+  tick-by-tick client that fell behind keeps them in order.  Past :data:`L2_BOUND`
+  (events in order, or orders touched) or when the upstream sends a new ``lk``, the
+  scrip is marked for a fresh ``lk``, taken from the relay's cache at the release.
 
 So a held client's memory is bounded by its scrips, never by time.  Releasing turns the
 backlog into frames in the connection's queue (after whatever was queued before).
@@ -18,10 +20,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
+from tui.relay.netting import Touched
+
 if TYPE_CHECKING:
     from tui.server.session import Session
 
-#: L2 events held per scrip before they are replaced by one fresh ``lk``
+#: L2 events held (or orders touched) per scrip before they are replaced by one fresh ``lk``
 L2_BOUND: Final = 256
 #: A tick-by-tick client whose socket holds more than this many unsent bytes is behind:
 #: its deltas are held and merged from then on ...
@@ -33,7 +37,7 @@ CAUGHT_UP_BYTES: Final = 128 * 1024
 class Stream:
     """Per-client state of the relay (``Session.stream``)."""
 
-    __slots__ = ("behind", "behinds", "conflated", "held", "held_since", "l2", "merged",
+    __slots__ = ("behind", "behinds", "conflated", "held", "held_since", "l2", "l2_sq", "merged",
                  "next_at", "period", "prices", "resynced")  # fmt: skip
 
     def __init__(self, hz: float | None) -> None:
@@ -46,8 +50,12 @@ class Stream:
         self.behind = False
         #: key -> the merged price-stream message held for it
         self.prices: dict[str, dict[str, Any]] = {}
-        #: key -> held L2 messages in order, or None: send a fresh lk instead
-        self.l2: dict[str, list[dict[str, Any]] | None] = {}
+        #: key -> held L2 messages in order (tick by tick, behind) or the orders they
+        #: touched (conflated), or None: send a fresh lk instead
+        self.l2: dict[str, list[dict[str, Any]] | Touched | None] = {}
+        #: key -> the sq of the last L2 message this client got (conflated: netted
+        #: events are numbered on from it); None: it has no book yet (an lk first)
+        self.l2_sq: dict[str, int | None] = {}
         # counters (/health, /metrics)
         self.merged = 0  # messages folded into a held one (never sent on their own)
         self.conflated = 0  # held messages released
@@ -73,17 +81,29 @@ class Stream:
             held["t"] = t
             self.merged += 1
 
-    def hold_l2(self, key: str, msg: dict[str, Any]) -> None:
-        events = self.l2.get(key, [])
-        if events is None:
-            self.merged += 1
-            return
-        if msg["t"] == "lk" or len(events) >= L2_BOUND:
-            self.l2[key] = None
-            self.merged += len(events)
-            return
-        events.append(msg)
-        self.l2[key] = events
+    def hold_l2(self, key: str, msg: dict[str, Any], moved: bool, before: Any) -> None:
+        l2 = self.l2
+        if key in l2:
+            held = l2[key]
+            if held is None:
+                self.merged += 1
+                return
+        else:  # the first since the last release
+            held = l2[key] = [] if self.period is None else Touched()
+        if msg["t"] == "lk":
+            l2[key] = None
+            self.merged += len(held) if isinstance(held, list) else held.events
+        elif isinstance(held, list):  # tick by tick, behind: every event, in order
+            if len(held) >= L2_BOUND:
+                l2[key] = None
+                self.merged += len(held) + 1
+            else:
+                held.append(msg)
+        elif len(held.orders) >= L2_BOUND:
+            l2[key] = None
+            self.merged += held.events + 1
+        else:
+            held.mark(msg, moved, before)
 
     def clear(self) -> None:
         """Forget the backlog (a fresh snapshot of everything is on its way)."""
