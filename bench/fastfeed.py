@@ -10,7 +10,8 @@ with fresh snapshots (``dk``/``lk`` of the starting state), so every client's pi
 stays exact across the loop.  Every 20 ms it also sends a ``df`` of the scrip
 ``BENCH|0`` whose ``ltt`` is the wall time it was written at: the feed lag a client sees.
 
-Run: ``.venv/bin/python bench/fastfeed.py --rate 50000`` (prints ``ENDPOINT <url>``).
+Run: ``.venv/bin/python bench/fastfeed.py --rate 50000`` (prints ``ENDPOINT <url>``); a
+line ``pause`` on its stdin stops the stream (the market holds still), end of input ends it.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ class FastFeed:
                 prices.append(self.restart_prices)
         wall = time.time()
         marker = b""
-        if wall - self._marker_at >= 0.02:
+        if self.rate and wall - self._marker_at >= 0.02:  # (paused: the market holds still)
             self._marker_at = wall
             marker = json_frame(self._marker("df"))
         data, price_data = b"".join(chunk), b"".join(prices)
@@ -141,7 +142,11 @@ async def serve(messages: int, rate: float) -> None:
     async with ProtocolServer(config, feed) as server:
         feed.server = server
         print("ENDPOINT", server.endpoint("L2"), len(feed.frames), flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        loop = asyncio.get_running_loop()
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            if line.strip() == "pause":  # quiet: clients settle on the final state
+                feed.rate = 0.0
+                feed._credit = 0.0
         print("SENT", feed.sent, flush=True)
 
 

@@ -1,20 +1,29 @@
-"""The relay under load: a 50,000 msgs/s upstream, thirteen clients, the relay's own CPU.
+"""The relay under load: a 50,000 msgs/s upstream, thirteen clients, every process's CPU.
 
 Processes: the fast upstream (``bench/fastfeed.py``: the simulator's market pre-generated,
 sent at ``--rate``), the relay (``marketdesk relay``, a process of its own), and clients:
 
-- ``desk``: a desk's feed path (``FeedClient`` -> ``Market``, flushed and every changed
-  scrip viewed 20 times a second), conflated to 20/s; reports feed lag from the source's
-  ``BENCH|0`` stamp;
-- ``tail``: ten ``FeedClient`` + ``Market`` clients conflated to 10/s, in one process;
-- ``tick``: tick by tick, every frame decoded; checks the L2 sequence of every scrip
-  (no gap = every upstream L2 message in order) and counts ``st`` messages;
-- ``slow``: tick by tick but reading at most ``--slow-rate`` frames a second.
+- ``desk``: a desk's feed path, conflated to 20/s (``?conflate=20``): ``FeedClient`` ->
+  ``Market``, subscribed as the desk subscribes at L2 (stocks: depth and order level;
+  indices: touchline), flushed and every changed scrip viewed 20 times a second; feed lag
+  from the source's ``BENCH|0`` stamp (its wall clock when it sent it);
+- ``tail``: ten clients as ``marketdesk tail`` runs by default (depth of every scrip, no
+  order level), conflated to 10/s, in one process;
+- ``tick``: tick by tick, every frame decoded, the L2 books kept (``OrderBook``); checks
+  the L2 sequence of every scrip (no gap = every upstream L2 message in order);
+- ``slow``: the same, reading at most ``--slow-rate`` frames a second, with websockets'
+  default keepalive (a ping every 20 s, 20 s to answer): its worst ping round trip is
+  reported, and whether its connection survived.
 
 Two windows: (A) the upstream subscribed (``/snapshot`` with a long grace) and no client,
 so the relay's CPU per upstream message is receive + decode + merge alone; (B) every
-client attached, so the extra CPU per frame sent downstream follows.  Relay CPU is read
-from ``/proc/<pid>/stat``; frames from its ``/health``.
+client attached, so the extra CPU per frame sent downstream follows.  CPU is read from
+``/proc/<pid>/stat`` for every process (1.0 = one core), frames from the relay's
+``/health``, the relay's own lag from ``BENCH|0`` in its ``/snapshot``.  Then the source
+pauses, the clients drain, and each compares its picture with the relay's (prices and
+depth against ``/snapshot``; order books between the desk, tick and slow clients).
+
+Goals (issue 10) are printed one a line: value, goal, met.
 
 Run: ``.venv/bin/python bench/relay.py [--rate 50000] [--seconds 10]``
 """
@@ -30,9 +39,10 @@ sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
 import asyncio
+import hashlib
 import json
+import math
 import socket
-import statistics
 import subprocess
 import time
 import urllib.request
@@ -42,6 +52,7 @@ PY = sys.executable
 UP_TOKEN = "bench-upstream-token"
 CLIENT_TOKENS = {f"BENCH_C{i}": f"bench-client-{i}" for i in range(14)}
 TICKS = os.sysconf("SC_CLK_TCK")
+MARKER = "BENCH|0"
 
 
 def machine_reference() -> float:
@@ -52,9 +63,20 @@ def machine_reference() -> float:
 
 
 def proc_cpu(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def free_port() -> int:
@@ -77,97 +99,180 @@ def pct(values: list[float], p: float) -> float:
 
 
 # -- clients (child processes) -----------------------------------------------------------
-def all_keys() -> list[str]:
+def instruments() -> tuple[list[str], list[str]]:
+    """(stocks, indices) of the simulator's market (fastfeed's scrips)."""
     from tui.sim.instruments import INSTRUMENTS
 
-    return [i.key for i in INSTRUMENTS]
+    return ([i.key for i in INSTRUMENTS if not i.index], [i.key for i in INSTRUMENTS if i.index])
 
 
-async def until_stdin_closes() -> None:
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+def book_digest(orders: dict[str, list[Any]]) -> str:
+    return hashlib.sha1(json.dumps(sorted((o, list(v)) for o, v in orders.items())).encode()).hexdigest()
 
 
-async def feed_clients(url: str, tokens: list[str], hz: float, lags: list[float] | None) -> dict[str, Any]:
+class Stdin:
+    """The orchestrator's lines (``window T0 T1``) and end of input, read in a thread."""
+
+    def __init__(self) -> None:
+        self.window = (0.0, float("inf"))
+        self.done = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        loop = asyncio.get_running_loop()
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            if line.startswith("window"):
+                _, t0, t1 = line.split()
+                self.window = (float(t0), float(t1))
+
+    def inside(self, t: float) -> bool:
+        return self.window[0] <= t <= self.window[1]
+
+
+async def feed_clients(http: str, url: str, tokens: list[str], hz: float, desk: bool) -> dict[str, Any]:
     from tui.feed.client import FeedClient
     from tui.feed.config import FeedConfig
+    from tui.market.export import scrip_json
     from tui.market.store import Market
 
-    keys = all_keys()
+    stocks, indices = instruments()
+    keys = stocks + indices
     clients = []
     for token in tokens:
         market = Market()
         client = FeedClient(FeedConfig(url=url, token=token), market)
-        client.subscribe([*keys, "BENCH|0"], orders=True)
+        if desk:  # as the desk at L2 (tui/feedlink.py), and the lag stamp
+            client.subscribe(stocks, depth=True, orders=True)
+            client.subscribe([*indices, MARKER], depth=False)
+        else:  # as `marketdesk tail --scrip ...` (depth, no order level)
+            client.subscribe(keys, depth=True)
         clients.append((client, market, asyncio.create_task(client.run())))
-    frames = 0
-    stop = asyncio.create_task(until_stdin_closes())
-    while not stop.done():
+    stdin = Stdin()
+    frames: list[float] = []
+    lags: list[float] = []
+    while not stdin.done.done():
         await asyncio.sleep(1 / hz)
-        frames += 1
         now = time.time()
+        frames.append(now)
         for _, market, _ in clients:
             for key in market.flush(now):
                 market.view(key)
-            if lags is not None:
-                bench = market.scrips.get("BENCH|0")
-                if bench is not None and bench.values.get("ltt"):
-                    lags.append(now - float(str(bench.values["ltt"])))
+        if desk:
+            bench = clients[0][1].scrips.get(MARKER)
+            if bench is not None and bench.values.get("ltt") and stdin.inside(now):
+                lags.append(now - float(str(bench.values["ltt"])))
+    # quiet: settle, then compare with the relay's picture
+    want = get(f"{http}/snapshot?" + "&".join(f"k={k}" for k in keys), tokens[0])["scrips"]
+    wrong = 0
+    for _, market, _ in clients:
+        market.sweep()
+        for key in keys:
+            scrip = market.view(key)
+            got = scrip_json(scrip) if scrip is not None else None
+            if got != want.get(key):
+                wrong += 1
+    t0, t1 = stdin.window
+    out = {"frames_per_s": sum(1 for t in frames if t0 <= t <= t1) / max(t1 - t0, 1e-9),
+           "messages": [c.health.messages for c, _, _ in clients],
+           "errors": sum(m.errors.total for _, m, _ in clients),
+           "samples": [x for _, m, _ in clients for x in list(m.errors.samples)[:2]][:4],
+           "not_exact": wrong, "scrips": len(keys) * len(clients)}
+    if desk:
+        market = clients[0][1]
+        out["books"] = {k: book_digest(b.orders) for k, b in market.books.items()}
+        out["gaps"] = sum(1 for b in market.books.values() if b.gap)
+        out["lag_p50_ms"] = pct(lags, 50) * 1000
+        out["lag_p99_ms"] = pct(lags, 99) * 1000
     for client, _, task in clients:
         await client.stop()
         await task
-    return {"frames": frames, "messages": [c.health.messages for c, _, _ in clients],
-            "errors": sum(m.errors.total for _, m, _ in clients),
-            "samples": [sample for _, m, _ in clients for sample in list(m.errors.samples)[:2]][:4]}
+    return out
 
 
 async def raw_client(url: str, token: str, max_rate: float | None) -> dict[str, Any]:
     from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
 
-    keys = "#".join(all_keys())
+    from tui.market.book import OrderBook
+    from tui.wire.frames import DecodeErrors
+
+    stocks, indices = instruments()
     ws = await connect(url, additional_headers={"Authorization": f"Bearer {token}"},
                        max_size=2**24, max_queue=4 if max_rate else 16)
-    await ws.send(json.dumps({"t": "d", "k": keys}))
-    await ws.send(json.dumps({"t": "l", "k": keys}))
-    seq: dict[str, int] = {}
+    await ws.send(json.dumps({"t": "d", "k": "#".join([*stocks, *indices, MARKER])}))
+    await ws.send(json.dumps({"t": "l", "k": "#".join(stocks)}))
+    errors = DecodeErrors()
+    books: dict[str, OrderBook] = {}
     n = gaps = 0
     told: list[str] = []
-    stop = asyncio.create_task(until_stdin_closes())
+    lags: list[float] = []
+    ping_max = 0.0
+    closed = ""
+    stdin = Stdin()
     started = time.perf_counter()
-    while not stop.done():
+    quiet_since: float | None = None
+    next_ping_look = time.monotonic() + 1
+    while True:
+        if stdin.done.done():  # the source paused: read until nothing comes for 2 s
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since > 2:
+                break
         try:
             raw = await asyncio.wait_for(ws.recv(), 0.5)
         except TimeoutError:
             continue
+        except ConnectionClosed as exc:
+            closed = f"{exc.rcvd.code if exc.rcvd else exc.sent.code if exc.sent else '?'} " \
+                     f"{(exc.rcvd or exc.sent).reason if (exc.rcvd or exc.sent) else ''}"
+            break
+        quiet_since = None
         n += 1
         msg = json.loads(raw)
         t = msg["t"]
         if t[0] == "l":
             key = msg["e"] + "|" + msg["tk"]
-            sq = int(msg["sq"])
-            if t != "lk" and key in seq and sq != seq[key] + 1:
-                gaps += 1
-            seq[key] = sq
+            book = books.get(key)
+            if book is None:
+                book = books[key] = OrderBook(key)
+            seq = book.seq
+            if t == "lk":
+                book.snapshot(msg, errors)
+            else:
+                if seq >= 0 and int(msg["sq"]) != seq + 1:
+                    gaps += 1
+                (book.event if t == "lo" else book.execution)(msg, errors)
         elif t == "st":
             told.append(msg["s"])
+        elif t == "df" and msg.get("e") == "BENCH" and "ltt" in msg:
+            now = time.time()
+            if stdin.inside(now):
+                lags.append(now - float(msg["ltt"]))
+        if time.monotonic() > next_ping_look:
+            next_ping_look += 1
+            ping_max = max(ping_max, ws.latency)
         if max_rate and n % 100 == 0:
             ahead = n / max_rate - (time.perf_counter() - started)
             if ahead > 0:
                 await asyncio.sleep(ahead)
-    await ws.close()
-    return {"messages": n, "l2_gaps": gaps, "told": told[:12]}
+    if not closed:
+        await ws.close()
+    return {"messages": n, "l2_gaps": gaps, "told": told[:12], "behind": told.count("behind"),
+            "errors": errors.total, "samples": list(errors.samples)[:2], "closed": closed,
+            "ping_max_s": ping_max, "lag_p99_ms": pct(lags, 99) * 1000,
+            "books": {k: book_digest(b.orders) for k, b in books.items()},
+            "gaps_open": sum(1 for b in books.values() if b.gap)}
 
 
-def child(role: str, url: str, tokens: list[str], slow_rate: float) -> None:
+def child(role: str, http: str, url: str, tokens: list[str], slow_rate: float) -> None:
     async def main() -> dict[str, Any]:
         if role == "desk":
-            lags: list[float] = []
-            out = await feed_clients(url + "?conflate=20", tokens, 20.0, lags)
-            return {**out, "lag_p50_ms": pct(lags, 50) * 1000, "lag_p99_ms": pct(lags, 99) * 1000}
+            return await feed_clients(http, url + "?conflate=20", tokens, 20.0, True)
         if role == "tail":
-            return await feed_clients(url + "?conflate=10", tokens, 10.0, None)
+            return await feed_clients(http, url + "?conflate=10", tokens, 10.0, False)
         return await raw_client(url, tokens[0], slow_rate if role == "slow" else None)
 
-    print(json.dumps(asyncio.run(main())), flush=True)
+    out = asyncio.run(main())
+    out["rss_mb"] = rss_mb()
+    print(json.dumps(out), flush=True)
 
 
 # -- the orchestra -----------------------------------------------------------------------
@@ -176,17 +281,44 @@ def spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Pope
                             text=True, env={**os.environ, **(env or {})})
 
 
-def window(relay_pid: int, http: str, seconds: float) -> dict[str, float]:
-    def sample() -> tuple[float, float, int, int]:
+async def want_orders(url: str, token: str, stocks: list[str]) -> None:
+    """Subscribe order level of ``stocks`` for a moment: the relay keeps it upstream."""
+    from websockets.asyncio.client import connect
+
+    async with connect(url, additional_headers={"Authorization": f"Bearer {token}"},
+                       max_size=2**24) as ws:
+        await ws.send(json.dumps({"t": "l", "k": "#".join(stocks)}))
+        for _ in range(200):
+            await ws.recv()
+
+
+def relay_lag(http: str) -> float:
+    """Wall now minus the ``ltt`` stamp of ``BENCH|0`` in the relay's merged state."""
+    doc = get(f"{http}/snapshot?k={MARKER}", CLIENT_TOKENS["BENCH_C0"])
+    ltt = doc["scrips"].get(MARKER, {}).get("ltt")
+    return time.time() - float(ltt) if ltt else float("nan")
+
+
+def window(pids: dict[str, int], http: str, seconds: float, lag: bool) -> dict[str, Any]:
+    """CPU of every process, upstream and downstream rates, and /health sampled each second."""
+    def counters() -> tuple[float, dict[str, float], int, int]:
         h = get(http + "/health")
         sent = sum(c["frames_sent"] for c in h["clients"])
-        return time.perf_counter(), proc_cpu(relay_pid), h["upstream"]["messages"], sent
+        return time.perf_counter(), {r: proc_cpu(p) for r, p in pids.items()}, h["upstream"]["messages"], sent
 
-    t0, c0, m0, s0 = sample()
-    time.sleep(seconds)
-    t1, c1, m1, s1 = sample()
+    t0, c0, m0, s0 = counters()
+    wall0 = time.time()
+    samples: list[dict[str, Any]] = []
+    lags: list[float] = []
+    while time.perf_counter() - t0 < seconds:
+        time.sleep(1.0)
+        samples.append(get(http + "/health"))
+        if lag:
+            lags.append(relay_lag(http))
+    t1, c1, m1, s1 = counters()
     dt = t1 - t0
-    return {"seconds": dt, "cpu": (c1 - c0) / dt, "upstream": (m1 - m0) / dt, "downstream": (s1 - s0) / dt}
+    return {"seconds": dt, "wall": (wall0, time.time()), "cpu": {r: (c1[r] - c0[r]) / dt for r in pids},
+            "upstream": (m1 - m0) / dt, "downstream": (s1 - s0) / dt, "samples": samples, "lags": lags}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,11 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--messages", type=int, default=300_000, help="pre-generated upstream messages")
     p.add_argument("--slow-rate", type=float, default=2000.0)
-    p.add_argument("--child", nargs=3, metavar=("ROLE", "URL", "TOKENS"), help=argparse.SUPPRESS)
+    p.add_argument("--child", nargs=4, metavar=("ROLE", "HTTP", "URL", "TOKENS"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
-        role, url, tokens = args.child
-        child(role, url, tokens.split(","), args.slow_rate)
+        role, http, url, tokens = args.child
+        child(role, http, url, tokens.split(","), args.slow_rate)
         return 0
 
     ref = machine_reference()
@@ -208,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pre-generating {args.messages:,} upstream messages ...", flush=True)
     source = spawn([os.path.join(_HERE, "fastfeed.py"), "--rate", str(args.rate),
                     "--messages", str(args.messages)])
-    assert source.stdout is not None
+    assert source.stdout is not None and source.stdin is not None
     upstream_url = source.stdout.readline().split()[1]
     port = free_port()
     env = {"BENCH_UP": UP_TOKEN, **CLIENT_TOKENS}
@@ -222,59 +354,124 @@ def main(argv: list[str] | None = None) -> int:
     http, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/2.0/market/feed/l2"
     tokens = list(CLIENT_TOKENS.values())
     children: list[tuple[str, subprocess.Popen[str]]] = []
+    results: dict[str, Any] = {}
     try:
-        keys = "&".join(f"k={k}" for k in all_keys())
+        stocks, indices = instruments()
+        keys = "&".join(f"k={k}" for k in [*stocks, *indices, MARKER])
         get(f"{http}/snapshot?{keys}&seconds=10", tokens[0])  # the upstream subscribed, no client
+        asyncio.run(want_orders(url, tokens[0], stocks))  # ... with order level (the grace keeps it)
         time.sleep(2)
-        a = window(relay.pid, http, args.seconds / 2)
-        print(f"(A) upstream only: {a['upstream']:,.0f} msgs/s, relay CPU {a['cpu']:.0%}")
+        pids = {"relay": relay.pid, "source": source.pid}
+        a = window(pids, http, args.seconds / 2, lag=True)
+        print(f"(A) upstream only: {a['upstream']:,.0f} msgs/s, relay CPU {a['cpu']['relay']:.0%}",
+              flush=True)
         roles = [("desk", tokens[1:2]), ("tail", tokens[2:12]), ("tick", tokens[12:13]),
                  ("slow", tokens[13:14])]
         for role, toks in roles:
-            children.append((role, spawn([__file__, "--child", role, url, ",".join(toks),
+            children.append((role, spawn([__file__, "--child", role, http, url, ",".join(toks),
                                           "--slow-rate", str(args.slow_rate)])))
         time.sleep(4)
-        b = window(relay.pid, http, args.seconds)
+        pids.update({role: proc.pid for role, proc in children})
+        pids["bench"] = os.getpid()
+        relay_rss0 = rss_mb(relay.pid)
+        b = window(pids, http, args.seconds, lag=True)
+        b["relay_rss"] = (relay_rss0, rss_mb(relay.pid))
         health = get(http + "/health")
+        for _, proc in children:
+            assert proc.stdin is not None
+            proc.stdin.write(f"window {b['wall'][0]} {b['wall'][1]}\n")
+            proc.stdin.flush()
+        source.stdin.write("pause\n")
+        source.stdin.flush()
+        settle(http)
+        source.stdin.write("pause\n")  # (again, harmless: the finally sends it too)
+        source.stdin.flush()
     finally:
-        results = {}
+        if source.poll() is None:
+            source.stdin.write("pause\n")
+            source.stdin.flush()
         for role, proc in children:
-            out, _ = proc.communicate("", timeout=60)
+            try:
+                out, _ = proc.communicate("", timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, _ = proc.communicate()
             results[role] = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
-        for proc in (relay, source):
-            proc.communicate("", timeout=30) if proc is source else proc.terminate()
+        source.communicate("", timeout=30)
+        relay.terminate()
         relay.wait(10)
-    report(args, a, b, health, results)
+    report(args, ref, a, b, health, results)
     return 0
 
 
-def report(args: argparse.Namespace, a: dict[str, float], b: dict[str, float],
+def settle(http: str, within: float = 60.0) -> None:
+    """Wait until the relay holds nothing for any client (the source paused)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        clients = get(http + "/health")["clients"]
+        if all(c["queued_bytes"] == 0 and not c["behind"] and c["held_scrips"] == 0 for c in clients):
+            time.sleep(1.0)
+            return
+        time.sleep(0.5)
+
+
+def report(args: argparse.Namespace, ref: float, a: dict[str, Any], b: dict[str, Any],
            health: dict[str, Any], results: dict[str, Any]) -> None:
-    per_up = a["cpu"] / a["upstream"] * 1e6 if a["upstream"] else float("nan")
-    extra = b["cpu"] - per_up * 1e-6 * b["upstream"]
+    per_up = a["cpu"]["relay"] / a["upstream"] * 1e6 if a["upstream"] else float("nan")
+    extra = b["cpu"]["relay"] - per_up * 1e-6 * b["upstream"]
     per_down = extra / b["downstream"] * 1e6 if b["downstream"] else float("nan")
     print(f"(B) clients attached: upstream {b['upstream']:,.0f} msgs/s, downstream "
-          f"{b['downstream']:,.0f} frames/s, relay CPU {b['cpu']:.0%}")
-    print(f"relay CPU per upstream message (receive, decode, merge): {per_up:.1f} µs")
-    print(f"relay CPU per frame sent downstream (fan-out, conflation, writes): {per_down:.1f} µs")
-    print(f"upstream lag at the relay: {health['upstream']['lag']} s")
+          f"{b['downstream']:,.0f} frames/s, relay CPU {b['cpu']['relay']:.0%}")
+    print(f"relay CPU per upstream message (receive, decode, merge; window A): {per_up:.1f} µs")
+    print(f"relay CPU per frame sent downstream (fan-out, conflation, writes; B minus A's "
+          f"share): {per_down:.1f} µs")
+    cpu = b["cpu"]
+    print("CPU in window B (1.0 = one core): " + ", ".join(f"{r} {v:.2f}" for r, v in cpu.items())
+          + f"; total {sum(cpu.values()):.2f} of {os.cpu_count()}")
+    print(f"relay RSS {b['relay_rss'][0]:.0f} -> {b['relay_rss'][1]:.0f} MB over window B")
     for c in health["clients"]:
         print(f"  client #{c['id']:>2} {c['name']:<9} {c['mode']:<16} sent {c['frames_sent']:>9,}"
               f"  behind {c['behind']!s:<5} fell behind {c['fell_behind']}x  merged "
-              f"{c['merged']:,}  L2 resynced {c['resynced']}  held scrips {c['held_scrips']}"
+              f"{c['merged']:,}  L2 lk {c['resynced']}  held scrips {c['held_scrips']}"
               f"  queued {c['queued_bytes']:,} B")
-    desk = results.get("desk", {})
-    if desk:
-        print(f"desk: {desk['frames']} frames, lag p50 {desk['lag_p50_ms']:.0f} ms, "
-              f"p99 {desk['lag_p99_ms']:.0f} ms, bad frames {desk['errors']} {desk['samples'][:2]}")
-    tail = results.get("tail", {})
-    if tail:
-        print(f"tail x10: messages {statistics.mean(tail['messages']):,.0f} each, bad frames "
-              f"{tail['errors']} {tail['samples'][:2]}")
-    for role in ("tick", "slow"):
-        r = results.get(role, {})
-        if r:
-            print(f"{role}: {r['messages']:,} messages, L2 sequence gaps {r['l2_gaps']}, told {r['told']}")
+    for role, r in results.items():
+        shown = {k: v for k, v in r.items() if k != "books"}
+        print(f"  {role}: {json.dumps(shown)}")
+    slow_name = "BENCH_C13"
+    slow_queued = [c["queued_bytes"] for h in b["samples"] for c in h["clients"] if c["name"] == slow_name]
+    slow_held = [c["held_scrips"] for h in b["samples"] for c in h["clients"] if c["name"] == slow_name]
+    desk, tail = results.get("desk", {}), results.get("tail", {})
+    tick, slow = results.get("tick", {}), results.get("slow", {})
+    lags = [x for x in b["lags"] if not math.isnan(x)]
+    books = [r.get("books", {}) for r in (desk, tick, slow)]
+    differ = sum(1 for k, digest in books[1].items() if any(bk.get(k) != digest for bk in books))
+    n_scrips = len(instruments()[0]) + len(instruments()[1]) + 1
+    goals = [
+        ("upstream delivered (msgs/s)", b["upstream"], f">= 95% of {args.rate:,.0f}",
+         b["upstream"] >= 0.95 * args.rate),
+        ("relay lag p99 / max, BENCH|0 at the relay (ms)", (pct(lags, 99) * 1000, max(lags or [0]) * 1000),
+         "< 250 / < 1000 (bounded)", bool(lags) and pct(lags, 99) < 0.25 and max(lags) < 1.0),
+        ("relay CPU per upstream msg (µs)", per_up, "<= 8", per_up <= 8),
+        ("desk frames/s", desk.get("frames_per_s", 0), ">= 20 (19.5)", desk.get("frames_per_s", 0) >= 19.5),
+        ("desk feed lag p99 (ms)", desk.get("lag_p99_ms", float("nan")), "< 250",
+         desk.get("lag_p99_ms", 1e9) < 250),
+        ("tick: L2 gaps / told behind / bad frames", (tick.get("l2_gaps"), tick.get("behind"), tick.get("errors")),
+         "0 / 0 / 0", tick.get("l2_gaps") == 0 and tick.get("behind") == 0 and tick.get("errors") == 0),
+        ("tick lag p99 (ms)", tick.get("lag_p99_ms", float("nan")), "< 250", tick.get("lag_p99_ms", 1e9) < 250),
+        ("slow: connection kept (worst ping round trip s)", (not slow.get("closed"), round(slow.get("ping_max_s", 0), 1)),
+         "kept", bool(slow) and not slow.get("closed")),
+        ("slow: relay-side queue max (KB) / held scrips max", (max(slow_queued or [0]) // 1024, max(slow_held or [0])),
+         f"<= 2048 / <= {n_scrips}", max(slow_queued or [0]) <= 2 * 1024 * 1024 and max(slow_held or [0]) <= n_scrips),
+        ("bad frames: desk / tail x10 / slow", (desk.get("errors"), tail.get("errors"), slow.get("errors")),
+         "0 / 0 / 0", desk.get("errors") == 0 and tail.get("errors") == 0 and slow.get("errors") == 0),
+        ("exact at the end: scrips off /snapshot (desk, tail) / books differing (desk, tick, slow)",
+         (desk.get("not_exact"), tail.get("not_exact"), differ), "0 / 0 / 0",
+         desk.get("not_exact") == 0 and tail.get("not_exact") == 0 and differ == 0 and bool(books[1])),
+    ]
+    print(f"\nGoals (machine reference {ref:.2f} s, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}):")
+    for name, value, goal, met in goals:
+        shown = f"{value:,.1f}" if isinstance(value, float) else str(value)
+        print(f"  {'MET ' if met else 'NOT '} {name}: {shown}  (goal {goal})")
 
 
 if __name__ == "__main__":

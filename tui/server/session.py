@@ -56,6 +56,7 @@ class Session:
         "closing",
         "control",
         "garbage",
+        "high_water",
         "level",
         "parts",
         "reading_paused",
@@ -68,6 +69,7 @@ class Session:
         "token",
         "transport",
         "uid",
+        "write_budget",
         "ws",
     )
 
@@ -88,6 +90,12 @@ class Session:
         self.reading_paused = False
         self.garbage = garbage
         self.sent = 0  # frames written
+        #: the socket's buffer above which the session stops writing (:meth:`writable`)
+        self.high_water = HIGH_WATER
+        #: the most bytes one :meth:`write` hands the socket (None: all that is queued);
+        #: the rest stays queued, where it can still be merged, and the keepalive's
+        #: pongs (written by websockets straight to the socket) wait behind less
+        self.write_budget: int | None = None
         #: the backend's per-connection state (the relay's stream mode and backlog)
         self.stream: Any = None
 
@@ -133,16 +141,33 @@ class Session:
 
     def writable(self) -> bool:
         """True if the socket can take more now (its buffer is below the high water)."""
-        return self.transport.get_write_buffer_size() < HIGH_WATER
+        return self.transport.get_write_buffer_size() < self.high_water
 
     def write(self) -> None:
-        """Write everything queued in one call (the caller checked :meth:`writable`)."""
+        """Write what is queued in one call, up to the write budget (the caller checked
+        :meth:`writable`)."""
         parts = self.parts
-        if parts:
-            self.sent += len(parts)
-            self.transport.write(b"".join(parts))
-            parts.clear()
-            self.control.clear()
+        if not parts:
+            return
+        budget = self.write_budget
+        if budget is not None and len(parts) > 1:
+            size = n = 0
+            for n, part in enumerate(parts, 1):
+                size += len(part)
+                if size >= budget:
+                    break
+            if n < len(parts):
+                self.sent += n
+                self.transport.write(b"".join(parts[:n]))
+                del parts[:n]
+                if self.control:  # control frames still queued stay listed
+                    left = {id(part) for part in parts}
+                    self.control = [c for c in self.control if id(c) in left]
+                return
+        self.sent += len(parts)
+        self.transport.write(b"".join(parts))
+        parts.clear()
+        self.control.clear()
 
     # -- stalls ---------------------------------------------------------------------------
     def pause_reading(self) -> None:
