@@ -12,8 +12,8 @@ sent at ``--rate``), the relay (``marketdesk relay``, a process of its own), and
 - ``tick``: tick by tick, every frame decoded, the L2 books kept (``OrderBook``); checks
   the L2 sequence of every scrip (no gap = every upstream L2 message in order);
 - ``slow``: the same, reading at most ``--slow-rate`` frames a second, with websockets'
-  default keepalive (a ping every 20 s, 20 s to answer): its worst ping round trip is
-  reported, and whether its connection survived.
+  keepalive timeout (a ping every 5 s here, 20 s to answer, the default): its worst ping
+  round trip is reported, and whether its connection survived.
 
 Two windows: (A) the upstream subscribed (``/snapshot`` with a long grace) and no client,
 so the relay's CPU per upstream message is receive + decode + merge alone; (B) every
@@ -42,6 +42,7 @@ import asyncio
 import hashlib
 import json
 import math
+import signal
 import socket
 import subprocess
 import time
@@ -196,8 +197,9 @@ async def raw_client(url: str, token: str, max_rate: float | None) -> dict[str, 
     from tui.wire.frames import DecodeErrors
 
     stocks, indices = instruments()
+    # websockets' keepalive timeout (20 s), pinging every 5 s to see its round trips
     ws = await connect(url, additional_headers={"Authorization": f"Bearer {token}"},
-                       max_size=2**24, max_queue=4 if max_rate else 16)
+                       max_size=2**24, max_queue=4 if max_rate else 16, ping_interval=5)
     await ws.send(json.dumps({"t": "d", "k": "#".join([*stocks, *indices, MARKER])}))
     await ws.send(json.dumps({"t": "l", "k": "#".join(stocks)}))
     errors = DecodeErrors()
@@ -327,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--messages", type=int, default=300_000, help="pre-generated upstream messages")
     p.add_argument("--slow-rate", type=float, default=2000.0)
+    p.add_argument("--profile", metavar="FILE", help="run the relay under cProfile into FILE "
+                   "(slows it: read the output for shares, not the figures)")
     p.add_argument("--child", nargs=4, metavar=("ROLE", "HTTP", "URL", "TOKENS"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -344,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     upstream_url = source.stdout.readline().split()[1]
     port = free_port()
     env = {"BENCH_UP": UP_TOKEN, **CLIENT_TOKENS}
-    relay_args = ["-m", "tui.cli", "relay", "--url", upstream_url, "--token-env", "BENCH_UP",
+    profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+    relay_args = [*profile, "-m", "tui.cli", "relay", "--url", upstream_url, "--token-env", "BENCH_UP",
                   "--listen", f"127.0.0.1:{port}", "--grace", "3600", "--max-sessions", "2"]
     for var in CLIENT_TOKENS:
         relay_args += ["--client-token-env", var]
@@ -398,21 +403,31 @@ def main(argv: list[str] | None = None) -> int:
                 out, _ = proc.communicate()
             results[role] = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
         source.communicate("", timeout=30)
-        relay.terminate()
-        relay.wait(10)
+        if args.profile:  # cProfile writes its file on the way out of a KeyboardInterrupt
+            relay.send_signal(signal.SIGINT)
+        else:
+            relay.terminate()
+        relay.wait(30)
     report(args, ref, a, b, health, results)
     return 0
 
 
-def settle(http: str, within: float = 60.0) -> None:
-    """Wait until the relay holds nothing for any client (the source paused)."""
+def settle(http: str, within: float = 90.0) -> None:
+    """Wait until the relay has taken everything from the paused source (its upstream
+    count still for 2 s) and holds nothing for any client."""
     deadline = time.monotonic() + within
+    last, still_since = -1, time.monotonic()
     while time.monotonic() < deadline:
-        clients = get(http + "/health")["clients"]
-        if all(c["queued_bytes"] == 0 and not c["behind"] and c["held_scrips"] == 0 for c in clients):
-            time.sleep(1.0)
+        h = get(http + "/health")
+        count = h["upstream"]["messages"]
+        if count != last:
+            last, still_since = count, time.monotonic()
+        idle = all(c["queued_bytes"] == 0 and not c["behind"] and c["held_scrips"] == 0
+                   for c in h["clients"])
+        if idle and time.monotonic() - still_since >= 2.0:
             return
         time.sleep(0.5)
+    print(f"  (the relay did not settle within {within:.0f} s: the exactness check is early)")
 
 
 def report(args: argparse.Namespace, ref: float, a: dict[str, Any], b: dict[str, Any],
@@ -445,6 +460,10 @@ def report(args: argparse.Namespace, ref: float, a: dict[str, Any], b: dict[str,
     lags = [x for x in b["lags"] if not math.isnan(x)]
     books = [r.get("books", {}) for r in (desk, tick, slow)]
     differ = sum(1 for k, digest in books[1].items() if any(bk.get(k) != digest for bk in books))
+    if differ:
+        for name, bk in (("desk", books[0]), ("slow", books[2])):
+            off = [k for k, digest in books[1].items() if bk.get(k) != digest]
+            print(f"  books of {name} differing from tick's: {len(off)} {off[:3]}")
     n_scrips = len(instruments()[0]) + len(instruments()[1]) + 1
     goals = [
         ("upstream delivered (msgs/s)", b["upstream"], f">= 95% of {args.rate:,.0f}",

@@ -15,6 +15,7 @@ from helpers import until
 from relay_stack import CLIENTS, relay_url, stack
 from websockets.asyncio.client import connect
 
+from tui.relay.fanout import FAST_WRITE_BUDGET
 from tui.relay.server import CLIENT_HIGH_WATER, CLIENT_SNDBUF
 from tui.server.session import Session
 
@@ -49,7 +50,8 @@ async def test_a_slow_reader_has_little_in_flight_and_keeps_its_connection() -> 
                 await asyncio.sleep(0.05)
                 worst = max(worst, in_flight(s))
         # the kernel doubles SO_SNDBUF; the transport holds up to its high water plus a write
-        assert worst <= 2 * CLIENT_SNDBUF + 3 * CLIENT_HIGH_WATER, worst
+        # (a write of up to the budget of a client that keeps up may still be draining)
+        assert worst <= 2 * CLIENT_SNDBUF + CLIENT_HIGH_WATER + FAST_WRITE_BUDGET, worst
         assert s.stream.behind or s.stream.behinds >= 1
         assert ws.close_code is None, (ws.close_code, ws.close_reason)
         await ws.close()

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from tui.market.store import Market
+from tui.market.tape import Tape
 from tui.wire.frames import DecodeErrors
 from tui.wire.prices import to_units
 
@@ -42,11 +43,20 @@ def touchline_of(msg: dict[str, Any], tag: str) -> dict[str, Any] | None:
     return out
 
 
+class _Untaped(Tape):
+    """No tape: the relay keeps no list of order events (it cost ~8% of its CPU at
+    50,000 msgs/s), only their count."""
+
+    def append(self, key: str, msg: dict[str, object], action: str) -> None:
+        self.total += 1
+
+
 class RelayCache(Market):
     """See the module docstring."""
 
     def __init__(self, errors: DecodeErrors | None = None) -> None:
         super().__init__(errors, tape_len=1)
+        self.tape = _Untaped(1)
         #: called with (key, seq, msg) after each market message is merged
         self.listeners: list[Listener] = []
         #: per scrip: how many market messages were merged (the listeners' ``seq``)

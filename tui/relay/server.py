@@ -27,7 +27,7 @@ from websockets.http11 import Request, Response
 from tui.feed.config import FeedConfig
 from tui.relay.backend import RelayBackend
 from tui.relay.cache import RelayCache
-from tui.relay.fanout import Fanout, status_frame
+from tui.relay.fanout import FAST_WRITE_BUDGET, SLOW_WRITE_BUDGET, Fanout, status_frame
 from tui.relay.http import RelayHttp
 from tui.relay.stream import Stream
 from tui.relay.upstream import Interest, UpstreamClient
@@ -40,10 +40,10 @@ log = logging.getLogger("tui.relay")
 
 #: the most a client may ask for with ``?conflate=HZ``
 MAX_CONFLATE_HZ: Final = 1000.0
-#: bytes a client's socket may hold before the relay stops writing to it, and the most
-#: one write hands it: what waits beyond stays in the relay's queue, where a slow
-#: client's deltas are merged, so the pongs websockets writes for the client's
-#: keepalive pings wait behind little (a slow reader is never killed by its own pings)
+#: bytes a client's socket may hold before the relay stops writing to it: what waits
+#: beyond stays in the relay's queue, where a slow client's deltas are merged, so the
+#: pongs websockets writes for the client's keepalive pings wait behind little (a slow
+#: reader is not killed by its own pings; also ``fanout.SLOW_WRITE_BUDGET``) ...
 CLIENT_HIGH_WATER: Final = 128 * 1024
 #: ... and the kernel's send buffer of a client's socket (Linux doubles it: 512 KB, room
 #: for 10 MB/s at 50 ms of round trip), instead of autotuned up to 4 MB: 4 MB of frames
@@ -167,7 +167,9 @@ class Relay(ProtocolServer):
         if s.stream is None:
             request = s.ws.request
             s.stream = Stream(conflate_hz(request) if request is not None else None)
-            s.high_water = s.write_budget = CLIENT_HIGH_WATER
+            s.high_water = CLIENT_HIGH_WATER
+            conflated = s.stream.period is not None  # small writes, at its rate
+            s.write_budget = SLOW_WRITE_BUDGET if conflated else FAST_WRITE_BUDGET
             sock = s.transport.get_extra_info("socket")
             if sock is not None:
                 with contextlib.suppress(OSError):
