@@ -39,12 +39,15 @@ sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
 import asyncio
+import contextlib
+import fcntl
 import hashlib
 import json
 import math
 import signal
 import socket
 import subprocess
+import termios
 import time
 import urllib.request
 from typing import Any
@@ -70,6 +73,16 @@ def proc_cpu(pid: int) -> float:
     except OSError:
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def proc_wait(pid: int) -> float:
+    """Seconds ``pid``'s threads waited for a CPU while runnable (/proc/<pid>/schedstat of
+    the main thread: the relay and the clients run one thread each)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except OSError:
+        return float("nan")
 
 
 def rss_mb(pid: int | str = "self") -> float:
@@ -150,8 +163,10 @@ async def feed_clients(http: str, url: str, tokens: list[str], hz: float, desk: 
     stdin = Stdin()
     frames: list[float] = []
     lags: list[float] = []
+    due = time.monotonic()
     while not stdin.done.done():
-        await asyncio.sleep(1 / hz)
+        due += 1 / hz  # a frame timer on a fixed grid (a late frame does not delay the next)
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
         now = time.time()
         frames.append(now)
         for _, market, _ in clients:
@@ -189,79 +204,119 @@ async def feed_clients(http: str, url: str, tokens: list[str], hz: float, desk: 
     return out
 
 
+class Reader:
+    """A tick-by-tick client's work per message: decode, keep the L2 books, check ``sq``."""
+
+    def __init__(self, stdin: Stdin) -> None:
+        import msgspec
+
+        from tui.wire.frames import DecodeErrors
+
+        self.decode = msgspec.json.Decoder().decode
+        self.stdin = stdin
+        self.errors = DecodeErrors()
+        self.books: dict[str, Any] = {}
+        self.n = self.gaps = self.bytes = 0
+        self.told: list[str] = []
+        self.lags: list[float] = []
+        self.last = time.monotonic()
+
+    def __call__(self, raw: bytes | str) -> None:
+        from tui.market.book import OrderBook
+
+        self.n += 1
+        self.bytes += len(raw)
+        self.last = time.monotonic()
+        msg = self.decode(raw)
+        t = msg["t"]
+        if t[0] == "l":
+            key = msg["e"] + "|" + msg["tk"]
+            book = self.books.get(key)
+            if book is None:
+                book = self.books[key] = OrderBook(key)
+            if t == "lk":
+                book.snapshot(msg, self.errors)
+            else:
+                if book.seq >= 0 and int(msg["sq"]) != book.seq + 1:
+                    self.gaps += 1
+                (book.event if t == "lo" else book.execution)(msg, self.errors)
+        elif t == "st":
+            self.told.append(msg["s"])
+        elif t == "df" and msg.get("e") == "BENCH" and "ltt" in msg:
+            now = time.time()
+            if self.stdin.inside(now):
+                self.lags.append(now - float(msg["ltt"]))
+
+    def result(self, closed: str, ping_max: float) -> dict[str, Any]:
+        return {"messages": self.n, "l2_gaps": self.gaps, "told": self.told[:12],
+                "behind": self.told.count("behind"), "errors": self.errors.total,
+                "samples": list(self.errors.samples)[:2], "closed": closed,
+                "ping_max_s": ping_max, "lag_p99_ms": pct(self.lags, 99) * 1000,
+                "books": {k: book_digest(b.orders) for k, b in self.books.items()},
+                "gaps_open": sum(1 for b in self.books.values() if b.gap)}
+
+
 async def raw_client(url: str, token: str, max_rate: float | None) -> dict[str, Any]:
+    """``tick`` (``max_rate`` None): frames handed over as websockets parses them (the
+    relay's own ``DirectConnection``: no ``recv()`` per message, as a fast algorithm
+    client would read); ``slow``: one ``recv()`` at a time, at most ``max_rate`` a second.
+    Both with websockets' keepalive timeout (20 s), pinging every 5 s to see round trips."""
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    from tui.market.book import OrderBook
-    from tui.wire.frames import DecodeErrors
+    from tui.relay.upstream import DirectConnection
 
     stocks, indices = instruments()
-    # websockets' keepalive timeout (20 s), pinging every 5 s to see its round trips
     ws = await connect(url, additional_headers={"Authorization": f"Bearer {token}"},
-                       max_size=2**24, max_queue=4 if max_rate else 16, ping_interval=5)
+                       max_size=2**24, max_queue=4 if max_rate else 16, ping_interval=5,
+                       create_connection=None if max_rate else DirectConnection)
     await ws.send(json.dumps({"t": "d", "k": "#".join([*stocks, *indices, MARKER])}))
     await ws.send(json.dumps({"t": "l", "k": "#".join(stocks)}))
-    errors = DecodeErrors()
-    books: dict[str, OrderBook] = {}
-    n = gaps = 0
-    told: list[str] = []
-    lags: list[float] = []
+    stdin = Stdin()
+    read = Reader(stdin)
     ping_max = 0.0
     closed = ""
-    stdin = Stdin()
+    if isinstance(ws, DirectConnection):
+        ws.on_text = read
+        for frame in ws.early:
+            read(frame)
+        while not (stdin.done.done() and time.monotonic() - read.last > 2) and ws.close_code is None:
+            await asyncio.sleep(0.5)
+            ping_max = max(ping_max, ws.latency)
+        if ws.close_code is not None:
+            closed = f"{ws.close_code} {ws.close_reason}"
+        await ws.close()
+        return read.result(closed, ping_max)
     started = time.perf_counter()
-    quiet_since: float | None = None
     next_ping_look = time.monotonic() + 1
-    while True:
-        if stdin.done.done():  # the source paused: read until nothing comes for 2 s
-            quiet_since = quiet_since or time.monotonic()
-            if time.monotonic() - quiet_since > 2:
-                break
+    sock = ws.transport.get_extra_info("socket")
+    inq_max = rcvbuf = 0
+    while not (stdin.done.done() and time.monotonic() - read.last > 2):
         try:
             raw = await asyncio.wait_for(ws.recv(), 0.5)
         except TimeoutError:
             continue
-        except ConnectionClosed as exc:
-            closed = f"{exc.rcvd.code if exc.rcvd else exc.sent.code if exc.sent else '?'} " \
-                     f"{(exc.rcvd or exc.sent).reason if (exc.rcvd or exc.sent) else ''}"
+        except ConnectionClosed:
+            closed = f"{ws.close_code} {ws.close_reason}"
             break
-        quiet_since = None
-        n += 1
-        msg = json.loads(raw)
-        t = msg["t"]
-        if t[0] == "l":
-            key = msg["e"] + "|" + msg["tk"]
-            book = books.get(key)
-            if book is None:
-                book = books[key] = OrderBook(key)
-            seq = book.seq
-            if t == "lk":
-                book.snapshot(msg, errors)
-            else:
-                if seq >= 0 and int(msg["sq"]) != seq + 1:
-                    gaps += 1
-                (book.event if t == "lo" else book.execution)(msg, errors)
-        elif t == "st":
-            told.append(msg["s"])
-        elif t == "df" and msg.get("e") == "BENCH" and "ltt" in msg:
-            now = time.time()
-            if stdin.inside(now):
-                lags.append(now - float(msg["ltt"]))
+        read(raw)
         if time.monotonic() > next_ping_look:
             next_ping_look += 1
             ping_max = max(ping_max, ws.latency)
-        if max_rate and n % 100 == 0:
-            ahead = n / max_rate - (time.perf_counter() - started)
+            with contextlib.suppress(OSError):
+                inq_max = max(inq_max, int.from_bytes(fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0" * 4), "little"))
+                rcvbuf = max(rcvbuf, sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+        if read.n % 100 == 0:
+            ahead = read.n / max_rate - (time.perf_counter() - started)  # type: ignore[operator]
             if ahead > 0:
                 await asyncio.sleep(ahead)
     if not closed:
         await ws.close()
-    return {"messages": n, "l2_gaps": gaps, "told": told[:12], "behind": told.count("behind"),
-            "errors": errors.total, "samples": list(errors.samples)[:2], "closed": closed,
-            "ping_max_s": ping_max, "lag_p99_ms": pct(lags, 99) * 1000,
-            "books": {k: book_digest(b.orders) for k, b in books.items()},
-            "gaps_open": sum(1 for b in books.values() if b.gap)}
+    out = read.result(closed, ping_max)
+    out["own_buffer_max_kb"] = inq_max // 1024  # its kernel's receive queue, unread
+    out["rcvbuf_kb"] = rcvbuf // 1024
+    out["read_rate_kb_s"] = round(read.bytes / max(time.perf_counter() - started, 1e-9) / 1024)
+    return out
 
 
 def child(role: str, http: str, url: str, tokens: list[str], slow_rate: float) -> None:
@@ -308,6 +363,7 @@ def window(pids: dict[str, int], http: str, seconds: float, lag: bool) -> dict[s
         sent = sum(c["frames_sent"] for c in h["clients"])
         return time.perf_counter(), {r: proc_cpu(p) for r, p in pids.items()}, h["upstream"]["messages"], sent
 
+    w0 = {r: proc_wait(p) for r, p in pids.items()}
     t0, c0, m0, s0 = counters()
     wall0 = time.time()
     samples: list[dict[str, Any]] = []
@@ -319,7 +375,9 @@ def window(pids: dict[str, int], http: str, seconds: float, lag: bool) -> dict[s
             lags.append(relay_lag(http))
     t1, c1, m1, s1 = counters()
     dt = t1 - t0
+    w1 = {r: proc_wait(p) for r, p in pids.items()}
     return {"seconds": dt, "wall": (wall0, time.time()), "cpu": {r: (c1[r] - c0[r]) / dt for r in pids},
+            "waited": {r: (w1[r] - w0[r]) / dt for r in pids},
             "upstream": (m1 - m0) / dt, "downstream": (s1 - s0) / dt, "samples": samples, "lags": lags}
 
 
@@ -439,10 +497,14 @@ def report(args: argparse.Namespace, ref: float, a: dict[str, Any], b: dict[str,
           f"{b['downstream']:,.0f} frames/s, relay CPU {b['cpu']['relay']:.0%}")
     print(f"relay CPU per upstream message (receive, decode, merge; window A): {per_up:.1f} µs")
     print(f"relay CPU per frame sent downstream (fan-out, conflation, writes; B minus A's "
-          f"share): {per_down:.1f} µs")
+          f"share): {per_down:.1f} µs; the same per upstream message: "
+          f"{extra / b['upstream'] * 1e6 if b['upstream'] else float('nan'):.1f} µs")
     cpu = b["cpu"]
     print("CPU in window B (1.0 = one core): " + ", ".join(f"{r} {v:.2f}" for r, v in cpu.items())
           + f"; total {sum(cpu.values()):.2f} of {os.cpu_count()}")
+    print("waited for a CPU while runnable in window B (share of the window): "
+          + ", ".join(f"{r} {v:.0%}" for r, v in b["waited"].items())
+          + "  (above ~5%: the machine, not the process, set the pace)")
     print(f"relay RSS {b['relay_rss'][0]:.0f} -> {b['relay_rss'][1]:.0f} MB over window B")
     for c in health["clients"]:
         print(f"  client #{c['id']:>2} {c['name']:<9} {c['mode']:<16} sent {c['frames_sent']:>9,}"
@@ -477,8 +539,9 @@ def report(args: argparse.Namespace, ref: float, a: dict[str, Any], b: dict[str,
         ("tick: L2 gaps / told behind / bad frames", (tick.get("l2_gaps"), tick.get("behind"), tick.get("errors")),
          "0 / 0 / 0", tick.get("l2_gaps") == 0 and tick.get("behind") == 0 and tick.get("errors") == 0),
         ("tick lag p99 (ms)", tick.get("lag_p99_ms", float("nan")), "< 250", tick.get("lag_p99_ms", 1e9) < 250),
-        ("slow: connection kept (worst ping round trip s)", (not slow.get("closed"), round(slow.get("ping_max_s", 0), 1)),
-         "kept", bool(slow) and not slow.get("closed")),
+        ("slow: connection kept (worst ping round trip s, its own receive queue KB, it read KB/s)",
+         (not slow.get("closed"), round(slow.get("ping_max_s", 0), 1), slow.get("own_buffer_max_kb"),
+          slow.get("read_rate_kb_s")), "kept", bool(slow) and not slow.get("closed")),
         ("slow: relay-side queue max (KB) / held scrips max", (max(slow_queued or [0]) // 1024, max(slow_held or [0])),
          f"<= 2048 / <= {n_scrips}", max(slow_queued or [0]) <= 2 * 1024 * 1024 and max(slow_held or [0]) <= n_scrips),
         ("bad frames: desk / tail x10 / slow", (desk.get("errors"), tail.get("errors"), slow.get("errors")),
