@@ -35,7 +35,7 @@ from tui.sim.config import SimConfig
 from tui.sim.instruments import INSTRUMENTS
 from tui.sim.server import SimServer
 from tui.surveillance import SurveillanceScreen
-from tui.watchlists import Watchlists
+from tui.watchlist_store import Watchlists
 from tui.widgets.alerts import AlertList
 from tui.widgets.tiles import Tiles
 from tui.wire.catalogue import Entry

@@ -13,7 +13,7 @@ from market_fixtures import KEYS, NIFTY, NOW, OGDC, RELIANCE, FixedHealth, build
 
 from tui.app import DeskApp, make_app
 from tui.theme import THEMES
-from tui.watchlists import Watchlists
+from tui.watchlist_store import Watchlists
 from tui.wire.catalogue import Entry
 
 #: an hour, two minutes and three seconds into the fixture's session

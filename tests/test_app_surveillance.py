@@ -11,7 +11,7 @@ from market_fixtures import KEYS, NOW, OGDC, RELIANCE, FixedHealth, build_market
 from tui.app import make_app
 from tui.config import parse_config
 from tui.surveillance import SurveillanceScreen
-from tui.watchlists import Watchlists
+from tui.watchlist_store import Watchlists
 
 WALL = 1747038000.0
 

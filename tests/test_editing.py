@@ -14,7 +14,7 @@ from textual.widgets import Input
 from tui.app import DeskApp, make_app
 from tui.config import parse_config
 from tui.screens import AddScripScreen, ConfirmScreen, HelpScreen, NameScreen
-from tui.watchlists import Watchlists, WatchlistStore
+from tui.watchlist_store import Watchlists, WatchlistStore
 from tui.wire.catalogue import Entry
 
 TCS = "NSE|11536"

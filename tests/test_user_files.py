@@ -18,7 +18,7 @@ from test_cli import run_cli
 from tui import cli
 from tui.secrets import TokenError, resolve_token
 from tui.userfiles import BadFile, read_text
-from tui.watchlists import Watchlists, WatchlistStore
+from tui.watchlist_store import Watchlists, WatchlistStore
 
 ENDS_WITHIN = 60.0  # a bound for a hung command, never reached when green
 FEED = ["--url", "ws://127.0.0.1:1/2.0/market/feed/full"]

@@ -22,7 +22,7 @@ from tui.feed.health import Health
 from tui.market.store import Market
 from tui.sim.instruments import INSTRUMENTS
 from tui.sim.market import SimMarket
-from tui.watchlists import Watchlists
+from tui.watchlist_store import Watchlists
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

@@ -46,7 +46,7 @@ from tui.panes import PANES, Panes
 from tui.selection import Selection
 from tui.settings import Settings
 from tui.theme import THEMES, variable_defaults
-from tui.watchlists import Watchlists, WatchlistStore
+from tui.watchlist_store import Watchlists, WatchlistStore
 from tui.widgets.health import HealthLike, HealthPanel
 from tui.widgets.ladder import Ladder
 from tui.widgets.strips import zone_name

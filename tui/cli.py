@@ -38,7 +38,7 @@ from tui.config import (
 )
 from tui.headless import EXIT_USAGE
 from tui.secrets import TokenError, ca_context, resolve_token
-from tui.watchlists import check_key, default_path
+from tui.watchlist_store import check_key, default_path
 from tui.wire.dialects import DIALECTS
 
 if TYPE_CHECKING:

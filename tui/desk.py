@@ -1,6 +1,6 @@
 """Start the desk: the feed (a real one, or the built-in simulator), the market, the app.
 
-The watchlists come from their file (:class:`~tui.watchlists.WatchlistStore`), with a
+The watchlists come from their file (:class:`~tui.watchlist_store.WatchlistStore`), with a
 default that fits the feed.  ``--watch`` keys replace them for one run: a single list
 "Watch" that is never saved, so trying a few scrips never rewrites the user's lists.
 """
@@ -22,7 +22,7 @@ from tui.feed.config import FeedConfig
 from tui.feed.source import FeedSource, open_source
 from tui.headless import EXIT_USAGE
 from tui.market.store import Market
-from tui.watchlists import Watchlists, WatchlistStore, default_path
+from tui.watchlist_store import Watchlists, WatchlistStore, default_path
 from tui.wire.frames import DecodeErrors
 
 if TYPE_CHECKING:

@@ -79,7 +79,7 @@ class ServeOptions:
 
 def _watch(values: Sequence[str]) -> tuple[str, ...]:
     """``--watch`` keys, checked here so that no tab starts only to fail on them."""
-    from tui.watchlists import check_key
+    from tui.watchlist_store import check_key
     from tui.wire.protocol import split_keys
 
     keys: dict[str, None] = {}

@@ -16,7 +16,7 @@ from tui.desk import (
     simulator_watchlists,
 )
 from tui.sim.instruments import INSTRUMENTS
-from tui.watchlists import MAX_NAME, Watchlists, WatchlistStore, default_path, dump, parse
+from tui.watchlist_store import MAX_NAME, Watchlists, WatchlistStore, default_path, dump, parse
 
 STAMP = datetime(2025, 1, 2, 3, 4, 5)
 BAD_NAME = "watchlists.bad-20250102-030405.toml"
