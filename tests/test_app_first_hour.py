@@ -25,10 +25,10 @@ from textual.widgets import Input
 from tui.app import make_app
 from tui.cli import build_parser, settings
 from tui.config import ConfigError, parse_config
-from tui.desk import embedded_sim, feed_catalogue, feed_watchlists, simulator_watchlists
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
 from tui.feed.health import Health
+from tui.launch import embedded_sim, feed_catalogue, feed_watchlists, simulator_watchlists
 from tui.market.store import Market
 from tui.screens import AddScripScreen, ConfirmScreen, NameScreen
 from tui.sim.config import SimConfig

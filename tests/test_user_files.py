@@ -166,7 +166,7 @@ def test_the_desk_gets_the_notice(tmp_path, monkeypatch, root_logging):
         started.update(kw)
         return 0
 
-    monkeypatch.setattr("tui.desk.run_desk", run_desk)
+    monkeypatch.setattr("tui.launch.run_desk", run_desk)
     assert cli.main([]) == 0
     notices = started["notices"]
     assert isinstance(notices, list) and len(notices) == 1 and "logging to" in notices[0]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.desk import (
+from tui.launch import (
     DEFAULT_WATCH,
     MAIN_STOCKS,
     feed_watchlists,

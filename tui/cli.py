@@ -512,10 +512,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"marketdesk: --record {args.record}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_USAGE
     if args.replay:
-        from tui.desk import run_replay
+        from tui.launch import run_replay
 
         return run_replay(args, cfg, keys)
-    from tui.desk import run_desk
+    from tui.launch import run_desk
 
     return run_desk(args, cfg, token, keys, tls=tls, notices=[notice] if notice else [])
 
