@@ -62,11 +62,11 @@ def sizes(market: Any, app: Any) -> dict[str, int]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from tui.app import make_app
-    from tui.embedded import EmbeddedSim
     from tui.feed.client import FeedClient
     from tui.feed.config import FeedConfig
     from tui.launch import SETTLE_GC_AFTER, simulator_watchlists
     from tui.market.store import Market
+    from tui.sim.embedded import EmbeddedSim
     from tui.wire.frames import DecodeErrors
 
     sim = EmbeddedSim(seed=1, rate=args.rate)

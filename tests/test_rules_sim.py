@@ -17,11 +17,11 @@ from collections import Counter
 import pytest
 
 from tui.cli import build_parser
-from tui.embedded import EmbeddedSim
 from tui.market.alerts import Alert
 from tui.market.rules import RULES, SEVERITY_OF, RuleEngine
 from tui.market.store import Market
 from tui.sim.cli import SCENARIOS, ScenarioSchedule, expand, make_scenario, scenario_arg
+from tui.sim.embedded import EmbeddedSim
 from tui.sim.market import SimMarket
 
 T0 = 1_750_651_200.0

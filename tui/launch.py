@@ -26,8 +26,8 @@ from tui.watchlist_store import Watchlists, WatchlistStore, default_path
 from tui.wire.frames import DecodeErrors
 
 if TYPE_CHECKING:
-    from tui.embedded import EmbeddedSim
     from tui.record.writer import Recorder
+    from tui.sim.embedded import EmbeddedSim
     from tui.sim.instruments import Instrument
 
 #: seconds after start when the desk's long-lived objects are frozen out of the gc's sight
@@ -82,7 +82,7 @@ def embedded_sim(args: argparse.Namespace, cfg: DeskConfig) -> EmbeddedSim:
     """The built-in simulator of the command line (``--seed``, ``--rate``, ``--scenario``)
     with the faults of ``[simulator]`` and ``--sim-fault`` (not started), speaking the
     ``[feed] dialect`` (``--dialect``)."""
-    from tui.embedded import EmbeddedSim
+    from tui.sim.embedded import EmbeddedSim
 
     faults = msgspec.structs.asdict(cfg.simulator)
     return EmbeddedSim(seed=args.seed, rate=args.rate, scenarios=args.scenario or (),
