@@ -13,7 +13,7 @@ from helpers import until
 from test_cli import run_cli
 from test_cli_faults import ThreadFeed
 
-from tui import cli, headless
+from tui import cli, feed_commands
 from tui.feed.config import FeedConfig, redact, redact_url
 
 SECRET = "Zq9-SeCrEt-7781"
@@ -113,7 +113,7 @@ async def test_health_logs_and_json_never_show_a_query_value(caplog):
             feed.drop_all()
             await until(lambda: client.health.reconnects >= 1 and h.state == "live")
             shown = [repr(client), repr(client.health.as_dict()), repr(h.events),
-                     json.dumps(headless.health_json(client))]  # fmt: skip
+                     json.dumps(feed_commands.health_json(client))]  # fmt: skip
         assert "jKey=<redacted>" in client.health.endpoint
     ours = [r.getMessage() for r in caplog.records if r.name.startswith("marketdesk")]
     assert any("GET /2.0/market/feed/full?jKey=<redacted>" in text for text in ours)

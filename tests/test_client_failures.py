@@ -17,7 +17,7 @@ import trustme
 from fake_feed import FakeFeed, Harness, client_for, new_token, running
 from helpers import PATIENCE, until
 
-from tui import headless
+from tui import feed_commands
 from tui.feed import health as hs
 from tui.secrets import ca_context
 
@@ -59,7 +59,7 @@ async def test_a_certificate_from_an_unknown_ca_fails_once_with_one_reason(ca, t
         assert health.reconnects == 0 and h.kinds() == ["failed"]
         assert health.error_current and started <= health.last_error_at <= time.time()
         assert feed.upgrades == 0  # no HTTP ever went over the untrusted connection
-        assert headless.exit_code(h.client) == headless.EXIT_AUTH
+        assert feed_commands.exit_code(h.client) == feed_commands.EXIT_AUTH
         await h.client.stop()
         assert h.client.health.state == "failed"  # a verdict survives stop()
 
@@ -92,7 +92,7 @@ async def test_a_404_or_400_on_the_upgrade_is_not_retried(status, hint):
         assert health.state == "failed" and health.failure == hs.ENDPOINT
         assert health.last_error.startswith(f"HTTP {status} on upgrade") and hint in health.last_error
         assert feed.upgrades == 1 and health.reconnects == 0
-        assert headless.exit_code(h.client) == headless.EXIT_UNREACHABLE
+        assert feed_commands.exit_code(h.client) == feed_commands.EXIT_UNREACHABLE
 
 
 async def test_a_500_on_the_upgrade_is_still_a_network_fault():
@@ -115,7 +115,7 @@ async def test_a_token_that_is_no_header_value_fails_before_dialling(bad):
         assert "cannot be sent in an HTTP header" in health.last_error
         assert feed.upgrades == 0
         assert bad not in repr(health.as_dict()) + repr(h.events)
-        assert headless.exit_code(h.client) == headless.EXIT_AUTH
+        assert feed_commands.exit_code(h.client) == feed_commands.EXIT_AUTH
 
 
 async def test_query_and_connect_auth_send_any_token():
@@ -141,7 +141,7 @@ async def test_tried_again_after_a_failure_it_goes_live_and_the_error_is_history
         health = client.health
         assert health.failure == "" and not health.error_current
         assert health.last_error.startswith("HTTP 404") and health.last_error_at == failed_at
-        doc = headless.health_json(client)
+        doc = feed_commands.health_json(client)
         assert doc["last_error_current"] is False and doc["last_error_at"].endswith("+00:00")
         await client.stop()
         await asyncio.wait_for(task, PATIENCE)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tui.feed.config import FeedConfig
-from tui.headless import EXIT_OK, EXIT_REFUSED, snapshot, tail
+from tui.feed_commands import EXIT_OK, EXIT_REFUSED, snapshot, tail
 from tui.sim.config import SimConfig
 from tui.sim.server import SimServer
 

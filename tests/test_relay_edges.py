@@ -219,12 +219,12 @@ async def test_marketdesk_snapshot_through_the_relay_says_so() -> None:
 
     from relay_stack import fast
 
-    from tui import headless
+    from tui import feed_commands
 
     async with stack() as (sim, relay):
         key = next(i.key for i in sim.instruments if not i.index)
         out = io.StringIO()
-        code = await headless.snapshot(fast(relay_url(relay, "L1"), T[0]), [key], 1.5, out=out)
+        code = await feed_commands.snapshot(fast(relay_url(relay, "L1"), T[0]), [key], 1.5, out=out)
         doc = json.loads(out.getvalue())
         assert code == 0 and doc["scrips"][key]["bids"]
         assert doc["health"]["upstream"] == "live" and UP not in out.getvalue()

@@ -22,7 +22,7 @@ import pytest
 from helpers import PATIENCE
 from market_fixtures import NOW, OGDC, RELIANCE
 
-from tui import headless
+from tui import feed_commands
 from tui.app import make_app
 from tui.feed import source as source_module
 from tui.feed.client import FeedClient
@@ -157,9 +157,9 @@ async def test_the_desk_runs_any_source():
 async def test_snapshot_runs_any_source(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setitem(OPENERS, "ws", lambda config, sink: ScriptedSource(sink, SCRIPT))
     out = io.StringIO()
-    code = await headless.snapshot(FeedConfig(url=URL, token="t0ken"), [OGDC], 0.2, out=out)
+    code = await feed_commands.snapshot(FeedConfig(url=URL, token="t0ken"), [OGDC], 0.2, out=out)
     doc = json.loads(out.getvalue())
-    assert code == headless.EXIT_OK
+    assert code == feed_commands.EXIT_OK
     assert doc["scrips"][OGDC]["lp"] == "216.00"
     assert doc["scrips"][OGDC]["bids"] == [["215.30", 500, 0]]
     assert list(doc["scrips"]) == [OGDC]

@@ -36,7 +36,7 @@ from tui.config import (
     render,
     with_overrides,
 )
-from tui.headless import EXIT_USAGE
+from tui.feed_commands import EXIT_USAGE
 from tui.secrets import TokenError, ca_context, resolve_token
 from tui.watchlist_store import check_key, default_path
 from tui.wire.dialects import DIALECTS
@@ -483,7 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             return 0
     if args.command in ("snapshot", "tail", "record"):
-        from tui import headless
+        from tui import feed_commands
         from tui.bus.config import BusConfig
         from tui.feed.config import FeedConfig
 
@@ -497,13 +497,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             if args.command == "record":
                 return asyncio.run(
-                    headless.record(config, keys, args.record, args.seconds, orders=args.orders)
+                    feed_commands.record(config, keys, args.record, args.seconds, orders=args.orders)
                 )
             if args.command == "snapshot":
-                return asyncio.run(headless.snapshot(config, keys, args.seconds, orders=args.orders,
+                return asyncio.run(feed_commands.snapshot(config, keys, args.seconds, orders=args.orders,
                                                      record=args.record))
             return asyncio.run(
-                headless.tail(config, keys, args.seconds, hz=args.hz, count=args.count,
+                feed_commands.tail(config, keys, args.seconds, hz=args.hz, count=args.count,
                               orders=args.orders, record=args.record)
             )
         except KeyboardInterrupt:

@@ -20,7 +20,7 @@ import msgspec
 from tui.config import DeskConfig
 from tui.feed.config import FeedConfig
 from tui.feed.source import FeedSource, open_source
-from tui.headless import EXIT_USAGE
+from tui.feed_commands import EXIT_USAGE
 from tui.market.store import Market
 from tui.watchlist_store import Watchlists, WatchlistStore, default_path
 from tui.wire.frames import DecodeErrors

@@ -1,6 +1,7 @@
-"""The headless CLI: ``snapshot`` (one JSON object) and ``tail`` (JSON lines).
+"""The commands that read a feed without the desk (the headless CLI): ``snapshot`` (one
+JSON object), ``tail`` (JSON lines) and ``record`` (every frame into files).
 
-Both use the same client and market as the desk, so they check the engine from outside.
+They use the same client and market as the desk, so they check the engine from outside.
 Exit codes (docs/CONFIG.md, "Exit codes"): 0 ok; 2 usage (a flag, the config file, the token
 source); 3 the credentials or the server's identity: the token refused or unusable, the TLS
 certificate not trusted; 4 the feed not reached or not a feed (refused TCP, timeouts, HTTP
