@@ -24,7 +24,7 @@ from textual.widgets import Input
 
 from tui.app import make_app
 from tui.cli import build_parser, settings
-from tui.config import ConfigError, parse_config
+from tui.config_file import ConfigError, parse_config
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig
 from tui.feed.health import Health

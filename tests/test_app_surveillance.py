@@ -9,7 +9,7 @@ from datetime import UTC
 from market_fixtures import KEYS, NOW, OGDC, RELIANCE, FixedHealth, build_market, tick
 
 from tui.app import make_app
-from tui.config import parse_config
+from tui.config_file import parse_config
 from tui.surveillance import SurveillanceScreen
 from tui.watchlist_store import Watchlists
 

@@ -10,7 +10,7 @@ import pytest
 from platformdirs import user_config_dir
 
 from tui import cli
-from tui.config import (
+from tui.config_file import (
     ConfigError,
     DeskConfig,
     config_dir,
@@ -67,9 +67,9 @@ def test_missing_default_file_gives_every_documented_default(own_config_dir):
 
 
 def test_the_default_theme_is_the_desks_own():
-    from tui import config, theme
+    from tui import config_file, theme
 
-    assert config.DEFAULT_THEME == theme.DEFAULT_THEME
+    assert config_file.DEFAULT_THEME == theme.DEFAULT_THEME
 
 
 def test_the_environment_variable_names_the_config_directory(own_config_dir, monkeypatch):
@@ -118,7 +118,7 @@ def test_every_key_of_the_schema_is_documented():
 
 def every_key_set() -> dict:
     """Keys whose default is None are not rendered; set them so every key is listed."""
-    from tui.config import DeskSettings, FeedSettings
+    from tui.config_file import DeskSettings, FeedSettings
 
     return {
         "feed": FeedSettings(url="wss://h/x", token_env="T", token_file="/t", ca_file="/ca"),

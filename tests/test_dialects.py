@@ -14,7 +14,7 @@ from urllib.parse import quote
 import msgspec
 import pytest
 
-from tui.config import check_url
+from tui.config_file import check_url
 from tui.feed.config import FeedConfig
 from tui.market.store import Market
 from tui.sim.market import SimMarket

@@ -12,7 +12,7 @@ from test_app import FakeClient
 from textual.widgets import Input
 
 from tui.app import DeskApp, make_app
-from tui.config import parse_config
+from tui.config_file import parse_config
 from tui.screens import AddScripScreen, ConfirmScreen, HelpScreen, NameScreen
 from tui.watchlist_store import Watchlists, WatchlistStore
 from tui.wire.catalogue import Entry

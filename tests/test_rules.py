@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui.config import ConfigError, parse_config
+from tui.config_file import ConfigError, parse_config
 from tui.market.alerts import SEVERITIES, Alert
 from tui.market.rules import RULES, SEVERITY_OF, RuleEngine, Thresholds
 from tui.market.store import Market

@@ -1,6 +1,6 @@
 """``marketdesk``: the desk (default), ``sim``, ``snapshot``, ``tail`` and ``config``.
 
-Settings come from the config file (:mod:`tui.config`); a flag given on the command line
+Settings come from the config file (:mod:`tui.config_file`); a flag given on the command line
 overrides the file, so every flag's argparse default is None ("not given").
 Exit codes (docs/CONFIG.md): 0 ok, 2 usage, 3 token refused or unusable / TLS certificate
 not trusted, 4 feed unreachable or not a feed endpoint, 5 session limit reached.
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from tui import __version__
 from tui.arguments import Parser, UsageError, checked
-from tui.config import (
+from tui.config_file import (
     REFRESH_HZ_MAX,
     REFRESH_HZ_MIN,
     ConfigError,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from tui.config import DeskConfig
+from tui.config_file import DeskConfig
 from tui.feed.config import FeedConfig
 from tui.feed.source import FeedSource, open_source
 from tui.feed_commands import EXIT_USAGE

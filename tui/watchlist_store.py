@@ -27,7 +27,7 @@ from typing import Final
 import msgspec
 import tomli_w
 
-from tui.config import config_dir, explain
+from tui.config_file import config_dir, explain
 from tui.userfiles import BadFile, read_bytes
 
 FILE_NAME: Final = "watchlists.toml"

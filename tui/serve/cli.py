@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Final
 
 from tui import listen
 from tui.arguments import checked
-from tui.config import check_url
+from tui.config_file import check_url
 from tui.secrets import TokenError, resolve_token, token_from_env, token_from_file
 from tui.serve.tab import TAB_TOKEN_ENV, TabOptions, command
 
 if TYPE_CHECKING:
-    from tui.config import DeskConfig
+    from tui.config_file import DeskConfig
     from tui.feed.config import FeedConfig
     from tui.serve.upstream import SimOptions, Upstream
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from tui.config import ConfigError, load_config, with_overrides
+from tui.config_file import ConfigError, load_config, with_overrides
 from tui.feed.config import FeedConfig
 from tui.feed.source import open_source
 from tui.launch import (
