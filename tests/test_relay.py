@@ -11,9 +11,9 @@ import json
 import logging
 
 import pytest
-from conftest_sim import Replica
 from helpers import until
 from relay_stack import CLIENTS, DIRECT, UP, Client, differences, picture, relay_url, stack
+from sim_client import Replica
 from websockets.asyncio.client import connect
 
 from tui.relay import fanout

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest_sim import TOKEN
+from sim_client import TOKEN
 
 from tui.sim.instruments import INSTRUMENTS
 from tui.sim.server import SimConfig, SimServer

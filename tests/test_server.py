@@ -8,8 +8,8 @@ import json
 from http import HTTPStatus
 
 import pytest
-from conftest_sim import open_ws, recv_json, recv_until
 from helpers import PATIENCE
+from sim_client import open_ws, recv_json, recv_until
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import InvalidStatus
 from websockets.http11 import Request, Response

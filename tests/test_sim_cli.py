@@ -7,8 +7,8 @@ import asyncio
 import contextlib
 
 import pytest
-from conftest_sim import open_ws, recv_json
 from helpers import PATIENCE
+from sim_client import open_ws, recv_json
 
 from tui.sim import cli
 

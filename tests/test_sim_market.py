@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from conftest_sim import FT0, Replica
+from sim_client import FT0, Replica
 
 from tui.sim.market import SimMarket, clock_text
 from tui.sim.quote import DEPTH_ONLY

@@ -11,8 +11,8 @@ import threading
 from typing import Any
 
 import pytest
-from conftest_sim import TOKEN
 from helpers import until
+from sim_client import TOKEN
 
 from tui.sim.server import SimConfig, SimServer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest_sim import FT0, Replica
+from sim_client import FT0, Replica
 
 from tui.sim import scenarios as sc
 from tui.sim.market import SimMarket

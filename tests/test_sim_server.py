@@ -7,7 +7,8 @@ import json
 
 import msgspec
 import pytest
-from conftest_sim import (
+from helpers import until
+from sim_client import (
     TOKEN,
     Replica,
     collect,
@@ -18,7 +19,6 @@ from conftest_sim import (
     recv_until,
     ws_headers,
 )
-from helpers import until
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 

@@ -1,4 +1,5 @@
-"""Helpers shared by the simulator's tests (imported as a module, not a pytest conftest).
+"""A raw WebSocket client of the simulator, and a :class:`Replica` of what it sent: the
+helpers the simulator's tests share (imported as a module).
 
 The consistency checks read the simulator's output through the project's own consumer
 (``tui.market``), so they test what a client really rebuilds from the wire.
