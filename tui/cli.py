@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui import __version__
-from tui.arguments import Parser, UsageError, checked
+from tui.argtypes import checked
+from tui.arguments import Parser, UsageError
 from tui.config_file import (
     REFRESH_HZ_MAX,
     REFRESH_HZ_MIN,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from tui import listen
-from tui.arguments import checked
+from tui.argtypes import checked
 from tui.config_file import check_url
 from tui.secrets import TokenError, resolve_token, token_from_env, token_from_file
 from tui.serve.tab import TAB_TOKEN_ENV, TabOptions, command
