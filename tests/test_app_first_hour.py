@@ -23,7 +23,8 @@ from textual import events
 from textual.widgets import Input
 
 from tui.app import make_app
-from tui.cli import build_parser, settings
+from tui.cli import settings
+from tui.cli_parser import build_parser
 from tui.config_file import ConfigError, parse_config
 from tui.feed.client import FeedClient
 from tui.feed.config import FeedConfig

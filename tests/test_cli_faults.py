@@ -21,6 +21,7 @@ from fake_feed import FakeFeed
 from test_cli import run_cli
 
 from tui import cli
+from tui.cli_parser import build_parser
 
 #: end to end: real processes, servers and clients (deselect with -m "not slow")
 pytestmark = pytest.mark.slow
@@ -183,10 +184,10 @@ def test_the_relay_trusts_a_private_ca_for_its_upstream(ca_pem, tmp_path, monkey
     monkeypatch.setenv("MD_CLIENT", "client-token-Zq9")
     argv = ["relay", "--url", "wss://127.0.0.1:1/2.0/market/feed/l2", "--token-env", "MD_UP",
             "--client-token-env", "MD_CLIENT", "--ca-file", str(ca_pem)]  # fmt: skip
-    config = relay_cli.config_from(cli.build_parser().parse_args(argv))
+    config = relay_cli.config_from(build_parser().parse_args(argv))
     assert isinstance(config.upstream.ssl, ssl.SSLContext)
     fifo = tmp_path / "cert.pem"
     os.mkfifo(fifo)
     argv += ["--tls-cert", str(fifo), "--tls-key", str(fifo)]
     with pytest.raises(ValueError, match="is a FIFO"):
-        relay_cli.config_from(cli.build_parser().parse_args(argv))
+        relay_cli.config_from(build_parser().parse_args(argv))

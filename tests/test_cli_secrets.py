@@ -14,6 +14,7 @@ from test_cli import run_cli
 from test_cli_faults import ThreadFeed
 
 from tui import cli, feed_commands
+from tui.cli_parser import build_parser
 from tui.feed.config import FeedConfig, redact, redact_url
 
 SECRET = "Zq9-SeCrEt-7781"
@@ -61,7 +62,7 @@ def test_the_message_still_names_what_was_wrong(capsys):
 
 def test_the_simulator_keeps_its_own_token_flag():
     """``sim --token`` is the simulator's: no advice, and abbreviations are refused there too."""
-    parser = cli.build_parser()
+    parser = build_parser()
     assert parser.parse_args(["sim", "--token", "t1", "--port", "0"]).token == ["t1"]
     with pytest.raises(Exception, match="unrecognized arguments"):
         parser.parse_args(["sim", "--tok", "t1"])

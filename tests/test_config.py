@@ -10,6 +10,7 @@ import pytest
 from platformdirs import user_config_dir
 
 from tui import cli
+from tui.cli_parser import build_parser
 from tui.config_file import (
     ConfigError,
     DeskConfig,
@@ -324,7 +325,7 @@ theme = "nord"
 
 
 def settings_of(*argv: str):
-    return cli.settings(cli.build_parser().parse_args(list(argv)))
+    return cli.settings(build_parser().parse_args(list(argv)))
 
 
 def test_the_file_gives_the_defaults_of_the_flags(own_config_dir):

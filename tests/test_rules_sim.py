@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from tui.cli import build_parser
+from tui.cli_parser import build_parser
 from tui.market.alerts import Alert
 from tui.market.rules import RULES, SEVERITY_OF, RuleEngine
 from tui.market.store import Market

@@ -23,6 +23,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from tui import cli
+from tui.cli_parser import build_parser
 from tui.serve import cli as serve_cli
 from tui.serve.auth import Guard, basic_password, is_loopback
 from tui.serve.tab import TAB_TOKEN_ENV, TabOptions, command
@@ -51,7 +52,7 @@ while chunk := sys.stdin.buffer.read1(4096):
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    return cli.build_parser().parse_args(list(argv))
+    return build_parser().parse_args(list(argv))
 
 
 def options(*argv: str) -> serve_cli.ServeOptions:
