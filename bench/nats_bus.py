@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import msgspec
-from bus_helpers import digest
+from support.bus_consumer import digest
 
 from tui.market.store import Market
 from tui.sim.market import SimMarket
@@ -271,7 +271,7 @@ def report(run: dict[str, Any], n: int, deltas: int, want: str) -> bool:
 
 
 async def drive(args: argparse.Namespace) -> int:
-    from nats_server import running_nats
+    from support.nats_server import running_nats
 
     ref = machine_reference()
     print(f"machine reference: a plain 10-million-iteration Python loop takes {ref:.2f} s; "
@@ -334,7 +334,7 @@ async def store_compare(scrips: int = 500, writes: int = 20_000) -> None:
     """The last-value store: a stream with one message per subject against a KV bucket."""
     import nats
     from nats.js.api import KeyValueConfig, StorageType, StreamConfig
-    from nats_server import running_nats
+    from support.nats_server import running_nats
 
     from tui.bus import subjects as sj
 

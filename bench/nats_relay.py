@@ -28,7 +28,7 @@ import subprocess
 import time
 from typing import Any
 
-from bus_helpers import digest
+from support.bus_consumer import digest
 
 from tui.market.store import Market
 from tui.wire.frames import DecodeErrors
