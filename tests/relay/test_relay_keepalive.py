@@ -11,8 +11,8 @@ import termios
 import time
 
 import pytest
-from helpers import until
-from relay_stack import CLIENTS, relay_url, stack
+from support.relay_stack import CLIENTS, relay_url, stack
+from support.waiting import until
 from websockets.asyncio.client import connect
 
 from tui.relay.fanout import FAST_WRITE_BUDGET

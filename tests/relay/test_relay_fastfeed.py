@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from helpers import until
-from relay_stack import CLIENTS, Client, differences, fast, picture, relay_url
+from support.relay_stack import CLIENTS, Client, differences, fast, picture, relay_url
+from support.waiting import until
 
 from tui.relay.server import Relay, RelayConfig
 from tui.server.config import ServerConfig
@@ -21,11 +21,10 @@ T = [token for _, token in CLIENTS]
 
 
 def fastfeed() -> ModuleType:
-    """``bench/fastfeed.py`` as a module (bench/ is no package, and its socket.py would
-    shadow the standard library's if it were put on the path)."""
+    """``bench/fastfeed.py`` as a module (bench/ is no package)."""
     name = "bench_fastfeed"
     if name not in sys.modules:
-        path = Path(__file__).resolve().parent.parent / "bench" / "fastfeed.py"
+        path = Path(__file__).resolve().parents[2] / "bench" / "fastfeed.py"
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
