@@ -271,3 +271,44 @@ async def test_a_held_backlog_is_never_released_ahead_of_a_resync() -> None:
             assert c.market.errors.total == 0, (name, list(c.market.errors.samples)[:3])
         for c in (conflated, behind, direct):
             await c.stop()
+
+
+async def test_conflated_clients_of_one_rate_share_a_backlog_and_a_stalled_one_catches_up_with_snapshots(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One merge per rate, not per client (``tui.relay.cohort``); a member whose socket is
+    full at a release misses it and gets fresh snapshots at the next it can take."""
+    monkeypatch.setattr(fanout, "BEHIND_BYTES", 16 * 1024)
+    async with stack(rate=20000.0) as (sim, relay):
+        keys = stocks(sim, 20)
+        direct = Client(sim.endpoint("L2"), DIRECT)
+        direct.subscribe(keys, orders=True)
+        reader = Client(relay_url(relay, conflate=10), T[0])
+        reader.subscribe(keys, orders=True)
+        stalled = await connect(relay_url(relay, conflate=10), max_queue=1,
+                                additional_headers={"Authorization": f"Bearer {T[1]}"})
+        replica = Replica()
+        replica.feed(await stalled.recv())
+        await stalled.send(json.dumps({"t": "d", "k": "#".join(keys)}))
+        await stalled.send(json.dumps({"t": "l", "k": "#".join(keys)}))
+        await until(lambda: len(relay.fanout.cohorts) == 1
+                    and len(next(iter(relay.fanout.cohorts.values())).members) == 2, 10)
+        # it reads nothing: its socket fills and it misses releases
+        await until(lambda: any(s.stream and s.stream.stale for s in relay.sessions), 30,
+                    "the stalled member to miss a release")
+        moving = reader.client.health.messages
+        await until(lambda: reader.client.health.messages > moving + 200, 15, "the other keeps going")
+        sim.set_rate(0)
+        await until(lambda: not differences(picture(reader.market, keys),
+                                            picture(direct.market, keys)), 15,
+                    "the reading member to match the direct client")
+        async with asyncio.timeout(60):  # it reads again: snapshots, then the same picture
+            while differences(picture(replica.market, keys), picture(direct.market, keys)):
+                replica.feed(await stalled.recv())
+        assert replica.errors.total == 0, replica.errors.samples
+        assert reader.market.errors.total == 0, reader.market.errors.samples
+        [s] = [s for s in relay.sessions if s.authed and s.token == T[1]]
+        assert s.stream.resynced >= 1 and not s.stream.stale
+        await stalled.close()
+        await reader.stop()
+        await direct.stop()

@@ -7,9 +7,10 @@ already holds the first and is then sent the second: no gap, no repeat.
 - A tick-by-tick client that keeps up gets the message framed once and shared with every
   such client (``df``/``dk`` as they came; for a touchline subscriber of a scrip the
   upstream streams as depth, the same changes without levels 2..5, as ``tf``/``tk``).
-- A held client (conflated, or behind) has it merged into its backlog
-  (``tui.relay.stream``), released on the relay's clock: at its rate for a conflated
-  client, once its socket drains for one that fell behind (told so with ``st``).
+- A conflated client's cohort (``tui.relay.cohort``: every conflated client of one rate)
+  has it merged once into the cohort's backlog, released to every member at that rate.
+- A tick-by-tick client that fell behind (told so with ``st``) has it merged into its own
+  backlog (``tui.relay.stream``), released once its socket drains.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from tui.market.book import OrderBook
 from tui.relay.cache import RelayCache, touchline_of
+from tui.relay.cohort import Cohort
 from tui.relay.netting import lk_is_smaller, moved, net
 from tui.relay.stream import BEHIND_BYTES, CAUGHT_UP_BYTES, Stream
 from tui.server.frames import json_frame
@@ -53,6 +55,8 @@ class Fanout:
         #: key -> (book version, sq, its lk framed): one lk built for every client that
         #: is sent it before the book changes
         self._lk: dict[str, tuple[int, int, bytes]] = {}
+        #: period -> the cohort of conflated clients of that rate (``tui.relay.cohort``)
+        self.cohorts: dict[float, Cohort] = {}
 
     # -- the hot path: one upstream message ------------------------------------------------
     def on_message(self, key: str, seq: int, msg: dict[str, Any]) -> None:
@@ -94,16 +98,26 @@ class Fanout:
                     frame = json_frame(out)
                 s.parts.append(frame)
                 live += 1
+            elif st.cohort is not None:  # conflated: merged once for its whole cohort
+                cohort = st.cohort
+                held = True
+                if cohort.stamp is upstream:
+                    continue
+                cohort.stamp = upstream
+                if price:
+                    cohort.backlog.hold_price(key, upstream)
+                else:
+                    before = self.cache.price_before
+                    if mv is None:
+                        mv = moved(upstream, before)
+                    cohort.backlog.hold_l2(key, upstream, mv, before)
             elif also is not None and s in also:
                 continue
             elif price:
                 st.hold_price(key, upstream)
                 held = True
-            else:
-                before = self.cache.price_before
-                if mv is None:
-                    mv = moved(upstream, before)
-                st.hold_l2(key, upstream, mv, before)
+            else:  # tick by tick, behind
+                st.hold_l2(key, upstream, False, None)
                 held = True
         if live:
             self.forwarded += live
@@ -116,26 +130,20 @@ class Fanout:
         holding = False
         for s in self.server.sessions:
             st = s.stream
-            if st is None or not s.authed:
+            if st is None or not s.authed or st.cohort is not None:
                 continue
             queued = st.queued_bytes(s)
-            if st.period is None:
-                if not st.behind:
-                    if queued > BEHIND_BYTES:
-                        st.behind = st.held = True
-                        st.behinds += 1
-                        s.push_control(status_frame(s="behind"))
-                        s.write_budget = SLOW_WRITE_BUDGET
-                elif queued < CAUGHT_UP_BYTES:
-                    self.release(s, st)
-                    st.behind = st.held = False
-                    s.push_control(status_frame(s="caught-up", n=str(st.merged)))
-                    s.write_budget = FAST_WRITE_BUDGET
-            elif now >= st.next_at:
-                st.behind = queued > BEHIND_BYTES
-                if not st.behind:
-                    self.release(s, st)
-                    st.next_at = now + st.period
+            if not st.behind:
+                if queued > BEHIND_BYTES:
+                    st.behind = st.held = True
+                    st.behinds += 1
+                    s.push_control(status_frame(s="behind"))
+                    s.write_budget = SLOW_WRITE_BUDGET
+            elif queued < CAUGHT_UP_BYTES:
+                self.release(s, st)
+                st.behind = st.held = False
+                s.push_control(status_frame(s="caught-up", n=str(st.merged)))
+                s.write_budget = FAST_WRITE_BUDGET
             if st.behind:
                 holding = True  # watched every turn until it catches up
             if st.pending():
@@ -144,7 +152,125 @@ class Fanout:
                     st.held_since = now
             else:
                 st.held_since = None
+        for cohort in self.cohorts.values():
+            backlog = cohort.backlog
+            if now >= cohort.next_at and (backlog.pending() or any(
+                    m.stream.stale for m in cohort.members)):
+                shared: dict[tuple[str, str], Any] = {}
+                for s in cohort.members:
+                    if s.authed:
+                        self.release_member(s, s.stream, cohort, shared)
+                backlog.clear()
+                backlog.merged = 0
+                cohort.next_at = now + cohort.period
+            if backlog.pending() or any(m.stream.stale for m in cohort.members):
+                holding = True
+                if backlog.held_since is None:
+                    backlog.held_since = now
+            since = backlog.held_since
+            for s in cohort.members:
+                s.stream.held_since = since
         return holding
+
+    def cohort(self, period: float) -> Cohort:
+        """The cohort of conflated clients of this rate (made on first use)."""
+        found = self.cohorts.get(period)
+        if found is None:
+            found = self.cohorts[period] = Cohort(period)
+        return found
+
+    def release_member(
+        self, s: Session, st: Stream, cohort: Cohort, shared: dict[tuple[str, str], Any]
+    ) -> None:
+        """What ``s`` subscribes of its cohort's backlog, at the end of its queue (price
+        frames framed once for the cohort, L2 events netted once and numbered for it)."""
+        if s.resync:  # fresh snapshots are on their way
+            st.fresh.update(s.subs["l"])
+            return
+        if st.queued_bytes(s) > BEHIND_BYTES:  # it misses this release: snapshots next
+            st.behind = st.stale = True
+            return
+        st.behind = False
+        if st.stale:
+            self._snapshots(s, st)
+            return
+        cache, subs, parts, backlog = self.cache, s.subs, s.parts, cohort.backlog
+        n = 0
+        for key, msg in backlog.prices.items():
+            tag = msg["t"]
+            if tag[0] == "d":
+                if key in subs["d"]:
+                    frame = shared.get(("d", key))
+                    if frame is None:
+                        frame = shared["d", key] = json_frame(msg)
+                    parts.append(frame)
+                    n += 1
+                if key in subs["t"]:
+                    frame = shared.get(("t", key), b"")
+                    if frame == b"":
+                        touch = touchline_of(msg, "tf" if tag == "df" else "tk")
+                        frame = shared["t", key] = None if touch is None else json_frame(touch)
+                    if frame is not None:
+                        parts.append(frame)
+                        n += 1
+            elif key in subs["t"]:
+                frame = shared.get(("t", key))
+                if frame is None:
+                    frame = shared["t", key] = json_frame(msg)
+                parts.append(frame)
+                n += 1
+        l2_sq, books, fresh = st.l2_sq, cache.books, st.fresh
+        for key, held in backlog.l2.items():
+            if key not in subs["l"]:
+                continue
+            book = books.get(key)
+            if book is None or book.seq < 0:
+                continue  # no book yet: its lk is forwarded when it comes
+            sq = l2_sq.get(key)
+            if held is not None and not isinstance(held, list) and sq is not None and key not in fresh:
+                events = shared.get(("l", key))
+                if events is None:
+                    events = shared["l", key] = net(key, held, book, 0, cache.l2_ft.get(key))
+                if not lk_is_smaller(len(events), book):
+                    for sq_, event in enumerate(events, sq + 1):
+                        event["sq"] = str(sq_)
+                        parts.append(json_frame(event))
+                    l2_sq[key] = sq + len(events)
+                    n += len(events)
+                    continue
+            # a fresh lk: the upstream sent one, too many events, smaller, or it is new
+            parts.append(self.lk_frame(key, book))
+            l2_sq[key] = book.seq
+            st.resynced += 1
+            n += 1
+        fresh.clear()
+        st.merged += backlog.merged
+        if n:
+            st.conflated += n
+            self.released += n
+            self.server.wake()
+
+    def _snapshots(self, s: Session, st: Stream) -> None:
+        """Everything ``s`` subscribes, fresh (it missed a release)."""
+        snapshot, parts, n = self.server.backend.snapshot, s.parts, 0
+        for kind in ("d", "t"):
+            for key in s.subs[kind]:
+                frame = snapshot(kind, key)
+                if frame is not None:
+                    parts.append(frame)
+                    n += 1
+        for key in s.subs["l"]:
+            book = self.cache.books.get(key)
+            if book is not None and book.seq >= 0:
+                parts.append(self.lk_frame(key, book))
+                st.l2_sq[key] = book.seq
+                n += 1
+        st.stale = False
+        st.fresh.clear()
+        st.resynced += 1
+        st.conflated += n
+        self.released += n
+        self.server.wake()
 
     def release(self, s: Session, st: Stream) -> None:
         """The backlog as frames at the end of the connection's queue; dropped instead
@@ -168,33 +294,20 @@ class Fanout:
             elif key in subs["t"]:
                 parts.append(json_frame(msg))
                 n += 1
-        l2_sq, books, lk_frame = st.l2_sq, cache.books, self.lk_frame
+        books = cache.books
         for key, held in st.l2.items():
             if key not in subs["l"]:
                 continue
             book = books.get(key)
             if book is None or book.seq < 0:
                 continue  # no book yet: its lk is forwarded when it comes
-            if isinstance(held, list):  # tick by tick, behind: every event as it came
-                frames = list(map(json_frame, held))
-                parts.extend(frames)
-                n += len(frames)
-                continue
-            sq = l2_sq.get(key)
-            if held is not None and sq is not None:
-                events = net(key, held, book, sq, cache.l2_ft.get(key))
-                if not lk_is_smaller(len(events), book):
-                    parts.extend(map(json_frame, events))
-                    l2_sq[key] = sq + len(events)
-                    st.merged += held.events - len(events)
-                    n += len(events)
-                    continue
-                st.merged += held.events - 1
-            # a fresh lk: the upstream sent one, too many events, or it is smaller
-            parts.append(lk_frame(key, book))
-            l2_sq[key] = book.seq
-            st.resynced += 1
-            n += 1
+            if isinstance(held, list):  # every event as it came
+                parts.extend(map(json_frame, held))
+                n += len(held)
+            else:  # past the bound, or the upstream sent an lk: a fresh one
+                parts.append(self.lk_frame(key, book))
+                st.resynced += 1
+                n += 1
         st.prices.clear()
         st.l2.clear()
         st.held_since = None

@@ -82,6 +82,7 @@ class RelayHttp:
             if st is None or not s.authed:
                 continue
             subs = s.subs
+            held = st if st.cohort is None else st.cohort.backlog  # a conflated one's: its rate's
             clients.append({
                 "id": s.serial,
                 "name": s.uid,
@@ -91,7 +92,7 @@ class RelayHttp:
                 "lag": 0.0 if st.held_since is None else round(loop_now - st.held_since, 3),
                 "queued_bytes": st.queued_bytes(s),
                 "behind": st.behind,
-                "held_scrips": len(st.prices.keys() | st.l2.keys()),
+                "held_scrips": len(held.prices.keys() | held.l2.keys()),
                 "conflated": st.conflated,
                 "merged": st.merged,
                 "resynced": st.resynced,

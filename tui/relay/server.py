@@ -168,8 +168,11 @@ class Relay(ProtocolServer):
             request = s.ws.request
             s.stream = Stream(conflate_hz(request) if request is not None else None)
             s.high_water = CLIENT_HIGH_WATER
-            conflated = s.stream.period is not None  # small writes, at its rate
-            s.write_budget = SLOW_WRITE_BUDGET if conflated else FAST_WRITE_BUDGET
+            period = s.stream.period
+            s.write_budget = FAST_WRITE_BUDGET if period is None else SLOW_WRITE_BUDGET
+            if period is not None:  # conflated: held with the others of its rate
+                s.stream.cohort = self.fanout.cohort(period)
+                s.stream.cohort.members.add(s)
             sock = s.transport.get_extra_info("socket")
             if sock is not None:
                 with contextlib.suppress(OSError):
@@ -180,11 +183,22 @@ class Relay(ProtocolServer):
     def add_subscriber(self, s: Session, kind: str, key: str) -> None:
         """As the server's; the client is about to get a snapshot of ``key`` (in the same
         step), so what it held of that stream is forgotten and its L2 ``sq`` is the lk's."""
-        if s.stream is not None:
-            self.fanout.forget(s.stream, kind, key)
+        st = s.stream
+        if st is not None:
+            if st.cohort is not None:
+                if kind == "l":
+                    st.fresh.add(key)  # the cohort's netting starts before its lk
+            else:
+                self.fanout.forget(st, kind, key)
             if kind == "l":
-                self.fanout.joined(s.stream, key)
+                self.fanout.joined(st, key)
         super().add_subscriber(s, kind, key)
+
+    def release(self, s: Session) -> None:
+        """As the server's; a conflated client leaves its cohort."""
+        super().release(s)
+        if s.stream is not None and s.stream.cohort is not None:
+            s.stream.cohort.members.discard(s)
 
     def flush(self, s: Session) -> None:
         """As the server's; a connection with a resync pending (it dropped data) gets
@@ -197,6 +211,7 @@ class Relay(ProtocolServer):
         if resync and not s.resync:  # the snapshots were taken: the lk's sq from now
             for key in s.subs["l"]:
                 self.fanout.joined(s.stream, key)
+            s.stream.fresh.update(s.subs["l"])
 
     def _wanted(self, key: str) -> bool:
         subs = self.subs

@@ -37,8 +37,8 @@ CAUGHT_UP_BYTES: Final = 128 * 1024
 class Stream:
     """Per-client state of the relay (``Session.stream``)."""
 
-    __slots__ = ("behind", "behinds", "conflated", "held", "held_since", "l2", "l2_sq", "merged",
-                 "next_at", "period", "prices", "resynced")  # fmt: skip
+    __slots__ = ("behind", "behinds", "cohort", "conflated", "fresh", "held", "held_since", "l2",
+                 "l2_sq", "merged", "next_at", "period", "prices", "resynced", "stale")  # fmt: skip
 
     def __init__(self, hz: float | None) -> None:
         #: seconds between two releases (None: tick by tick)
@@ -56,6 +56,13 @@ class Stream:
         #: key -> the sq of the last L2 message this client got (conflated: netted
         #: events are numbered on from it); None: it has no book yet (an lk first)
         self.l2_sq: dict[str, int | None] = {}
+        #: a conflated client: its cohort (``tui.relay.cohort``), which holds its backlog
+        self.cohort: Any = None
+        #: conflated: scrips whose book it got since the cohort's last release (an lk
+        #: at the next: the netting starts before it) ...
+        self.fresh: set[str] = set()
+        #: ... and True when it missed a release (its socket was full): fresh snapshots
+        self.stale = False
         # counters (/health, /metrics)
         self.merged = 0  # messages folded into a held one (never sent on their own)
         self.conflated = 0  # held messages released
