@@ -425,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(2)
         pids = {"relay": relay.pid, "source": source.pid}
         a = window(pids, http, args.seconds / 2, lag=True)
-        print(f"(A) upstream only: {a['upstream']:,.0f} msgs/s, relay CPU {a['cpu']['relay']:.0%}",
+        print(f"(A) upstream only: {a['upstream']:,.0f} msgs/s, relay CPU {a['cpu']['relay']:.0%} "
+              f"(waited for a CPU {a['waited']['relay']:.0%}), source CPU {a['cpu']['source']:.0%}",
               flush=True)
         roles = [("desk", tokens[1:2]), ("tail", tokens[2:12]), ("tick", tokens[12:13]),
                  ("slow", tokens[13:14])]

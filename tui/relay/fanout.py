@@ -132,14 +132,13 @@ class Fanout:
             st = s.stream
             if st is None or not s.authed or st.cohort is not None:
                 continue
-            queued = st.queued_bytes(s)
             if not st.behind:
-                if queued > BEHIND_BYTES:
+                if st.queued_over(s, BEHIND_BYTES):
                     st.behind = st.held = True
                     st.behinds += 1
                     s.push_control(status_frame(s="behind"))
                     s.write_budget = SLOW_WRITE_BUDGET
-            elif queued < CAUGHT_UP_BYTES:
+            elif not st.queued_over(s, CAUGHT_UP_BYTES):
                 self.release(s, st)
                 st.behind = st.held = False
                 s.push_control(status_frame(s="caught-up", n=str(st.merged)))
@@ -187,7 +186,7 @@ class Fanout:
         if s.resync:  # fresh snapshots are on their way
             st.fresh.update(s.subs["l"])
             return
-        if st.queued_bytes(s) > BEHIND_BYTES:  # it misses this release: snapshots next
+        if st.queued_over(s, BEHIND_BYTES):  # it misses this release: snapshots next
             st.behind = st.stale = True
             return
         st.behind = False

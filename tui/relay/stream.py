@@ -123,3 +123,16 @@ class Stream:
 
     def queued_bytes(self, s: Session) -> int:
         return s.transport.get_write_buffer_size() + sum(map(len, s.parts))
+
+    @staticmethod
+    def queued_over(s: Session, limit: int) -> bool:
+        """Whether ``s`` has more than ``limit`` bytes unsent (the socket's buffer, then its
+        queue, counted only as far as needed: a slow client's queue can be long)."""
+        size = s.transport.get_write_buffer_size()
+        if size > limit:
+            return True
+        for part in s.parts:
+            size += len(part)
+            if size > limit:
+                return True
+        return False
