@@ -502,6 +502,13 @@ def report(args: argparse.Namespace, ref: float, a: dict[str, Any], b: dict[str,
     cpu = b["cpu"]
     print("CPU in window B (1.0 = one core): " + ", ".join(f"{r} {v:.2f}" for r, v in cpu.items())
           + f"; total {sum(cpu.values()):.2f} of {os.cpu_count()}")
+    if b["upstream"]:  # the budget at the rate asked, from the CPU each process took a message
+        scale = args.rate / b["upstream"]
+        need = {r: v * (scale if r in ("relay", "source", "tick") else 1.0) for r, v in cpu.items()}
+        print(f"projected at {args.rate:,.0f} msgs/s (relay, source and tick scale with the upstream "
+              "rate; conflated and slow clients do not): "
+              + ", ".join(f"{r} {v:.2f}" for r, v in need.items())
+              + f"; total {sum(need.values()):.2f} of {os.cpu_count()} cores")
     print("waited for a CPU while runnable in window B (share of the window): "
           + ", ".join(f"{r} {v:.0%}" for r, v in b["waited"].items())
           + "  (above ~5%: the machine, not the process, set the pace)")
