@@ -35,7 +35,16 @@ from textual.strip import Strip
 from tui.market.stale import StaleMarks
 from tui.widgets.columns import COLUMN_KEYS, COLUMNS, DEFAULT_COLUMNS, Row, lone_partner
 from tui.widgets.glyphs import DOWN_ARROW, MARK, STALE_MARK, UP_ARROW
-from tui.widgets.strips import Cell, Column, LineStyles, TableCaches, fit, table_line
+from tui.widgets.strips import (
+    Cell,
+    Column,
+    LineStyles,
+    TableCaches,
+    fit,
+    line_regions,
+    on_current_screen,
+    table_line,
+)
 from tui.widgets.styles import theme_css
 
 if TYPE_CHECKING:
@@ -156,6 +165,7 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         self._strips: dict[str, Strip] = {}
         self._header: Strip | None = None
         self._styles: LineStyles | None = None
+        self._cursor_styles: LineStyles | None = None
         #: the clock time last handed in (flashes start at it; none before a clock is given)
         self._now: float | None = None
         #: ``(lp, pp)`` last drawn per key: a different one is a tick to flash
@@ -181,12 +191,11 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         listed: list[str] = []
         for key in changed:
             if key in self._index:
-                self._cells.pop(key, None)
                 listed.append(key)
             elif self.follow and key in self.market.scrips:
                 self._append(key)
                 added += 1
-        self._redraw(listed)
+        self._update_rows(listed)
         if added:
             if self.selected is None:
                 self.selected = self.keys[0]
@@ -321,23 +330,59 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
             self.cursor = max(0, min(row, len(order) - 1))
         self._scroll_to_cursor()
 
+    def _update_rows(self, keys: Iterable[str]) -> None:
+        """The scrips of ``keys`` changed: compute the cells of those on screen now and
+        repaint only the rows whose cells differ from the drawn ones (a scrip that moved
+        only where no column shows keeps its strip and is not repainted).  Rows off
+        screen, never drawn, or not shown now (another screen on top) are computed when
+        next drawn."""
+        top = int(self.scroll_offset.y)  # both cost microseconds: once, not once a key
+        bottom = top + self.scrollable_content_region.height
+        cached, index = self._cells, self._index
+        now = on_current_screen(self)
+        moved: list[str] = []
+        for key in keys:
+            row = index.get(key)
+            drawn = cached.get(key)
+            if drawn is None or not now or row is None or not top <= row < bottom:
+                cached.pop(key, None)
+                moved.append(key)
+                continue
+            flash = self._flashes.get(key)
+            cells = self._row_cells(key)
+            if cells == drawn and self._flashes.get(key) == flash:
+                continue
+            cached[key] = cells
+            self._widen(cells)  # every row is drawn again if a column grew
+            moved.append(key)
+        self._redraw(moved)
+
     def _redraw(self, keys: Iterable[str]) -> None:
-        """Drop the strips of ``keys`` and repaint the lines of those on screen."""
+        """Drop the strips of ``keys`` and repaint the lines of those on screen (one
+        ``refresh`` of their regions, adjacent lines as one)."""
         top = int(self.scroll_offset.y)  # both cost microseconds: once, not once a key
         bottom = top + self.scrollable_content_region.height
         strips, index = self._strips, self._index
+        lines: list[int] = []
         for key in keys:
             strips.pop(key, None)
             row = index.get(key)
             if row is not None and top <= row < bottom:
-                self.refresh_line(row + 1)  # a virtual line: the header is screen line 0
+                lines.append(row + 1 - top)  # the header is screen line 0
+        if lines:
+            self.refresh(*line_regions(lines, max(self.virtual_size.width, self.size.width)))
 
     # -- drawing -------------------------------------------------------------------------
     def _update_virtual_size(self) -> None:
         self.virtual_size = Size(0, len(self.keys) + 1)
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cursor_styles = None
+
     def _layout(self, width: int) -> None:
         super()._layout(width)
+        self._cursor_styles = None
         room = max(width - LEAD - 1, 0)
         columns = list(self._columns)
         configured = {c.key for c in columns}
@@ -432,7 +477,10 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         cells = self._cells_for(key)  # may widen a column: a new layout
         line = self._line(key, cells)
         if row == self.cursor:
-            return LineStyles(self, "watchlist--cursor").strip(line, width)
+            cursor = self._cursor_styles
+            if cursor is None:
+                cursor = self._cursor_styles = LineStyles(self, "watchlist--cursor")
+            return cursor.strip(line, width)
         styles = self._styles
         if styles is None:
             styles = self._styles = LineStyles(self)
