@@ -16,7 +16,8 @@ from typing import ClassVar, Final, Literal, Protocol
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual.cache import LRUCache
+from textual.cache import FIFOCache, LRUCache
+from textual.dom import NoScreen
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -143,10 +144,16 @@ class LineStyles:
     full style, background blended with the widget's; cells add their partial styles.
     """
 
+    #: cells kept as styled segments (a screen of rows changes a few cells a frame)
+    SEGMENTS_KEPT: ClassVar[int] = 4096
+
     def __init__(self, widget: Widget, base: str = "") -> None:
         self.widget = widget
         self.base = widget.get_component_rich_style(base) if base else widget.rich_style
         self._styles: dict[str, Style] = {}
+        #: each cell drawn lately as its segment and cell length: an unchanged cell of a
+        #: rebuilt row costs a look-up, not a new segment and a measure
+        self._segments: FIFOCache[Cell, tuple[Segment, int]] = FIFOCache(self.SEGMENTS_KEPT)
 
     def __call__(self, name: str) -> Style:
         style = self._styles.get(name)
@@ -181,15 +188,19 @@ class LineStyles:
         What ``Strip(segments).adjust_cell_length(width, base)`` makes, made as one
         :class:`Strip` that knows its length (no second strip for the padding).
         """
-        styles = self._styles
+        cached = self._segments
         segments: list[Segment] = []
         append = segments.append
         length = 0
-        for text, name in cells:
-            if text:
-                style = styles.get(name)
-                append(Segment(text, style if style is not None else self(name)))
-                length += cell_len(text)
+        for cell in cells:
+            if not cell[0]:
+                continue
+            entry = cached.get(cell)
+            if entry is None:
+                text, name = cell
+                entry = cached[cell] = (Segment(text, self(name)), cell_len(text))
+            append(entry[0])
+            length += entry[1]
         if length < width:
             append(Segment(" " * (width - length), self.base))
         elif length > width:
@@ -204,7 +215,7 @@ def on_current_screen(widget: Widget) -> bool:
         return False
     try:
         return widget.screen.is_current
-    except Exception:  # no screen: being removed
+    except NoScreen:  # being removed
         return False
 
 
@@ -246,14 +257,16 @@ class TableCaches:
         self._header = None
         self._styles = None
 
-    def _widen(self, cells: Mapping[str, Cell]) -> None:
-        """Grow the columns to fit ``cells``; if any grew, lay out and redraw every row."""
+    def _widen(self, cells: Mapping[str, Cell]) -> bool:
+        """Grow the columns to fit ``cells``; if any grew, lay out and redraw every row
+        (and say so)."""
         widened = False
         for column in self._columns:
             widened = column.widen(cells.get(column.key, ("", ""))[0]) or widened
         if widened:
             self._layout(self._width)
             self.refresh()  # type: ignore[attr-defined]
+        return widened
 
     def notify_style_update(self) -> None:
         super().notify_style_update()  # type: ignore[misc]

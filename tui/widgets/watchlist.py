@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, ClassVar, Final
 
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -160,6 +160,8 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         self.sort_column: str | None = None
         self.sort_reverse = False
         self._shown: list[Column] = []
+        #: where each shown column is drawn: (first cell, cell after its last), in order
+        self._spans: dict[str, tuple[int, int]] = {}
         self._width = -1
         self._cells: dict[str, dict[str, Cell]] = {}
         self._strips: dict[str, Strip] = {}
@@ -332,15 +334,16 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
 
     def _update_rows(self, keys: Iterable[str]) -> None:
         """The scrips of ``keys`` changed: compute the cells of those on screen now and
-        repaint only the rows whose cells differ from the drawn ones (a scrip that moved
-        only where no column shows keeps its strip and is not repainted).  Rows off
-        screen, never drawn, or not shown now (another screen on top) are computed when
-        next drawn."""
+        repaint only what differs from the drawn ones: a row from its first changed cell
+        to its last (one region); a scrip that moved only where no column shows keeps its
+        strip and is not repainted.  Rows off screen, never drawn, or not shown now
+        (another screen on top) are computed when next drawn."""
         top = int(self.scroll_offset.y)  # both cost microseconds: once, not once a key
         bottom = top + self.scrollable_content_region.height
-        cached, index = self._cells, self._index
+        cached, index, spans = self._cells, self._index, self._spans
         now = on_current_screen(self)
         moved: list[str] = []
+        regions: list[Region] = []
         for key in keys:
             row = index.get(key)
             drawn = cached.get(key)
@@ -348,13 +351,20 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
                 cached.pop(key, None)
                 moved.append(key)
                 continue
-            flash = self._flashes.get(key)
-            cells = self._row_cells(key)
-            if cells == drawn and self._flashes.get(key) == flash:
-                continue
-            cached[key] = cells
-            self._widen(cells)  # every row is drawn again if a column grew
-            moved.append(key)
+            cells = cached[key] = self._row_cells(key)  # may start a flash: LAST changed
+            if self._widen(cells):
+                continue  # a column grew: every row is drawn again
+            x1, x2 = -1, -1  # the cells that changed, from the first to the last
+            for column, (start, end) in spans.items():
+                if cells.get(column) != drawn.get(column):
+                    x1 = start if x1 < 0 else x1
+                    x2 = end
+            if x1 < 0:
+                continue  # nothing shown changed: the strip stands
+            self._strips.pop(key, None)
+            regions.append(Region(x1, row + 1 - top, x2 - x1, 1))
+        if regions:
+            self.refresh(*regions)
         self._redraw(moved)
 
     def _redraw(self, keys: Iterable[str]) -> None:
@@ -393,6 +403,11 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
                 break
             columns = [c for c in columns if c.key != alone]  # a bid without its ask: both go
         self._shown = shown
+        self._spans = {}
+        x = LEAD
+        for column in shown:
+            self._spans[column.key] = (x, x + column.width)
+            x += column.width + 1
 
     def _row_cells(self, key: str) -> dict[str, Cell]:
         self.rows_built[key] += 1
