@@ -119,8 +119,9 @@ def watch(app: DeskApp) -> Terminal:
 def differences(app: DeskApp, term: Terminal) -> list[str]:
     """Cells where the terminal differs from the screen drawn afresh.
 
-    Afresh: every widget's line cache (Textual's) and the panes' strips are dropped first,
-    so the picture is drawn from what the panes hold now, not from what was painted; and
+    Afresh: every widget's line cache (Textual's) and the panes' strips and styles are
+    dropped first, so the picture is drawn from what the panes hold now, not from what was
+    painted; and
     what the watchlist holds for each row on screen must be what the market says (but the
     sparkline, which moves with the health tick and is drawn with the scrip's next change)."""
     width, height = app.size
@@ -138,8 +139,10 @@ def differences(app: DeskApp, term: Terminal) -> list[str]:
     for widget in app.screen.walk_children(with_self=True):
         widget._styles_cache.clear()
     wl._strips.clear()
+    wl._styles = wl._cursor_styles = wl._header = None
     for pane in (app.ladder, app.health_panel):
-        pane._strips = None
+        pane._strips, pane._line_styles = None, None
+        pane._styled.clear()
     full = picture(app.screen._compositor.render_strips(), width, height)
     out = []
     for y in range(min(height, term.height)):

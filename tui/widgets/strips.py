@@ -305,6 +305,8 @@ class LinesWidget(Widget):
         #: the size the lines were built for (a build may depend on the height)
         self._built_for = Size(-1, -1)
         self._styled: LRUCache[tuple[Cell, ...], Strip] = LRUCache(self.STRIPS_KEPT)
+        #: the component styles (and their segments), kept until the styles change
+        self._line_styles: LineStyles | None = None
         #: how many times the lines were rebuilt (tests and benchmarks read it)
         self.builds = 0
         #: lines restyled since mounted (tests and benchmarks read it)
@@ -331,7 +333,7 @@ class LinesWidget(Widget):
         """Take ``lines`` as the drawn lines, reusing the strips of lines that did not
         change; the regions (content coordinates) of the lines that did."""
         width = self.size.width
-        styles: LineStyles | None = None
+        styles = self._line_styles
         old_lines, old_strips = self._lines, self._strips or []
         new_lines: list[tuple[Cell, ...]] = []
         strips: list[Strip] = []
@@ -346,7 +348,7 @@ class LinesWidget(Widget):
             strip = styled.get(cells)
             if strip is None:
                 if styles is None:
-                    styles = LineStyles(self)
+                    styles = self._line_styles = LineStyles(self)
                 strip = styled[cells] = styles.strip(cells, width)
                 self.lines_styled += 1
             strips.append(strip)
@@ -360,12 +362,14 @@ class LinesWidget(Widget):
         super().notify_style_update()
         self._strips = None
         self._styled.clear()
+        self._line_styles = None
 
     def render_line(self, y: int) -> Strip:
         size = self.size
         if self._strips is None or size != self._built_for:
             if size.width != self._built_for.width:
                 self._styled.clear()  # strips of another width
+                self._line_styles = None
             self._built_for = size
             self._lines = []
             self._restyle(self.build(size.width))
