@@ -50,6 +50,10 @@ functions by own time over the window (cProfile: slows everything, read it for s
 The machine reference (a plain 10-million-iteration Python loop, timed before and after the
 runs) is printed beside the figures: compare runs by it (issue 10's slow machine: 1.66 s).
 
+``--code DIR`` runs another checkout's desk (``tui``) under this script and its simulator,
+for a before/after in the same minutes; ``bench/paint.py`` measures the frames' own cost
+offline (CPU time, per pane) where a shared machine makes this one noisy.
+
 Run: ``.venv/bin/python bench/desk.py [--seconds 20] [--rate 20000] [--scrips 200]``
 """
 
@@ -563,7 +567,10 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> None:
     def verdict(name: str) -> str:
         return "PASS" if ok[name] else "FAIL"
 
-    print(f"desk at {SIZE[0]}x{SIZE[1]}, {args.hz:g} Hz frame timer, {r['watchlist_rows']} "
+    import tui
+
+    print(f"{Path(tui.__file__).parent.parent}: "
+          f"desk at {SIZE[0]}x{SIZE[1]}, {args.hz:g} Hz frame timer, {r['watchlist_rows']} "
           f"watchlist rows, {args.level}; simulator asked for {args.rate:,.0f} msgs/s over "
           f"{args.scrips} scrips; {r['seconds']:g} s measured")
     print(f"  received        {r['msgs_per_s']:>9,} msgs/s")
@@ -630,8 +637,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="print the top N functions by own time (cProfile; slows the desk)")
     ap.add_argument("--strict", action="store_true", help="exit 1 if a goal is missed")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--code", metavar="DIR",
+                    help="measure the desk of another checkout (e.g. /work/main) with this "
+                         "script and simulator: a before/after in the same minutes")
     ap.add_argument("--sim-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.code and not args.sim_child:
+        sys.path.insert(0, str(Path(args.code).resolve()))
     if args.sim_child:
         serve_sim(args.rate, args.scrips, args.seed)
         return 0

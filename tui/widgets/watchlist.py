@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, ClassVar, Final
 
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -160,8 +160,6 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         self.sort_column: str | None = None
         self.sort_reverse = False
         self._shown: list[Column] = []
-        #: where each shown column is drawn: (first cell, cell after its last), in order
-        self._spans: dict[str, tuple[int, int]] = {}
         self._width = -1
         self._cells: dict[str, dict[str, Cell]] = {}
         self._strips: dict[str, Strip] = {}
@@ -334,16 +332,19 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
 
     def _update_rows(self, keys: Iterable[str]) -> None:
         """The scrips of ``keys`` changed: compute the cells of those on screen now and
-        repaint only what differs from the drawn ones: a row from its first changed cell
-        to its last (one region); a scrip that moved only where no column shows keeps its
-        strip and is not repainted.  Rows off screen, never drawn, or not shown now
-        (another screen on top) are computed when next drawn."""
+        repaint only the rows whose shown cells differ from the drawn ones (a scrip that
+        moved only where no column shows keeps its strip and is not repainted).  Rows off
+        screen, never drawn, or not shown now (another screen on top) are computed when
+        next drawn.
+
+        A changed row is repainted whole: a region of its changed cells alone costs more
+        (Textual 8.2.8's driver crops each line at the region's end into a new strip, and
+        writes it from the line's start all the same; ``bench/paint.py``)."""
         top = int(self.scroll_offset.y)  # both cost microseconds: once, not once a key
         bottom = top + self.scrollable_content_region.height
-        cached, index, spans = self._cells, self._index, self._spans
+        cached, index, shown = self._cells, self._index, self._shown
         now = on_current_screen(self)
         moved: list[str] = []
-        regions: list[Region] = []
         for key in keys:
             row = index.get(key)
             drawn = cached.get(key)
@@ -354,17 +355,10 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
             cells = cached[key] = self._row_cells(key)  # may start a flash: LAST changed
             if self._widen(cells):
                 continue  # a column grew: every row is drawn again
-            x1, x2 = -1, -1  # the cells that changed, from the first to the last
-            for column, (start, end) in spans.items():
-                if cells.get(column) != drawn.get(column):
-                    x1 = start if x1 < 0 else x1
-                    x2 = end
-            if x1 < 0:
-                continue  # nothing shown changed: the strip stands
-            self._strips.pop(key, None)
-            regions.append(Region(x1, row + 1 - top, x2 - x1, 1))
-        if regions:
-            self.refresh(*regions)
+            for column in shown:
+                if cells.get(column.key) != drawn.get(column.key):
+                    moved.append(key)
+                    break
         self._redraw(moved)
 
     def _redraw(self, keys: Iterable[str]) -> None:
@@ -403,11 +397,6 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
                 break
             columns = [c for c in columns if c.key != alone]  # a bid without its ask: both go
         self._shown = shown
-        self._spans = {}
-        x = LEAD
-        for column in shown:
-            self._spans[column.key] = (x, x + column.width)
-            x += column.width + 1
 
     def _row_cells(self, key: str) -> dict[str, Cell]:
         self.rows_built[key] += 1
