@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from market_fixtures import NOW, OGDC, RELIANCE, FixedHealth, build_market, tick
+from support.market_fixtures import NOW, OGDC, RELIANCE, FixedHealth, build_market, tick
 from rich.cells import cell_len
 from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.geometry import Region
