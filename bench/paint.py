@@ -25,13 +25,6 @@ Run: ``.venv/bin/python bench/paint.py [--frames 400] [--compare /work/main]``
 
 from __future__ import annotations
 
-import os
-import sys
-
-# bench/socket.py would shadow the standard library's socket for any script run from here
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
 import argparse
 import asyncio
 import cProfile
@@ -42,6 +35,7 @@ import json
 import pstats
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any

@@ -1,11 +1,13 @@
 """The watchlist: one row per scrip, redrawn row by row as the market flushes.
 
 A Line API ``ScrollView`` (the toolong model).  Two caches, by
-key: a row's *cells* are computed once from the scrip's typed values (``rows_built``
-counts it) and dropped only when the scrip changes; its *strip* (the cells styled: the
-selection mark, a flash, the stale mark) is dropped when any of those change, and is
-cheap to rebuild from the cells.  Only rows on screen are ever computed, so only scrips
-on screen are converted (``Market.view``).
+key: a row's *cells* are computed from the scrip's typed values (``rows_built`` counts
+it) when the scrip changes; its *strip* (the cells styled: the selection mark, a flash,
+the stale mark) is dropped when any of those change, and is cheap to rebuild from the
+cells.  A changed scrip on screen has its cells computed in the frame that takes the
+change and compared with the drawn ones: only a row whose shown cells differ is rebuilt
+and repainted (``refresh`` of its line; all such lines in one call).  Only rows on
+screen are ever computed, so only scrips on screen are converted (``Market.view``).
 
 Time never comes from a clock of the widget's own: the app hands it in
 (:meth:`Watchlist.refresh_keys`, :meth:`Watchlist.tick`, :meth:`Watchlist.mark_stale`),
