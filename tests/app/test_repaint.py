@@ -18,8 +18,8 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from support.market_fixtures import NOW, OGDC, RELIANCE, FixedHealth, build_market, tick
 from rich.cells import cell_len
+from support.market_fixtures import NOW, OGDC, RELIANCE, FixedHealth, build_market, tick
 from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.geometry import Region
 from textual.strip import Strip
@@ -121,9 +121,8 @@ def differences(app: DeskApp, term: Terminal) -> list[str]:
 
     Afresh: every widget's line cache (Textual's) and the panes' strips and styles are
     dropped first, so the picture is drawn from what the panes hold now, not from what was
-    painted; and
-    what the watchlist holds for each row on screen must be what the market says (but the
-    sparkline, which moves with the health tick and is drawn with the scrip's next change)."""
+    painted; and what the watchlist holds for each row on screen must be what the market
+    says (its sparkline too: the health tick's new points are drawn at once)."""
     width, height = app.size
     wl = app.watchlist
     top = int(wl.scroll_offset.y)
@@ -133,8 +132,6 @@ def differences(app: DeskApp, term: Terminal) -> list[str]:
         if held is not None and scrip is not None:
             row = Row.of(scrip)
             now = {c.key: COLUMNS[c.key].cell(wl, row) for c in wl._columns}
-            held = dict(held)
-            held.pop("spark"), now.pop("spark")  # drawn with the scrip's next change
             assert held == now, f"the watchlist holds stale cells for {key}"
     for widget in app.screen.walk_children(with_self=True):
         widget._styles_cache.clear()

@@ -205,6 +205,29 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
             self.refresh()
         return added
 
+    def history_sampled(self, keys: Iterable[str]) -> None:
+        """The market took new sparkline points for ``keys`` (``Market.sample_history``):
+        the sparklines of the rows drawn on screen are computed again, and a row whose
+        sparkline moved is repainted.  (A row's cells are computed when its scrip changes,
+        in the frame; the sparkline moves on the health tick, between frames.)"""
+        if all(column.key != "spark" for column in self._columns):
+            return
+        top = int(self.scroll_offset.y)
+        bottom = top + self.scrollable_content_region.height
+        cells_of, index, spark_cell = self._cells, self._index, COLUMNS["spark"].cell
+        moved: list[str] = []
+        for key in keys:
+            row = index.get(key)
+            cells = cells_of.get(key)
+            if cells is None or row is None or not top <= row < bottom:
+                continue  # computed afresh when drawn
+            scrip = self.market.view(key)
+            spark = spark_cell(self, Row.of(scrip)) if scrip is not None else None
+            if spark is not None and spark != cells.get("spark"):
+                cells_of[key] = {**cells, "spark": spark}
+                moved.append(key)
+        self._redraw(moved)
+
     def tick(self, now: float) -> None:
         """End the flashes that are over at ``now`` (the app calls it every frame)."""
         self._now = now
