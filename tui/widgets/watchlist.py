@@ -27,7 +27,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, Final
 
-from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -48,6 +47,8 @@ from tui.widgets.strips import (
     table_line,
 )
 from tui.widgets.styles import theme_css
+from tui.widgets.watchlist_cursor import RowCursor
+from tui.widgets.watchlist_sort import SortedRows
 
 if TYPE_CHECKING:
     from tui.market.store import Market
@@ -75,7 +76,7 @@ def make_columns(keys: Sequence[str] | None = None) -> list[Column]:
 _VIVID: Final = frozenset({"watchlist--locked"})
 
 
-class Watchlist(TableCaches, ScrollView, can_focus=True):
+class Watchlist(TableCaches, SortedRows, RowCursor, ScrollView, can_focus=True):
     """Scrips of the desk; ``keys`` fixed, or following the market's scrips when None.
 
     ``columns``: column keys in order (:data:`COLUMN_KEYS`; None: :data:`DEFAULT_COLUMNS`).
@@ -158,8 +159,7 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         #: the scrip of the ladder and the tape
         self.selected: str | None = selected
         self.cursor = self._index[selected] if selected is not None else 0
-        #: the key of the sort column (None: the list's own order) and its direction
-        self.sort_column: str | None = None
+        self.sort_column = None  # the list's own order (watchlist_sort.py)
         self.sort_reverse = False
         self._shown: list[Column] = []
         self._width = -1
@@ -277,60 +277,6 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
             self.selected = order[0]
         self._show(self._sorted() if self.sort_column else list(order), cursor_key, row)
         self.refresh()
-
-    # -- sorting -------------------------------------------------------------------------
-    def set_sort(self, column: str | None, reverse: bool = False) -> None:
-        """Sort by the column keyed ``column`` (None: the list's own order), at once."""
-        if column is not None and column not in (c.key for c in self._columns):
-            raise ValueError(f"no column {column!r} to sort by")
-        self.sort_column, self.sort_reverse = column, reverse
-        for shown in self._columns:
-            if shown.key == column and shown.widen(shown.title + UP_ARROW):
-                self._layout(self._width)  # room for the arrow
-        self._header = None
-        self.refresh_line(int(self.scroll_offset.y))  # the header: the top line on screen
-        self.resort()
-
-    def resort(self) -> bool:
-        """Put the rows in sort order again (twice a second, not every frame); True if moved.
-
-        Views every listed scrip when sorted; a missing value sorts last either way, and
-        equal values keep the list's own order.
-        """
-        order = self._sorted() if self.sort_column else list(self._order)
-        if order == self.keys:
-            return False
-        self._show(order, self.cursor_key, self.cursor)
-        self.refresh()
-        return True
-
-    def _sorted(self) -> list[str]:
-        value_of = COLUMNS[self.sort_column or ""].sort
-        present: list[tuple[int | str, str]] = []
-        missing: list[str] = []
-        for key in self._order:
-            scrip = self.market.view(key)
-            value = value_of(self, Row.of(scrip)) if scrip is not None else None
-            if value is None:
-                missing.append(key)
-            else:
-                present.append((value, key))
-        present.sort(key=lambda pair: pair[0], reverse=self.sort_reverse)
-        return [key for _, key in present] + missing
-
-    def action_sort(self) -> None:
-        """Next sort column: off -> each shown column in turn -> off."""
-        shown = [c.key for c in self._shown] or [c.key for c in self._columns]
-        if self.sort_column is None:
-            column: str | None = shown[0]
-        elif self.sort_column in shown and shown.index(self.sort_column) + 1 < len(shown):
-            column = shown[shown.index(self.sort_column) + 1]
-        else:
-            column = None
-        self.set_sort(column, self.sort_reverse)
-
-    def action_sort_reverse(self) -> None:
-        self.set_sort(self.sort_column, not self.sort_reverse)
 
     # -- rows ------------------------------------------------------------------------------
     def _append(self, key: str) -> None:
@@ -516,24 +462,7 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         strip = self._strips[key] = styles.strip(line, width)
         return strip
 
-    # -- keys ----------------------------------------------------------------------------
-    def move_cursor(self, row: int) -> None:
-        if not self.keys:
-            return
-        row = max(0, min(row, len(self.keys) - 1))
-        old, self.cursor = self.cursor, row
-        self.refresh_line(old + 1)
-        self.refresh_line(row + 1)
-        self._scroll_to_cursor()
-
-    def _scroll_to_cursor(self) -> None:
-        visible = max(self.scrollable_content_region.height - 1, 1)
-        top = int(self.scroll_offset.y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
-        elif self.cursor >= top + visible:
-            self.scroll_to(y=self.cursor - visible + 1, animate=False)
-
+    # -- selection ----------------------------------------------------------------------
     def select(self, key: str) -> None:
         """Mark ``key`` as the selected scrip and announce it."""
         if key not in self._index:
@@ -541,35 +470,3 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         old, self.selected = self.selected, key
         self._redraw([k for k in (old, key) if k is not None])
         self.post_message(self.Selected(key))
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(self.cursor + 1)
-
-    def action_cursor_up(self) -> None:
-        self.move_cursor(self.cursor - 1)
-
-    def action_page_down(self) -> None:
-        self.move_cursor(self.cursor + max(self.scrollable_content_region.height - 2, 1))
-
-    def action_page_up(self) -> None:
-        self.move_cursor(self.cursor - max(self.scrollable_content_region.height - 2, 1))
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
-    def action_last(self) -> None:
-        self.move_cursor(len(self.keys) - 1)
-
-    def action_select(self) -> None:
-        key = self.cursor_key
-        if key is not None:
-            self.select(key)
-
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None or offset.y < 1:
-            return
-        row = offset.y - 1 + int(self.scroll_offset.y)
-        if row < len(self.keys):
-            self.move_cursor(row)
-            self.select(self.keys[row])
