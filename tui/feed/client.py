@@ -48,6 +48,7 @@ from tui.feed.backoff import Backoff
 from tui.feed.config import FeedConfig, redact
 from tui.feed.connection import Connection, Counters, Outcome, SessionEnded
 from tui.feed.health import AUTH_FAILED, FAILED, SESSION_LIMIT, Health, RateMeter
+from tui.feed.reading import BatchConnection, feed_many_of, read_batches, read_each
 from tui.feed.redacting import RedactingAdapter, describe, describe_traceback, protect
 from tui.feed.sessions import SessionInUse
 from tui.feed.sink import MarketSink
@@ -79,8 +80,9 @@ class FeedClient:
     """See the module docstring.  ``clock`` is monotonic (timeouts, ``next_retry_at``),
     ``wall`` is epoch seconds (``connected_since``, lag); ``rng`` seeds the jitter."""
 
-    #: websockets' connection class (None: its own); a subclass may read frames its way
-    connection_class: type[ClientConnection] | None = None
+    #: websockets' connection class (None: its own, read with ``recv()``); the default
+    #: hands over the frames of each socket read at once; a subclass may read its way
+    connection_class: type[ClientConnection] | None = BatchConnection
 
     def __init__(
         self,
@@ -338,29 +340,22 @@ class FeedClient:
         return conn_.FAULT, "reader ended"  # pragma: no cover - _pump only ends by raising
 
     def _frame_feed(self) -> Callable[[bytes], dict[str, Any] | None]:
-        """A read loop's frame handler, chosen once a connection: the dialect's ``feed``, or,
+        """A per-frame handler, chosen once a connection: the dialect's ``feed``, or,
         while recording, the same behind the tap (tui/feed/tap.py)."""
         feed = self.codec.feed  # the dialect's reader (psx: the FrameReader)
         return feed if self.tap is None else tapped(feed, self.tap.received)
 
     async def _pump(self, ws: ClientConnection) -> None:
-        """The hot path: locals only; count, then ``FrameReader.feed`` hands market messages
-        to ``Market.apply`` and returns only control messages."""
-        recv = ws.recv
-        feed = self._frame_feed()
-        control = self._control
-        stats = self._stats
-        while True:
-            frame = await recv(False)  # bytes: no UTF-8 decode to str, exact byte count
-            stats.frames += 1
-            stats.bytes += len(frame)
-            try:  # zero-cost in 3.11 unless it raises
-                msg = feed(frame)
-            except Exception as exc:  # noqa: BLE001 - one bad message must not drop the feed
-                self.market.errors.add(fr.BAD_MESSAGE, f"{type(exc).__name__} on {frame[:120]!r}")
-                continue
-            if msg is not None:
-                control(msg)
+        """The hot path (tui/feed/reading.py): the frames of each socket read decoded and
+        merged in one call (``FrameReader.feed_many`` -> ``Market.apply`` 's batch merge);
+        only control messages come back here.  On a connection class of another kind,
+        websockets' ``recv()`` frame by frame."""
+        errors = self.market.errors
+        if isinstance(ws, BatchConnection):
+            many = feed_many_of(self.codec, self.tap, errors)
+            await read_batches(ws, many, self._control, self._stats, errors)
+        else:
+            await read_each(ws, self._frame_feed(), self._control, self._stats, errors)
 
     # -- control messages -------------------------------------------------------------
     def _control(self, msg: dict[str, Any]) -> None:
