@@ -6,19 +6,10 @@ normally ``Market``; the hot path: decode, count, apply -- no clock calls, nothi
 allocated of our own).  Everything periodic (rates, lag, the
 data-stall watchdog, the acknowledgement timeout, L2 resync) runs on a tick.
 
-Reactions (docs/PROTOCOL.md, "Close codes"):
-
-- HTTP 401/403 on the upgrade, ``ck NOT_OK`` (other than the session limit), close 4001:
-  state ``auth-failed`` and :meth:`run` returns; nothing retries until run() is called again.
-- A fault retrying cannot cure -- a TLS certificate that does not verify, any other 4xx on
-  the upgrade (404, 400...), a token that is not a valid header value: state ``failed``
-  with one reason (``Health.failure`` says which), and :meth:`run` returns the same way.
-- Close 4029, ``ck NOT_OK "Maximum sessions limit"``, HTTP 429: state ``session-limit``;
-  retry after ``session_limit_retry``, then back off (jittered) up to ``session_limit_max``.
-- Anything else (refused TCP, timeouts, drops, unanswered pings, a data stall, 1000/1001,
-  no ``ck`` within ``ack_timeout``): state ``backoff``, capped exponential backoff + jitter.
-- Both backoffs reset only after a session stayed up ``stable_after`` seconds past its
-  ``ck OK``: a server that accepts and drops at once never causes a reconnect storm.
+What the end of a session means (a verdict, or a retry and when): :mod:`tui.feed.reactions`.
+Both backoffs reset only after a session stayed up ``stable_after`` seconds past its
+``ck OK``: a server that accepts and drops at once never causes a reconnect storm.
+The read loop (a socket read's frames decoded and merged at once): :mod:`tui.feed.reading`.
 
 Secrets: the token never reaches logs, :class:`Health`, events or error samples.  The
 client adds its secrets to ``market.errors``' redaction itself, so the caller may pass a
@@ -47,7 +38,14 @@ from tui.feed import sessions
 from tui.feed.backoff import Backoff
 from tui.feed.config import FeedConfig, redact
 from tui.feed.connection import Connection, Counters, Outcome, SessionEnded
-from tui.feed.health import AUTH_FAILED, FAILED, SESSION_LIMIT, Health, RateMeter
+from tui.feed.health import Health, RateMeter
+from tui.feed.reactions import (
+    CONNECTED,
+    EVENTS,
+    RECONNECTED,
+    REFUSED,
+    react,
+)
 from tui.feed.reading import BatchConnection, feed_many_of, read_batches, read_each
 from tui.feed.redacting import RedactingAdapter, describe, describe_traceback, protect
 from tui.feed.sessions import SessionInUse
@@ -57,20 +55,10 @@ from tui.feed.tap import FrameTap, tapped
 from tui.wire import dialects
 from tui.wire import frames as fr
 from tui.wire import protocol as p
-from tui.wire.times import seconds_text
 
 __all__ = ["EVENTS", "FeedClient", "SessionInUse"]
 
 log = logging.getLogger("marketdesk.feed")
-
-#: ``on_event`` kinds (for toasts); AUTH_FAILED and SESSION_LIMIT are the state names
-CONNECTED: Final = "connected"  # first acknowledged session
-RECONNECTED: Final = "reconnected"  # a later one
-RECONNECT: Final = "reconnect"  # connection lost or failed; the text says when the next try is
-STALL: Final = "stall"  # the watchdog closed a silent connection; reconnecting
-REFUSED: Final = "refused"  # an ``er`` answer to a request (at most one event a second)
-EVENTS: Final = (CONNECTED, RECONNECTED, RECONNECT, STALL, AUTH_FAILED, FAILED, SESSION_LIMIT,
-                 REFUSED)  # fmt: skip
 
 _RESYNC_EVERY: Final = 5.0  # seconds before the same scrip's ``l`` is requested again
 _REFUSED_EVERY: Final = 1.0  # at most one "refused" event (and warning) a second
@@ -235,27 +223,16 @@ class FeedClient:
             if out.kind == conn_.STOPPED or self._stop.is_set():
                 return
             h.last_error, h.last_error_at = out.reason, self._wall()
-            if out.kind == conn_.AUTH:
-                h.failure = hs.AUTH
-                self._set_state(AUTH_FAILED, out.reason)
-                self._event(AUTH_FAILED, f"Feed refused the token ({out.reason}); not retrying")
+            then = react(out, self._backoff, self._limit_backoff)
+            if then.delay is None:  # a verdict: the state keeps the reason, no retry
+                h.failure = then.failure
+                self._set_state(then.state, out.reason)
+                self._event(then.event, then.text)
                 return
-            if out.kind == conn_.FAILED:
-                h.failure = out.failure
-                self._set_state(FAILED, out.reason)
-                self._event(FAILED, f"Feed failed: {out.reason}; not retrying")
-                return
-            if out.kind == conn_.LIMIT:
-                delay = self._limit_backoff.next()
-                state, kind = SESSION_LIMIT, SESSION_LIMIT
-                text = f"Session limit ({out.reason}); retrying in {seconds_text(delay)}"
-            else:
-                delay = self._backoff.next()
-                state, kind = hs.BACKOFF, STALL if out.stall else RECONNECT
-                text = f"Feed connection lost ({out.reason}); retrying in {seconds_text(delay)}"
+            delay, text = then.delay, then.text
             h.next_retry_at = self._clock() + delay
-            self._set_state(state, text)
-            self._event(kind, text)
+            self._set_state(then.state, text)
+            self._event(then.event, text)
             try:
                 await asyncio.wait_for(self._stop.wait(), delay)
                 return
