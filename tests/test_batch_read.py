@@ -1,0 +1,161 @@
+"""The batch read path (the frames of one socket read decoded and merged at once) is exact.
+
+1. ``FrameReader.feed_many`` -> ``Market.apply``'s batch merge leaves the same market, the
+   same counts of bad input by kind and field, and the same control messages as
+   ``FrameReader.feed`` frame by frame, for any frames (hostile ones included) cut into
+   any batches, with reads at any point.
+2. A sink without a batch merge (a relay's cache wraps ``apply``) gets every message, one
+   by one, in order.
+3. ``BatchConnection`` against a real websockets server: text and binary frames, a message
+   in fragments and pings in between arrive whole, in order, none lost, including the
+   frames that came before anyone asked.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import until
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_market_hostile import EXPECTED, bad_value, hostile_message, mixed_message
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import serve
+
+from tui.feed.reading import BatchConnection
+from tui.market.store import Market
+from tui.wire.frames import DecodeErrors, FrameReader
+
+ODD_FRAMES = [
+    b"", b"7", b"[]", b"not json", b'{"t":[1]}', b'{"t":"zz","e":"NSE"}', b'{"t":"df"}',
+    b'{"t":"df","e":1,"tk":"22"}', b'{"t":"ck","s":"OK"}', b'{"t":"er","emsg":"no"}',
+    b'{"t":"df","e":"NSE","tk":"22","lp":"\xff"}', b"[" * 2000 + b"]" * 2000,
+    b'{"t":"df","e":"NSE","tk":"22","lp":"', b'"},{"t":"df","e":"NSE","tk":"22","lp":"9"}',
+]
+
+
+def encoded(msg: dict[str, object]) -> bytes | None:
+    try:
+        return json.dumps(msg).encode()
+    except ValueError:
+        return None
+
+
+frame_of = (
+    mixed_message().map(encoded) | hostile_message().map(encoded) | st.sampled_from(ODD_FRAMES)
+).filter(lambda raw: raw is not None)
+
+
+def market_and_reader() -> tuple[Market, FrameReader]:
+    market = Market(DecodeErrors())
+    market.expect([*EXPECTED, "NSE|26000", "PSX|OGDC", "NSE|2885"])
+    return market, FrameReader(market.errors, market.apply)
+
+
+def everything(market: Market) -> tuple[object, ...]:
+    market.sweep()
+    return (
+        {key: dict(scrip.values) for key, scrip in market.scrips.items()},
+        {key: (book.levels(2, 10), book.seq) for key, book in market.books.items()},
+        [(e.key, e.action, e.price, e.qty) for e in market.tape.since(0)],
+        dict(market.errors.by_kind), dict(market.errors.by_field),
+    )
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(frame_of, max_size=60), st.lists(st.integers(1, 9), min_size=60, max_size=60),
+       st.lists(st.booleans(), min_size=60, max_size=60))
+def test_a_batch_merges_and_counts_exactly_as_frame_by_frame(frames, cuts, reads):
+    one, one_reader = market_and_reader()
+    many, many_reader = market_and_reader()
+    controls_one: list[dict[str, object]] = []
+    controls_many: list[dict[str, object]] = []
+    i = 0
+    for cut, read in zip(cuts, reads):
+        if i >= len(frames):
+            break
+        batch = frames[i : i + cut]
+        controls_one += [m for m in map(one_reader.feed, batch) if m is not None]
+        controls_many += many_reader.feed_many(batch)
+        i += cut
+        if read:  # a bad value is counted when a read meets it: both read at the same points
+            one.sweep()
+            many.sweep()
+    assert controls_many == controls_one
+    assert everything(many) == everything(one)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from([None, *range(5)]), max_size=30), st.data())
+def test_a_bad_value_in_a_batch_never_replaces_a_good_one(plan, data):
+    """Each step is a batch of df frames for one scrip, good lp texts and bad ones mixed;
+    the state's lp is the last good one received, whatever the batches."""
+    market, reader = market_and_reader()
+    reader.feed(b'{"t":"dk","e":"NSE","tk":"22","pp":"2","lp":"1.00"}')
+    last_good = 100
+    for step in plan:
+        if step is None:
+            market.view("NSE|22")
+            continue
+        batch = []
+        for _ in range(step + 1):
+            if data.draw(st.booleans()):
+                last_good = data.draw(st.integers(1, 10**6))
+                text: object = f"{last_good // 100}.{last_good % 100:02d}"
+            else:
+                text = data.draw(bad_value)
+            batch.append(json.dumps({"t": "df", "e": "NSE", "tk": "22", "lp": text}).encode())
+        reader.feed_many(batch)
+    assert market.view("NSE|22").get("lp") == last_good
+
+
+def test_a_sink_without_a_batch_merge_gets_every_message_in_order():
+    got: list[object] = []
+    reader = FrameReader(DecodeErrors(), got.append)
+    frames = [b'{"t":"df","e":"NSE","tk":"1","lp":"1.00"}', b"bad", b'{"t":"ck","s":"OK"}',
+              b'{"t":"tf","e":"NSE","tk":"2","lp":"2.00"}']
+    assert reader.feed_many(frames) == [{"t": "ck", "s": "OK"}]
+    assert [m["tk"] for m in got] == ["1", "2"]  # type: ignore[index]
+    assert reader.errors.by_kind == {"not-json": 1}
+
+
+@pytest.mark.asyncio
+async def test_the_batch_connection_hands_over_every_frame_whole_and_in_order():
+    frames = [f'{{"n":{i}}}'.encode() for i in range(2000)]
+    fragmented = [b'{"n":"frag', b"mented", b'"}']
+
+    async def handler(ws):
+        for frame in frames[:10]:  # before the client asks: kept for it in ``early``
+            await ws.send(frame.decode())
+        await ws.recv()  # the client is reading
+        for frame in frames[10:1000]:
+            await ws.send(frame.decode())
+        await ws.send(iter(part.decode() for part in fragmented))  # a message in 3 frames
+        await ws.ping()
+        await ws.send(b'{"n":"binary"}')
+        for frame in frames[1000:]:
+            await ws.send(frame.decode())
+        await ws.wait_closed()
+
+    got: list[bytes] = []
+    batches: list[int] = []
+    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        async with connect(f"ws://127.0.0.1:{port}", create_connection=BatchConnection,
+                           compression=None) as ws:
+            assert isinstance(ws, BatchConnection)
+
+            def on_batch(batch: list[bytes]) -> None:
+                batches.append(len(batch))
+                got.extend(batch)
+
+            await until(lambda: len(ws.early) == 10, what="the frames sent before asking")
+            got.extend(ws.early)
+            ws.early = []
+            ws.on_batch = on_batch
+            await ws.send("go")
+            await until(lambda: len(got) >= 2002, what="every frame")
+    want = [*frames[:1000], b"".join(fragmented), b'{"n":"binary"}', *frames[1000:]]
+    assert got == want
+    assert max(batches) > 1  # a socket read brings several frames at once
