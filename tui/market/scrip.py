@@ -116,7 +116,7 @@ class Scrip:
 
     # -- at draw time --------------------------------------------------------------------
     def materialize(self, errors: DecodeErrors | None = None) -> bool:
-        """Fold the pending messages into the state; True if a typed value moved (a
+        """Fold the pending messages into the state; True if a field's text moved (a
         redraw is due).  Four steps: take them; start
         afresh if a snapshot came (:meth:`_start_afresh`); take a new precision first, since
         every price reads at it (:meth:`_take_precision`); convert each field whose text
@@ -174,7 +174,7 @@ class Scrip:
     ) -> bool:
         """Each field whose text changed, converted into ``values`` (its text into ``raw``);
         a bad newest text falls back on the last good one (:meth:`_last_good`).  True if a
-        typed value moved.  The hot
+        field's text moved.  The hot
         loop of every read: the usual shapes (a price in the cache, a plain whole number)
         are inlined, everything else goes through :func:`_convert`."""
         raw, values, pp = self.raw, self.values, self.pp
@@ -205,9 +205,8 @@ class Scrip:
             if kind == _UNKNOWN and name not in raw and not self._admit(name, errors):
                 continue
             raw[name] = text
-            if values.get(name) != value:
-                values[name] = value
-                changed = True
+            values[name] = value
+            changed = True  # its text moved (the same value in another text: rare)
         return changed
 
     def _admit(self, name: str, errors: DecodeErrors | None) -> bool:

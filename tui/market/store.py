@@ -17,7 +17,7 @@ State is keyed ``EXCH|TOKEN``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 from typing import Any
 
@@ -89,7 +89,7 @@ class Market:
                 return
             other(t, key, msg, frame)
 
-        def apply_many(msgs: list[dict[str, Any]], frames: list[Any]) -> None:
+        def apply_many(msgs: list[dict[str, Any]], frames: Sequence[Any]) -> None:
             """``apply`` for each message with its frame, in order, in one call: the
             frames one socket read brought (``FrameReader.feed_many``).  The same
             branches as ``apply``, without a Python call per message."""

@@ -181,7 +181,9 @@ class FrameReader:
         of the batch are merged (a ``ck`` never follows market data it was sent before).
         """
         decode, add, market, control = self._decode, self.errors.add, MARKET_TAGS, self._control_tags
-        many: Callable[[list[dict[str, Any]], list[Any]], None] | None = getattr(sink, "many", None)
+        many: Callable[[list[dict[str, Any]], Sequence[Any]], None] | None = getattr(
+            sink, "many", None
+        )
         if many is None:
             one = self._feed(sink)
 
@@ -198,14 +200,15 @@ class FrameReader:
         def feed_many(frames: Sequence[str | bytes]) -> list[dict[str, Any]]:
             """Never raises, whatever the frames."""
             msgs: list[dict[str, Any]] = []
-            kept: list[str | bytes] = []
             controls: list[dict[str, Any]] = []
-            keep, hold = msgs.append, kept.append
+            left: list[str | bytes] = []  # the frames that are not market messages (rare)
+            keep = msgs.append
             for frame in frames:
                 try:
                     msg = decode(frame)
                 except Exception:  # noqa: BLE001 - malformed, not UTF-8, too deep, huge ints...
                     add(NOT_JSON, frame[:200])
+                    left.append(frame)
                     continue
                 if type(msg) is dict:
                     t = msg.get("t")
@@ -215,15 +218,20 @@ class FrameReader:
                         is_market, t = False, None
                     if is_market:
                         keep(msg)
-                        hold(frame)
-                    elif t in control:
+                        continue
+                    if t in control:
                         controls.append(msg)
                     else:
                         add(UNKNOWN_TYPE, frame[:200])
                 else:
                     add(NOT_OBJECT, frame[:200])
+                left.append(frame)
             if msgs:
-                many(msgs, kept)
+                if left:  # the frames of the market messages, beside them (equal frames
+                    out = set(left)  # decode alike, so a frame is left out by its value)
+                    many(msgs, [f for f in frames if f not in out])
+                else:
+                    many(msgs, frames)
             return controls
 
         return feed_many
