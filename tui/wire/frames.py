@@ -175,8 +175,12 @@ class FrameReader:
         messages are gathered and handed to the sink's batch merge (``sink.many(msgs,
         frames)``, what ``Market.apply`` carries) in one call, or one by one to a sink
         without one.  Decoding the batch as one JSON array (``b"[" + b",".join(frames) +
-        b"]"``) was measured and not taken: no faster here (docs/BENCHMARKS.md), and a
-        frame that is not JSON on its own can pair with its neighbour into valid JSON.
+        b"]"``) was measured and not taken: no faster here than a decode a frame
+        (docs/BENCHMARKS.md), and two frames that are not JSON on their own can join into
+        valid JSON (a string opened in one and closed in the next), which would merge
+        what :meth:`feed` counts as ``not-json``.  Nor was one loop doing both the decode
+        and the merge (the merge's loop calling back here for anything but a delta):
+        within the noise of these two tight loops, and it mixes the two concepts.
         A batch holds control messages rarely; they come back after the market messages
         of the batch are merged (a ``ck`` never follows market data it was sent before).
         """
@@ -197,8 +201,13 @@ class FrameReader:
 
             return feed_each
 
+        single = self._feed(sink)
+
         def feed_many(frames: Sequence[str | bytes]) -> list[dict[str, Any]]:
             """Never raises, whatever the frames."""
+            if len(frames) == 1:  # a quiet feed: a read brings one frame
+                msg = single(frames[0])
+                return [] if msg is None else [msg]
             msgs: list[dict[str, Any]] = []
             controls: list[dict[str, Any]] = []
             left: list[str | bytes] = []  # the frames that are not market messages (rare)
