@@ -24,6 +24,7 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 
 from tui.feed.reading import BatchConnection
+from tui.market.scrip import FOLD_AT
 from tui.market.store import Market
 from tui.wire.frames import DecodeErrors, FrameReader
 
@@ -159,3 +160,16 @@ async def test_the_batch_connection_hands_over_every_frame_whole_and_in_order():
     want = [*frames[:1000], b"".join(fragmented), b'{"n":"binary"}', *frames[1000:]]
     assert got == want
     assert max(batches) > 1  # a socket read brings several frames at once
+
+
+def test_a_scrip_nobody_reads_holds_a_bounded_number_of_messages_on_the_batch_path():
+    market, reader = market_and_reader()
+    reader.feed(b'{"t":"dk","e":"NSE","tk":"22","pp":"2","lp":"100.00"}')
+    for start in range(0, 10 * FOLD_AT, 37):
+        reader.feed_many([
+            json.dumps({"t": "df", "e": "NSE", "tk": "22", "lp": f"{100 + i % 50}.00",
+                        "v": str(i)}).encode()
+            for i in range(start, min(start + 37, 10 * FOLD_AT))
+        ])
+        assert len(market.scrips["NSE|22"].pending) < FOLD_AT
+    assert market.view("NSE|22").get("v") == 10 * FOLD_AT - 1

@@ -39,6 +39,8 @@ _NO_TEXTS: Final[dict[str, Any]] = {}
 #: few levels), so most conversions are one look-up.  Cleared when full, never stale.
 _PRICE_CACHE: Final[list[dict[str, int]]] = [{} for _ in range(MAX_DECIMALS + 1)]
 _PRICE_CACHE_SIZE: Final = 8192
+#: converted percent changes by wire text (two decimals, signed): the same, for ``pc``
+_PERCENT_CACHE: Final[dict[str, int]] = {}
 #: pending messages that make the hot path fold a scrip nobody reads
 FOLD_AT: Final = 256
 #: field names a scrip keeps that it does not know (a feed's own extras, a bench's stamp)
@@ -196,7 +198,11 @@ class Scrip:
                 continue
             elif kind == TEXT and type(text) is str and len(text) <= MAX_TEXT:
                 value = text
-            else:  # percent, a field of no known kind, any value that is not text
+            elif kind == PERCENT and type(text) is str:
+                value = _PERCENT_CACHE.get(text)
+                if value is None:
+                    value = _percent(text)
+            else:  # a field of no known kind, any value that is not text
                 value = _convert(kind, text, pp)
             if value is None:
                 value, text = self._last_good(pending, name, kind, text, before, errors)
@@ -316,6 +322,16 @@ def _price(text: str, pp: int, units_of: dict[str, int]) -> int | None:
         if len(units_of) >= _PRICE_CACHE_SIZE:
             units_of.clear()
         units_of[text] = value
+    return value
+
+
+def _percent(text: str) -> int | None:
+    """A percent text the cache does not hold: converted, and kept if good."""
+    value = to_units(text, 2, signed=True)
+    if value is not None:
+        if len(_PERCENT_CACHE) >= _PRICE_CACHE_SIZE:
+            _PERCENT_CACHE.clear()
+        _PERCENT_CACHE[text] = value
     return value
 
 
