@@ -96,6 +96,22 @@ def _refuse_market(msg: dict[str, Any]) -> None:
     raise TypeError("FrameReader.feed needs a sink for market messages")
 
 
+def _each(
+    feed: Callable[[str | bytes], dict[str, Any] | None],
+) -> Callable[[Sequence[str | bytes]], list[dict[str, Any]]]:
+    """``feed_many`` for a sink without a batch merge: ``feed`` frame by frame."""
+
+    def feed_each(frames: Sequence[str | bytes]) -> list[dict[str, Any]]:
+        out = []
+        for frame in frames:
+            msg = feed(frame)
+            if msg is not None:
+                out.append(msg)
+        return out
+
+    return feed_each
+
+
 class FrameReader:
     """Turns raw frames into dict messages, or counts why it could not.
 
@@ -189,17 +205,7 @@ class FrameReader:
             sink, "many", None
         )
         if many is None:
-            one = self._feed(sink)
-
-            def feed_each(frames: Sequence[str | bytes]) -> list[dict[str, Any]]:
-                out = []
-                for frame in frames:
-                    msg = one(frame)
-                    if msg is not None:
-                        out.append(msg)
-                return out
-
-            return feed_each
+            return _each(self._feed(sink))
 
         single = self._feed(sink)
 
