@@ -37,13 +37,13 @@ sim: $(VENV)/.installed-desk
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/socket.py
+	$(BIN)/python bench/socket_recv.py
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/dialects.py
 	$(BIN)/python bench/desk.py
 	$(BIN)/python bench/record.py --live
 	$(BIN)/python bench/relay.py
-	$(BIN)/python bench/nats.py
+	$(BIN)/python bench/nats_bus.py
 
 screenshots: $(VENV)/.installed-test
 	$(BIN)/python tools/screenshots.py

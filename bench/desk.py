@@ -46,13 +46,6 @@ Run: ``.venv/bin/python bench/desk.py [--seconds 20] [--rate 20000] [--scrips 20
 
 from __future__ import annotations
 
-import os
-import sys
-
-# bench/socket.py would shadow the standard library's socket for any script run from here
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
 import argparse
 import asyncio
 import cProfile
@@ -60,11 +53,13 @@ import dataclasses
 import gc
 import io
 import json
+import os
 import pstats
 import random
 import resource
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path

@@ -18,9 +18,7 @@ from __future__ import annotations
 import os
 import sys
 
-# bench/socket.py would shadow the standard library's socket: take bench/ off the path
 _HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse

@@ -30,17 +30,11 @@ Run: ``.venv/bin/python bench/ingest.py [--messages 1000000] [--scrips 500] [--r
 
 from __future__ import annotations
 
-import os
-import sys
-
-# bench/socket.py would shadow the standard library's socket for any script run from here
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
 import argparse
 import json
 import random
 import statistics
+import sys
 import time
 from pathlib import Path
 

@@ -20,15 +20,11 @@ Run: ``.venv/bin/python bench/memory.py [--minutes 30] [--every 60] [--trace 15]
 
 from __future__ import annotations
 
-import os
-import sys
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
 import argparse
 import asyncio
 import json
+import os
+import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -66,11 +62,11 @@ def sizes(market: Any, app: Any) -> dict[str, int]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from tui.app import make_app
-    from tui.desk import SETTLE_GC_AFTER, simulator_watchlists
-    from tui.embedded import EmbeddedSim
     from tui.feed.client import FeedClient
     from tui.feed.config import FeedConfig
+    from tui.launch import SETTLE_GC_AFTER, simulator_watchlists
     from tui.market.store import Market
+    from tui.sim.embedded import EmbeddedSim
     from tui.wire.frames import DecodeErrors
 
     sim = EmbeddedSim(seed=1, rate=args.rate)

@@ -1,4 +1,4 @@
-"""bench/nats.py through the relay: a fast upstream -> ``marketdesk relay --publish`` -> three
+"""bench/nats_bus.py through the relay: a fast upstream -> ``marketdesk relay --publish`` -> three
 consumer processes over NATS, then three over the relay's own WebSocket, in one run.
 
 The upstream is ``bench/fastfeed.py`` (the simulator's market pre-generated, written at
@@ -8,7 +8,7 @@ applies it).  The relay runs in a process of its own with the NATS publisher att
 (``tui.relay.bus.RelayBus``).  Each phase starts a fresh upstream and relay; at its end
 the upstream stops, everyone goes quiet, and each consumer's digest of every scrip's state
 must equal the relay's own merged state (exact); a NATS consumer must also have seen no
-sequence gap (zero loss).  Run it through ``bench/nats.py --via relay``.
+sequence gap (zero loss).  Run it through ``bench/nats_bus.py --via relay``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import os
 import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 sys.path.insert(0, os.path.dirname(_HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "tests"))
 
@@ -29,7 +28,7 @@ import subprocess
 import time
 from typing import Any
 
-from bus_helpers import digest
+from support.bus_consumer import digest
 
 from tui.market.store import Market
 from tui.wire.frames import DecodeErrors

@@ -19,18 +19,13 @@ Run: ``.venv/bin/python bench/record.py [--seconds 15] [--live]``
 
 from __future__ import annotations
 
-import os
-import sys
-
-# bench/socket.py would shadow the standard library's socket: take this folder off the path
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
 import argparse
 import asyncio
 import json
+import os
 import resource
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path

@@ -31,19 +31,12 @@ Run: ``.venv/bin/python bench/rules.py [--messages 1000000] [--scrips 500] [--ro
 
 from __future__ import annotations
 
-import os
-import sys
-
-# bench/socket.py would shadow the standard library's socket for any script run from here
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
 import argparse
 import dataclasses
 import gc
-import importlib.util
 import json
 import statistics
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -61,12 +54,10 @@ FRAME_SECONDS = 0.05  # 1,000 messages a frame of a 20,000 msgs/s feed
 
 
 def _ingest() -> Any:
-    """``bench/ingest.py`` as a module (its folder is kept off ``sys.path``)."""
-    spec = importlib.util.spec_from_file_location("bench_ingest", Path(_HERE) / "ingest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """``bench/ingest.py`` as a module (this script's folder is first on ``sys.path``)."""
+    import ingest
+
+    return ingest
 
 
 def decode(frames: list[bytes]) -> list[dict[str, Any]]:

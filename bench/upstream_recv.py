@@ -1,7 +1,7 @@
 """The relay's upstream side: receive + decode + merge per message, three WebSocket stacks.
 
 The relay's upstream is one connection at up to 50,000 msgs/s; websockets' asyncio
-client costs ~11.6 µs a message just to receive (``bench/socket.py``).  Measured here,
+client costs ~11.6 µs a message just to receive (``bench/socket_recv.py``).  Measured here,
 side by side in one run, each in a child process of its own, against the same fast
 upstream (``bench/fastfeed.py``, a core of its own), each doing the relay's whole
 upstream work (``FrameReader.feed`` -> ``RelayCache.apply``, fan-out with no client):
@@ -26,7 +26,6 @@ import os
 import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from nats_server import NatsServer
+    from support.nats_server import NatsServer
 
 
 @pytest.fixture(autouse=True)
@@ -20,8 +20,8 @@ def _own_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 @pytest.fixture
 def nats_server() -> Iterator[NatsServer]:
     """A real nats-server (JetStream on) on a free loopback port, killed afterwards
-    (tests/nats_server.py; the bus tests kill and restart it themselves)."""
-    from nats_server import running_nats
+    (tests/support/nats_server.py; the bus tests kill and restart it themselves)."""
+    from support.nats_server import running_nats
 
     with running_nats() as server:
         yield server

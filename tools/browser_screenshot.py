@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from serve_browser import Tab, launch, serve, why_no_browser
+from support.serve_browser import Tab, launch, serve, why_no_browser
 
 OUT = ROOT / "screenshots" / "desk-browser.png"
 #: seconds the desk's start-up toasts take to go (a picture, not a test: a plain wait)

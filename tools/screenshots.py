@@ -17,12 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tui.app import DeskApp, make_app
-from tui.desk import simulator_watchlists
 from tui.feed.health import Health
+from tui.launch import simulator_watchlists
 from tui.market.store import Market
 from tui.sim.instruments import INSTRUMENTS
 from tui.sim.market import SimMarket
-from tui.watchlists import Watchlists
+from tui.watchlist_store import Watchlists
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -60,7 +60,7 @@ def filled_market(seed: int = 7, steps: int = 4000) -> Market:
 
 
 def watchlists() -> Watchlists:
-    """The lists a new user gets on the built-in simulator (``tui.desk``)."""
+    """The lists a new user gets on the built-in simulator (``tui.launch``)."""
     return simulator_watchlists(INSTRUMENTS)
 
 

@@ -46,7 +46,7 @@ from tui.panes import PANES, Panes
 from tui.selection import Selection
 from tui.settings import Settings
 from tui.theme import THEMES, variable_defaults
-from tui.watchlists import Watchlists, WatchlistStore
+from tui.watchlist_store import Watchlists, WatchlistStore
 from tui.widgets.health import HealthLike, HealthPanel
 from tui.widgets.ladder import Ladder
 from tui.widgets.strips import zone_name
@@ -55,7 +55,7 @@ from tui.widgets.watchlist import Watchlist
 from tui.wire.catalogue import Entry, entries
 
 if TYPE_CHECKING:
-    from tui.config import DeskConfig
+    from tui.config_file import DeskConfig
     from tui.feed.source import FeedSource
     from tui.market.store import Market
 
@@ -257,7 +257,7 @@ def make_app(
     ``watchlists``: the named lists (tabs), saved through ``store`` after each edit (None:
     not saved).  ``watch``: a single unsaved list of these keys instead.  Neither: the
     watchlist follows every scrip the market receives (no editing).
-    ``config``: the user's settings (tui/config.py); ``refresh_hz`` and ``theme`` override it.
+    ``config``: the user's settings (tui/config_file.py); ``refresh_hz`` and ``theme`` override it.
     ``notices``: messages to show as toasts at start (a watchlists file kept aside, ...).
     ``catalogue``: what the add-scrip modal searches: items with ``key``, ``symbol``, ``name``.
     ``selected``: the scrip of the ladder and tape (default: the first).

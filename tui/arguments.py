@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final, NoReturn
 
 HIDDEN: Final = "…"
@@ -121,16 +121,3 @@ def sanitize(message: str, argv: Sequence[str], known: set[str]) -> str:
             rf"(?<![^\s=,:'\"]){re.escape(value)}(?![^\s,'\"])", HIDDEN, message
         )
     return message
-
-
-def checked(check: Callable[[str], object]) -> Callable[[str], str]:
-    """An argparse type that runs one of the config file's checks on a flag's value."""
-
-    def parse(value: str) -> str:
-        try:
-            check(value)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-        return value
-
-    return parse

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from tui.market.rules import RuleEngine
     from tui.market.store import Market
     from tui.settings import Settings
-    from tui.watchlists import Watchlists, WatchlistStore
+    from tui.watchlist_store import Watchlists, WatchlistStore
     from tui.widgets.health import HealthLike, HealthPanel
     from tui.widgets.ladder import Ladder
     from tui.widgets.tape import L2Tape

@@ -1,7 +1,7 @@
 """Editing the watchlists: one way in, through :meth:`Editing.edit`.
 
 A key (or the command palette) asks a modal for what is needed (:mod:`tui.screens`), and
-:meth:`Editing.edit` applies the answer to the :class:`~tui.watchlists.Watchlists` model
+:meth:`Editing.edit` applies the answer to the :class:`~tui.watchlist_store.Watchlists` model
 (which validates: a refused edit is explained and nothing else moves), saves it
 atomically, brings the tab bar, the list shown and the subscriptions in line, and keeps
 the cursor on a scrip that is still there.

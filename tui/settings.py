@@ -1,7 +1,7 @@
 """The desk's settings: what :class:`~tui.app.DeskApp` takes from the user's config.
 
-:class:`Settings` is the desk's view of :class:`~tui.config.DeskConfig` (the file, parsed
-and checked by :mod:`tui.config`), flattened to what the app reads, with its defaults, so a
+:class:`Settings` is the desk's view of :class:`~tui.config_file.DeskConfig` (the file, parsed
+and checked by :mod:`tui.config_file`), flattened to what the app reads, with its defaults, so a
 desk can be built without a config file (tests, ``tail``).
 """
 
@@ -13,17 +13,17 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.config import time_zone
+from tui.config_file import time_zone
 from tui.market.rules import Thresholds
 from tui.theme import DEFAULT_THEME
 
 if TYPE_CHECKING:
-    from tui.config import DeskConfig
+    from tui.config_file import DeskConfig
 
 
 @dataclass
 class Settings:
-    """What the desk takes from the user's config (tui/config.py), with its defaults."""
+    """What the desk takes from the user's config (tui/config_file.py), with its defaults."""
 
     theme: str = DEFAULT_THEME
     refresh_hz: float = 20.0

@@ -18,7 +18,7 @@ The three themes:
   on the blue-yellow axis that dichromats still see; nothing relies on red against green.
   The tape's trades are bluish green, far from both under deuteranopia and protanopia.
 
-tests/test_themes.py checks every variable the ``.tcss`` files use resolves in every
+tests/app/test_themes.py checks every variable the ``.tcss`` files use resolves in every
 theme, the contrast of text on the panes, and the blue-orange split under simulated
 deuteranopia and protanopia.
 

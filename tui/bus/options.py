@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import argparse
 
+from tui.argtypes import checked
 from tui.bus.config import BusConfig, check_bus_url
 
-
-def bus_url(value: str) -> str:
-    """An argparse type: a nats:// or tls:// URL without credentials."""
-    try:
-        check_bus_url(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return value
+#: an argparse type: a nats:// or tls:// URL without credentials
+bus_url = checked(check_bus_url)
 
 
 def add_bus_options(p: argparse.ArgumentParser, default: object = None) -> None:

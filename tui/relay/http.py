@@ -26,7 +26,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from tui.headless import health_json
+from tui.feed_commands import health_json
 from tui.market.export import scrip_json
 from tui.server.server import route
 from tui.wire.protocol import split_keys

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from tui import listen
-from tui.arguments import checked
-from tui.config import check_url
+from tui.argtypes import checked
+from tui.config_file import check_url
 from tui.secrets import TokenError, resolve_token, token_from_env, token_from_file
 from tui.serve.tab import TAB_TOKEN_ENV, TabOptions, command
 
 if TYPE_CHECKING:
-    from tui.config import DeskConfig
+    from tui.config_file import DeskConfig
     from tui.feed.config import FeedConfig
     from tui.serve.upstream import SimOptions, Upstream
 
@@ -79,7 +79,7 @@ class ServeOptions:
 
 def _watch(values: Sequence[str]) -> tuple[str, ...]:
     """``--watch`` keys, checked here so that no tab starts only to fail on them."""
-    from tui.watchlists import check_key
+    from tui.watchlist_store import check_key
     from tui.wire.protocol import split_keys
 
     keys: dict[str, None] = {}

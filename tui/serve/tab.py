@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from tui.config import ConfigError, load_config, with_overrides
-from tui.desk import (
+from tui.config_file import ConfigError, load_config, with_overrides
+from tui.feed.config import FeedConfig
+from tui.feed.source import open_source
+from tui.launch import (
     SETTLE_GC_AFTER,
     Catalogue,
     feed_catalogue,
@@ -27,8 +29,6 @@ from tui.desk import (
     open_watchlists,
     simulator_watchlists,
 )
-from tui.feed.config import FeedConfig
-from tui.feed.source import open_source
 from tui.market.store import Market
 from tui.wire.frames import DecodeErrors
 
