@@ -56,8 +56,9 @@ def react(out: Outcome, backoff: Backoff, limit_backoff: Backoff) -> Reaction:
         text = f"Feed refused the token ({out.reason}); not retrying"
         return Reaction(AUTH_FAILED, AUTH_FAILED, text, None, hs.AUTH)
     if out.kind == conn_.FAILED:
-        return Reaction(FAILED, FAILED, f"Feed failed: {out.reason}; not retrying", None,
-                        out.failure)
+        return Reaction(
+            FAILED, FAILED, f"Feed failed: {out.reason}; not retrying", None, out.failure
+        )
     if out.kind == conn_.LIMIT:
         delay = limit_backoff.next()
         text = f"Session limit ({out.reason}); retrying in {seconds_text(delay)}"

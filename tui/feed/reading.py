@@ -109,7 +109,10 @@ def _each(feed: Feed, errors: fr.DecodeErrors) -> FeedMany:
 
 
 async def read_batches(
-    ws: BatchConnection, feed_many: FeedMany, control: Control, stats: Counters,
+    ws: BatchConnection,
+    feed_many: FeedMany,
+    control: Control,
+    stats: Counters,
     errors: fr.DecodeErrors,
 ) -> None:
     """Read one connection until it ends; returns by raising, as the ``recv()`` loop does:
@@ -151,7 +154,10 @@ async def read_batches(
 
 
 async def read_each(
-    ws: ClientConnection, feed: Feed, control: Control, stats: Counters,
+    ws: ClientConnection,
+    feed: Feed,
+    control: Control,
+    stats: Counters,
     errors: fr.DecodeErrors,
 ) -> None:
     """The per-frame loop on websockets' ``recv()`` (a connection class of another kind):

@@ -3,36 +3,40 @@
 1. ``FrameReader.feed_many`` -> ``Market.apply``'s batch merge leaves the same market, the
    same counts of bad input by kind and field, and the same control messages as
    ``FrameReader.feed`` frame by frame, for any frames (hostile ones included) cut into
-   any batches, with reads at any point.
-2. A sink without a batch merge (a relay's cache wraps ``apply``) gets every message, one
+   any batches, with reads at the same points.
+2. A bad value in a batch never replaces a good one; a scrip nobody reads stays bounded.
+3. A sink without a batch merge (a relay's cache wraps ``apply``) gets every message, one
    by one, in order.
-3. ``BatchConnection`` against a real websockets server: text and binary frames, a message
-   in fragments and pings in between arrive whole, in order, none lost, including the
-   frames that came before anyone asked.
+The connection that hands the batches over: ``feed/test_batch_connection.py``.
 """
 
 from __future__ import annotations
 
 import json
 
-import pytest
-from helpers import until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_market_hostile import EXPECTED, bad_value, hostile_message, mixed_message
-from websockets.asyncio.client import connect
-from websockets.asyncio.server import serve
 
-from tui.feed.reading import BatchConnection
 from tui.market.scrip import FOLD_AT
 from tui.market.store import Market
 from tui.wire.frames import DecodeErrors, FrameReader
 
 ODD_FRAMES = [
-    b"", b"7", b"[]", b"not json", b'{"t":[1]}', b'{"t":"zz","e":"NSE"}', b'{"t":"df"}',
-    b'{"t":"df","e":1,"tk":"22"}', b'{"t":"ck","s":"OK"}', b'{"t":"er","emsg":"no"}',
-    b'{"t":"df","e":"NSE","tk":"22","lp":"\xff"}', b"[" * 2000 + b"]" * 2000,
-    b'{"t":"df","e":"NSE","tk":"22","lp":"', b'"},{"t":"df","e":"NSE","tk":"22","lp":"9"}',
+    b"",
+    b"7",
+    b"[]",
+    b"not json",
+    b'{"t":[1]}',
+    b'{"t":"zz","e":"NSE"}',
+    b'{"t":"df"}',
+    b'{"t":"df","e":1,"tk":"22"}',
+    b'{"t":"ck","s":"OK"}',
+    b'{"t":"er","emsg":"no"}',
+    b'{"t":"df","e":"NSE","tk":"22","lp":"\xff"}',
+    b"[" * 2000 + b"]" * 2000,
+    b'{"t":"df","e":"NSE","tk":"22","lp":"',
+    b'"},{"t":"df","e":"NSE","tk":"22","lp":"9"}',
 ]
 
 
@@ -60,13 +64,17 @@ def everything(market: Market) -> tuple[object, ...]:
         {key: dict(scrip.values) for key, scrip in market.scrips.items()},
         {key: (book.levels(2, 10), book.seq) for key, book in market.books.items()},
         [(e.key, e.action, e.price, e.qty) for e in market.tape.since(0)],
-        dict(market.errors.by_kind), dict(market.errors.by_field),
+        dict(market.errors.by_kind),
+        dict(market.errors.by_field),
     )
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(frame_of, max_size=60), st.lists(st.integers(1, 9), min_size=60, max_size=60),
-       st.lists(st.booleans(), min_size=60, max_size=60))
+@given(
+    st.lists(frame_of, max_size=60),
+    st.lists(st.integers(1, 9), min_size=60, max_size=60),
+    st.lists(st.booleans(), min_size=60, max_size=60),
+)
 def test_a_batch_merges_and_counts_exactly_as_frame_by_frame(frames, cuts, reads):
     one, one_reader = market_and_reader()
     many, many_reader = market_and_reader()
@@ -114,62 +122,28 @@ def test_a_bad_value_in_a_batch_never_replaces_a_good_one(plan, data):
 def test_a_sink_without_a_batch_merge_gets_every_message_in_order():
     got: list[object] = []
     reader = FrameReader(DecodeErrors(), got.append)
-    frames = [b'{"t":"df","e":"NSE","tk":"1","lp":"1.00"}', b"bad", b'{"t":"ck","s":"OK"}',
-              b'{"t":"tf","e":"NSE","tk":"2","lp":"2.00"}']
+    frames = [
+        b'{"t":"df","e":"NSE","tk":"1","lp":"1.00"}',
+        b"bad",
+        b'{"t":"ck","s":"OK"}',
+        b'{"t":"tf","e":"NSE","tk":"2","lp":"2.00"}',
+    ]
     assert reader.feed_many(frames) == [{"t": "ck", "s": "OK"}]
     assert [m["tk"] for m in got] == ["1", "2"]  # type: ignore[index]
     assert reader.errors.by_kind == {"not-json": 1}
-
-
-@pytest.mark.asyncio
-async def test_the_batch_connection_hands_over_every_frame_whole_and_in_order():
-    frames = [f'{{"n":{i}}}'.encode() for i in range(2000)]
-    fragmented = [b'{"n":"frag', b"mented", b'"}']
-
-    async def handler(ws):
-        for frame in frames[:10]:  # before the client asks: kept for it in ``early``
-            await ws.send(frame.decode())
-        await ws.recv()  # the client is reading
-        for frame in frames[10:1000]:
-            await ws.send(frame.decode())
-        await ws.send(iter(part.decode() for part in fragmented))  # a message in 3 frames
-        await ws.ping()
-        await ws.send(b'{"n":"binary"}')
-        for frame in frames[1000:]:
-            await ws.send(frame.decode())
-        await ws.wait_closed()
-
-    got: list[bytes] = []
-    batches: list[int] = []
-    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
-        port = server.sockets[0].getsockname()[1]
-        async with connect(f"ws://127.0.0.1:{port}", create_connection=BatchConnection,
-                           compression=None) as ws:
-            assert isinstance(ws, BatchConnection)
-
-            def on_batch(batch: list[bytes]) -> None:
-                batches.append(len(batch))
-                got.extend(batch)
-
-            await until(lambda: len(ws.early) == 10, what="the frames sent before asking")
-            got.extend(ws.early)
-            ws.early = []
-            ws.on_batch = on_batch
-            await ws.send("go")
-            await until(lambda: len(got) >= 2002, what="every frame")
-    want = [*frames[:1000], b"".join(fragmented), b'{"n":"binary"}', *frames[1000:]]
-    assert got == want
-    assert max(batches) > 1  # a socket read brings several frames at once
 
 
 def test_a_scrip_nobody_reads_holds_a_bounded_number_of_messages_on_the_batch_path():
     market, reader = market_and_reader()
     reader.feed(b'{"t":"dk","e":"NSE","tk":"22","pp":"2","lp":"100.00"}')
     for start in range(0, 10 * FOLD_AT, 37):
-        reader.feed_many([
-            json.dumps({"t": "df", "e": "NSE", "tk": "22", "lp": f"{100 + i % 50}.00",
-                        "v": str(i)}).encode()
-            for i in range(start, min(start + 37, 10 * FOLD_AT))
-        ])
+        reader.feed_many(
+            [
+                json.dumps(
+                    {"t": "df", "e": "NSE", "tk": "22", "lp": f"{100 + i % 50}.00", "v": str(i)}
+                ).encode()
+                for i in range(start, min(start + 37, 10 * FOLD_AT))
+            ]
+        )
         assert len(market.scrips["NSE|22"].pending) < FOLD_AT
     assert market.view("NSE|22").get("v") == 10 * FOLD_AT - 1
