@@ -22,7 +22,9 @@ class MarketSink(Protocol):
     #: clears the set (all of it after a reconnect, whose replay brings fresh ones anyway)
     resync: set[str]
     #: merge one market message; never raises.  With ``takes_frame`` set on it,
-    #: ``FrameReader`` passes the frame too: ``apply(msg, frame)``
+    #: ``FrameReader`` passes the frame too: ``apply(msg, frame)``; with ``many`` set on it
+    #: (``Market.apply``), the client's read loop hands over a socket read's market
+    #: messages and their frames in one call, ``apply.many(msgs, frames)``
     apply: Callable[..., None]
 
     def expect(self, keys: Iterable[str]) -> None:
