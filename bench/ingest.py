@@ -18,6 +18,10 @@ so the machine's swings hit both alike.  The reported figure is the ratio of med
   frame (``Market.sweep``), the worst case, reported beside it.
 - marketdesk with the desk's own sweep: the drawn scrips each frame and every scrip once a
   second (``--sweep-hz``, what the desk's health timer does), reported beside it.
+- the client's read path (issue 10): the same as the first, but the frames handed over as
+  the feed client's connection now does, the frames of one socket read at once
+  (``FrameReader.feed_many`` -> ``Market.apply.many``), ``--batch`` frames a read (32 by
+  default: see ``BATCH``), and one frame a read (a quiet feed) so nobody is fooled.
 
 What exactness costs (issue 8): a bad value never replaces a good one, whenever reads
 happen.  The hot path keeps each delta's frame beside the conflated text (a ``list.append``,
@@ -25,7 +29,8 @@ the frame is already allocated), and a scrip nobody reads is folded (converted) 
 ``FOLD_AT`` messages so that memory stays bounded; both are inside these figures.  A machine
 reference (a plain 10-million-iteration Python loop) is printed beside them.
 
-Run: ``.venv/bin/python bench/ingest.py [--messages 1000000] [--scrips 500] [--rounds 3]``
+Run: ``.venv/bin/python bench/ingest.py [--messages 1000000] [--scrips 500] [--rounds 3]
+[--batch 32]``
 """
 
 from __future__ import annotations
