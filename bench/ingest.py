@@ -20,7 +20,7 @@ so the machine's swings hit both alike.  The reported figure is the ratio of med
   second (``--sweep-hz``, what the desk's health timer does), reported beside it.
 - the client's read path (issue 10): the same as the first, but the frames handed over as
   the feed client's connection now does, the frames of one socket read at once
-  (``FrameReader.feed_many`` -> ``Market.apply.many``), ``--batch`` frames a read (32 by
+  (``FrameReader.feed_many`` -> ``Market.apply.frames``), ``--batch`` frames a read (32 by
   default: see ``BATCH``), and one frame a read (a quiet feed) so nobody is fooled.
 
 What exactness costs (issue 8): a bad value never replaces a good one, whenever reads

@@ -1,11 +1,11 @@
 """The batch read path (the frames of one socket read decoded and merged at once) is exact.
 
-1. ``FrameReader.feed_many`` -> ``Market.apply``'s batch merge leaves the same market, the
+1. ``FrameReader.feed_many`` -> ``Market.apply.frames`` leaves the same market, the
    same counts of bad input by kind and field, and the same control messages as
    ``FrameReader.feed`` frame by frame, for any frames (hostile ones included) cut into
    any batches, with reads at the same points.
 2. A bad value in a batch never replaces a good one; a scrip nobody reads stays bounded.
-3. A sink without a batch merge (a relay's cache wraps ``apply``) gets every message, one
+3. A sink without a loop of its own (a relay's cache wraps ``apply``) gets every message, one
    by one, in order.
 The connection that hands the batches over: ``feed/test_batch_connection.py``.
 """

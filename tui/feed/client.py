@@ -324,7 +324,7 @@ class FeedClient:
 
     async def _pump(self, ws: ClientConnection) -> None:
         """The hot path (tui/feed/reading.py): the frames of each socket read decoded and
-        merged in one call (``FrameReader.feed_many`` -> ``Market.apply`` 's batch merge);
+        merged in one call (``FrameReader.feed_many`` -> ``Market.apply.frames``);
         only control messages come back here.  On a connection class of another kind,
         websockets' ``recv()`` frame by frame."""
         errors = self.market.errors

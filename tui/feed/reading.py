@@ -6,7 +6,7 @@ gathers the data frames one ``data_received`` parsed (what one socket read broug
 20,000 msgs/s on loopback typically a few to a few dozen frames, up to a few hundred when
 the reader fell behind) and hands them to ``on_batch`` in one call, in the order they came.
 :func:`read_batches` is the loop of one connection on it: count, then the dialect's
-``feed_many`` (``FrameReader.feed_many`` -> ``Market.apply`` 's batch merge), then the
+``feed_many`` (``FrameReader.feed_many`` -> ``Market.apply.frames``), then the
 control messages among them.  Everything else -- the handshake, pings, close, flow
 control of what is sent -- is websockets' own.  A message in fragments is joined here
 (websockets' protocol already bounds its size by ``max_size``).

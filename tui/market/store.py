@@ -89,20 +89,35 @@ class Market:
                 return
             other(t, key, msg, frame)
 
-        def apply_many(msgs: list[dict[str, Any]], frames: Sequence[Any]) -> None:
-            """``apply`` for each message with its frame, in order, in one call: the
-            frames one socket read brought (``FrameReader.feed_many``).  The same
-            branches as ``apply``, without a Python call per message."""
-            for msg, frame in zip(msgs, frames):
+        def apply_frames(
+            frames: Sequence[Any], decode: Callable[[Any], Any],
+            rest: Callable[[Any, Any], None],
+        ) -> None:
+            """The frames one socket read brought (``FrameReader.feed_many``), in order, in
+            one loop: each decoded with the reader's ``decode``; a delta (the commonest
+            message) merged here with ``apply``'s branches, with no Python call of its own;
+            every other frame handed back to the reader's ``rest(frame, msg)`` (``msg``
+            None: it did not decode), which does with it exactly what ``FrameReader.feed``
+            does (count it, return it as a control message, or give it to ``apply``)."""
+            for frame in frames:
                 try:
-                    t = msg["t"]
+                    msg = decode(frame)
+                except Exception:  # noqa: BLE001 - the reader counts it (not JSON)
+                    rest(frame, None)
+                    continue
+                if type(msg) is dict:
+                    t = msg.get("t")
                     if t == "df" or t == "tf":
-                        by_token = index.get(msg["e"])
-                        scrip = None if by_token is None else by_token.get(msg["tk"])
-                        if scrip is None:
-                            scrip = find(msg)
+                        try:
+                            by_token = index.get(msg["e"])
+                            scrip = None if by_token is None else by_token.get(msg["tk"])
                             if scrip is None:
-                                continue
+                                scrip = find(msg)
+                                if scrip is None:
+                                    continue
+                        except (KeyError, TypeError):  # no "e"/"tk", or not text
+                            errors.add(MISSING_KEY, msg)
+                            continue
                         scrip.delta.update(msg)
                         pending = scrip.pending
                         pending.append(frame)
@@ -110,14 +125,10 @@ class Market:
                             scrip.materialize(errors)
                         mark(scrip.key)
                         continue
-                    key = msg["e"] + "|" + msg["tk"]
-                except (KeyError, TypeError):
-                    errors.add(MISSING_KEY, msg)
-                    continue
-                other(t, key, msg, frame)
+                rest(frame, msg)
 
         apply.takes_frame = True  # type: ignore[attr-defined]  # FrameReader passes the frame
-        apply.many = apply_many  # type: ignore[attr-defined]  # FrameReader.feed_many's batch
+        apply.frames = apply_frames  # type: ignore[attr-defined]  # FrameReader.feed_many
         return apply
 
     def _wanted(self, key: str) -> bool:
