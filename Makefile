@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/dialects.py
 	$(BIN)/python bench/desk.py
+	$(BIN)/python bench/paint.py
 	$(BIN)/python bench/record.py --live
 	$(BIN)/python bench/relay.py
 	$(BIN)/python bench/nats_bus.py

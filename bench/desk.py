@@ -29,6 +29,12 @@ What is measured, and how:
   waited for a CPU while runnable (/proc/self/schedstat) says whether other work on a
   shared machine took it: above 5% the run is flagged as unreliable.
 
+- **paint**: each compositor refresh (``Screen._compositor_refresh``: the widgets' lines
+  and Textual's compositing of them), and within it, per pane, the time in the pane's
+  ``render_lines`` (Textual's line cache and styling around our ``render_line``) and how
+  many lines it drew; the rest is the compositor's own.  Rows rebuilt a second (the
+  watchlist's cells, the tape's rows, the ladder's builds) beside it.
+
 Also reported: the garbage collector's pauses over the window (full collections of a heap
 full of cached strips are the longest stalls), and ``--no-gc-freeze`` measures without ``DeskApp.settle_gc()`` (``gc.freeze()``)
 once the desk is up, an experiment for what the app could do.
@@ -40,6 +46,13 @@ default).  The desk's CPU is also given as a ratio to it: what the UI costs.
 Goals (the desk issue): >= 20 frames/s, lag p99 < 250 ms, key p99 < 100 ms.  PASS/FAIL is
 printed per goal; ``--strict`` exits 1 on any FAIL.  ``--profile N`` prints the top N
 functions by own time over the window (cProfile: slows everything, read it for shares).
+
+The machine reference (a plain 10-million-iteration Python loop, timed before and after the
+runs) is printed beside the figures: compare runs by it (issue 10's slow machine: 1.66 s).
+
+``--code DIR`` runs another checkout's desk (``tui``) under this script and its simulator,
+for a before/after in the same minutes; ``bench/paint.py`` measures the frames' own cost
+offline (CPU time, per pane) where a shared machine makes this one noisy.
 
 Run: ``.venv/bin/python bench/desk.py [--seconds 20] [--rate 20000] [--scrips 200]``
 """
@@ -74,6 +87,16 @@ SIZE = (160, 48)
 STAMP = "bt"
 #: watchlist rows a 160x48 desk shows (the feed-only baseline converts as many a frame)
 VISIBLE_ROWS = 40
+#: the desk's panes whose paint is timed apart (attributes of the app)
+PANES = ("watchlist", "ladder", "tape", "health_panel")
+
+
+def machine_reference() -> float:
+    """Seconds for a plain 10-million-iteration Python loop (runs compare by it)."""
+    start = time.perf_counter()
+    for _ in range(10_000_000):
+        pass
+    return time.perf_counter() - start
 
 
 # -- the simulator process ---------------------------------------------------------------
@@ -100,22 +123,23 @@ def instruments(count: int) -> tuple[Any, ...]:
 
 def serve_sim(rate: float, scrips: int, seed: int) -> None:
     """The simulator, with every ``df`` stamped with the wall time it was framed at."""
-    from tui.sim import server
     from tui.sim.server import SimConfig, SimServer
 
-    frame, wall = server.json_frame, time.time
-
-    def stamped(message: object) -> bytes:
-        if type(message) is dict and message.get("t") == "df":
-            message = {**message, STAMP: f"{wall():.4f}"}  # a copy: the sim keeps its own
-        return frame(message)
-
-    server.json_frame = stamped  # looked up by SimServer._produce on every batch
+    wall = time.time
 
     async def main() -> None:
         config = SimConfig(seed=seed, rate=rate, tokens=(TOKEN,), port=0,
                            instruments=instruments(scrips))
-        async with SimServer(config) as sim:
+        sim = SimServer(config)
+        frame = sim.frame_market
+
+        def stamped(message: dict[str, Any]) -> bytes | None:
+            if message.get("t") == "df":
+                message = {**message, STAMP: f"{wall():.4f}"}  # a copy: the sim keeps its own
+            return frame(message)
+
+        sim.frame_market = stamped  # looked up by the backend on every batch
+        async with sim:
             print("ENDPOINTS", sim.endpoint("L1"), sim.endpoint("L2"), flush=True)
             # serve until the parent closes our stdin (or dies)
             await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
@@ -177,6 +201,12 @@ class Probe:
     data_frames: int = 0  # frames that drew a flush's news (not only a key press's repaint)
     news: bool = False  # a flush took messages since the last frame
     paint_s: list[float] = dataclasses.field(default_factory=list)
+    #: per pane, the seconds in its render_lines each paint (0 when not drawn)
+    pane_s: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+    #: per pane, the lines it drew (render_line calls) each paint
+    pane_lines: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    #: the running paint's figures, per pane: [seconds, lines]
+    painting: dict[str, list[float]] = dataclasses.field(default_factory=dict)
     encode_s: list[float] = dataclasses.field(default_factory=list)
     key_target: int | None = None  # cursor row the pending key press moves to
     key_drawn: asyncio.Event | None = None
@@ -241,12 +271,21 @@ def hook_screen(app: Any, probe: Probe, encode: bool) -> None:
     display, clock = app._display, time.perf_counter
     screen = app.screen
     refresh = screen._compositor_refresh
+    painting = probe.painting
+    for name in PANES:
+        painting[name] = [0.0, 0]
+        hook_pane(getattr(app, name), painting[name])
 
     def timed_refresh() -> None:
+        for figures in painting.values():
+            figures[0] = figures[1] = 0
         t0 = clock()
         refresh()
         if probe.measuring:
             probe.paint_s.append(clock() - t0)
+            for name, (spent, lines) in painting.items():
+                probe.pane_s.setdefault(name, []).append(spent)
+                probe.pane_lines.setdefault(name, []).append(int(lines))
 
     def counted_display(on: Any, renderable: Any) -> None:
         if renderable is not None and not app._batch_count and on is app.screen:
@@ -269,6 +308,26 @@ def hook_screen(app: Any, probe: Probe, encode: bool) -> None:
 
     screen._compositor_refresh = timed_refresh
     app._display = counted_display
+
+
+def hook_pane(widget: Any, figures: list[float]) -> None:
+    """Time ``widget.render_lines`` into ``figures[0]`` and count its ``render_line`` calls
+    into ``figures[1]`` (instance attributes: the compositor and Textual's line cache look
+    both up on the instance)."""
+    render_lines, render_line, clock = widget.render_lines, widget.render_line, time.perf_counter
+
+    def timed_lines(crop: Any) -> Any:
+        t0 = clock()
+        strips = render_lines(crop)
+        figures[0] += clock() - t0
+        return strips
+
+    def counted_line(y: int) -> Any:
+        figures[1] += 1
+        return render_line(y)
+
+    widget.render_lines = timed_lines
+    widget.render_line = counted_line
 
 
 def _touches(update: Any, region: Any) -> bool:
@@ -378,6 +437,7 @@ async def run_desk(url: str, sim_pid: int, args: argparse.Namespace) -> dict[str
         gc.callbacks.append(watch_gc(probe))
         messages0, cpu0, sim0 = client.health.messages, cpu(), proc_cpu(sim_pid)
         waited0 = run_queue_wait()
+        built0 = rows_built(app)
         t0 = time.perf_counter()
         probe.measuring = True
         if profiler is not None:
@@ -390,6 +450,7 @@ async def run_desk(url: str, sim_pid: int, args: argparse.Namespace) -> dict[str
         wall = time.perf_counter() - t0
         messages1, cpu1, sim1 = client.health.messages, cpu(), proc_cpu(sim_pid)
         waited1 = run_queue_wait()
+        built1 = rows_built(app)
         await asyncio.gather(*pressing)
     profile = _top(profiler, args.profile) if profiler is not None else ""
     sim_cpu = None if sim0 is None or sim1 is None else (sim1 - sim0) / wall
@@ -397,7 +458,17 @@ async def run_desk(url: str, sim_pid: int, args: argparse.Namespace) -> dict[str
     result = summarise(probe, keys_s, wall, messages1 - messages0, (cpu1 - cpu0) / wall,
                        sim_cpu, len(app.watchlist.keys), profile)
     result["run_queue_wait"] = None if waited is None else round(waited, 3)
+    result["built_per_s"] = {k: round((built1[k] - built0[k]) / wall, 1) for k in built1}
     return result
+
+
+def rows_built(app: Any) -> dict[str, int]:
+    """What the panes have computed so far: watchlist rows, tape rows, ladder builds."""
+    return {
+        "watchlist rows": sum(app.watchlist.rows_built.values()),
+        "tape rows": app.tape.rows_built,
+        "ladder builds": app.ladder.builds,
+    }
 
 
 def _top(profiler: cProfile.Profile, n: int) -> str:
@@ -443,6 +514,16 @@ def summarise(
         "paint_ms_p50": round(pct(probe.paint_s, 50) * ms, 2),
         "paint_ms_p99": round(pct(probe.paint_s, 99) * ms, 2),
         "encode_ms_p50": round(pct(probe.encode_s, 50) * ms, 2) if probe.encode_s else None,
+        "panes": {
+            name: {
+                "ms_p50": round(pct(spent, 50) * ms, 2),
+                "ms_p99": round(pct(spent, 99) * ms, 2),
+                "lines_mean": round(statistics.fmean(probe.pane_lines[name]), 1),
+            }
+            for name, spent in probe.pane_s.items()
+        },
+        "compositor_ms_p50": round(pct(_own(probe), 50) * ms, 2),
+        "compositor_ms_p99": round(pct(_own(probe), 99) * ms, 2),
         "lag_ms_p50": round(pct(lags, 50) * ms, 1),
         "lag_ms_p99": round(pct(lags, 99) * ms, 1),
         "lag_ms_max": round(max(lags, default=float("nan")) * ms, 1),
@@ -469,13 +550,22 @@ def summarise(
     return result
 
 
+def _own(probe: Probe) -> list[float]:
+    """Each paint's time outside the timed panes' render_lines: the compositor's own."""
+    panes = list(probe.pane_s.values())
+    return [total - sum(p[i] for p in panes) for i, total in enumerate(probe.paint_s)]
+
+
 def report(r: dict[str, Any], args: argparse.Namespace) -> None:
     ok = r["pass"]
 
     def verdict(name: str) -> str:
         return "PASS" if ok[name] else "FAIL"
 
-    print(f"desk at {SIZE[0]}x{SIZE[1]}, {args.hz:g} Hz frame timer, {r['watchlist_rows']} "
+    import tui
+
+    print(f"{Path(tui.__file__).parent.parent}: "
+          f"desk at {SIZE[0]}x{SIZE[1]}, {args.hz:g} Hz frame timer, {r['watchlist_rows']} "
           f"watchlist rows, {args.level}; simulator asked for {args.rate:,.0f} msgs/s over "
           f"{args.scrips} scrips; {r['seconds']:g} s measured")
     print(f"  received        {r['msgs_per_s']:>9,} msgs/s")
@@ -485,6 +575,13 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"  frame cost      flush p50 {r['flush_ms_p50']:.2f} ms p99 {r['flush_ms_p99']:.2f} ms;"
           f" paint p50 {r['paint_ms_p50']:.2f} ms p99 {r['paint_ms_p99']:.2f} ms"
           + (f"; encode p50 {r['encode_ms_p50']:.2f} ms" if r["encode_ms_p50"] is not None else ""))
+    for name, pane in r["panes"].items():
+        print(f"    paint {name:<13} p50 {pane['ms_p50']:6.2f} ms  p99 {pane['ms_p99']:6.2f} ms"
+              f"  {pane['lines_mean']:5.1f} lines a paint")
+    print(f"    paint {'(compositor)':<13} p50 {r['compositor_ms_p50']:6.2f} ms  p99 "
+          f"{r['compositor_ms_p99']:6.2f} ms  (the rest of each paint)")
+    built = ", ".join(f"{name} {n:,.0f}/s" for name, n in r["built_per_s"].items())
+    print(f"  computed        {built}")
     print(f"  feed lag        p50 {r['lag_ms_p50']:.0f} ms  p99 {r['lag_ms_p99']:.0f} ms  "
           f"max {r['lag_ms_max']:.0f} ms   {verdict('lag_p99')} (goal p99 < "
           f"{GOALS['lag_p99_ms']:g} ms, bounded)")
@@ -508,6 +605,9 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> None:
     if waited is not None:
         busy = "   MACHINE BUSY: figures unreliable" if waited > 0.05 else ""
         print(f"  waited for CPU  {waited:.1%} of the window (runnable, not running){busy}")
+    ref = r["machine_reference_s"]
+    print(f"  machine         a plain 10M-iteration Python loop took {ref[0]:.2f} s before, "
+          f"{ref[1]:.2f} s after (issue 10's slow machine: 1.66 s)")
     if "profile" in r:
         print(r["profile"])
 
@@ -532,12 +632,18 @@ def main(argv: list[str] | None = None) -> int:
                     help="print the top N functions by own time (cProfile; slows the desk)")
     ap.add_argument("--strict", action="store_true", help="exit 1 if a goal is missed")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--code", metavar="DIR",
+                    help="measure the desk of another checkout (e.g. /work/main) with this "
+                         "script and simulator: a before/after in the same minutes")
     ap.add_argument("--sim-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.code and not args.sim_child:
+        sys.path.insert(0, str(Path(args.code).resolve()))
     if args.sim_child:
         serve_sim(args.rate, args.scrips, args.seed)
         return 0
 
+    reference_before = machine_reference()
     proc, url = start_sim(args)
     try:
         baseline = asyncio.run(run_feed_only(url, args)) if args.baseline_seconds > 0 else None
@@ -549,6 +655,7 @@ def main(argv: list[str] | None = None) -> int:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+    result["machine_reference_s"] = [round(reference_before, 3), round(machine_reference(), 3)]
     if baseline is not None:
         result["feed_only"] = {
             "msgs_per_s": round(baseline["msgs_per_s"]), "cpu": round(baseline["cpu"], 2),

@@ -90,6 +90,7 @@ class FrameLoop(Part):
         if self._health_ticks % 2 == 0:
             self.market.sweep()  # keeps bad-number counts current for scrips off screen
         now = self.clock()
+        sampled = set(self.market.unsampled)
         self.market.sample_history()  # the sparklines' next point
         health = self.health_source() if self.health_source is not None else None
         errors = self.market.errors.by_kind
@@ -103,6 +104,7 @@ class FrameLoop(Part):
         self.tape.set_note(self._tape_note())
         self.ladder.set_note(*self._ladder_note())
         with self.batch_update():
+            self.watchlist.history_sampled(sampled)
             self.watchlist.mark_stale(now, self.settings.stale_after)
             self.watchlist.resort()
 

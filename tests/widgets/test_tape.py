@@ -327,6 +327,56 @@ async def test_a_filtered_frame_filters_only_the_new_events(monkeypatch: pytest.
         assert tape.rows == 4 + 500 + 3, "the fixture's four buys of 100 or more, then ours"
 
 
+async def test_a_growing_tape_moves_its_scrollbar_without_a_layout_of_the_screen():
+    market = build_market()
+    feed = Feed(market)
+    tape = L2Tape(market, key=RELIANCE, tz=UTC)
+    async with Host(tape).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        layouts: list[int] = []
+        relayout = pilot.app.screen._refresh_layout
+
+        def counted(*args: object, **kw: object) -> None:
+            layouts.append(1)
+            relayout(*args, **kw)  # type: ignore[arg-type]
+
+        pilot.app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        feed.many(20)  # past the pane's 11 rows: the scrollbar appears, by a layout
+        await frame(tape, pilot)
+        assert tape.show_vertical_scrollbar and layouts
+        await pilot.pause()  # what the layout set off (the scrollbar's own resize)
+        await pilot.pause()
+        layouts.clear()
+        for _ in range(3):
+            feed.many(5)
+            await frame(tape, pilot)
+        assert not layouts, "the scrollbar stays: no layout"
+        bar = tape.vertical_scrollbar
+        assert bar.window_virtual_size == tape.virtual_size.height == tape.rows + 1
+        assert tape.max_scroll_y == tape.rows + 1 - tape.scrollable_content_region.height
+        await pilot.press("G")  # the oldest event, at the bottom
+        assert tape.scroll_offset.y == tape.max_scroll_y
+        assert oids(tape)[-1] == tape.shown()[-1].oid, "the oldest kept, on the last line"
+
+
+async def test_new_events_the_filter_drops_do_not_repaint_the_tape():
+    market = build_market()
+    feed = Feed(market)
+    tape = L2Tape(market, key=RELIANCE, tz=UTC)
+    async with Host(tape).run_test(size=SIZE) as pilot:
+        tape.set_filter("sell", 0)
+        await pilot.pause()
+        kept, rows = tape.kept, tape.rows
+        feed.many(3, "B")
+        tape.pull()
+        assert tape.kept == kept + 3 and tape.rows == rows, "kept, not shown"
+        assert not tape._repaint_regions, "nothing to repaint"
+        feed.add("S")
+        tape.pull()
+        assert tape._repaint_regions and tape.rows == rows + 1
+        await pilot.pause()
+
+
 # -- notes -------------------------------------------------------------------------------
 
 

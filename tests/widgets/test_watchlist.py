@@ -614,6 +614,31 @@ async def test_the_spark_column_draws_the_recent_last_prices():
         assert style_of(w, OGDC, "▁▂▅▃█").color == full(w, "watchlist--spark").color
 
 
+async def test_a_new_sparkline_point_redraws_the_row_on_the_health_tick():
+    """A frame computes a changed row's cells; the point the health tick samples after it
+    is drawn by ``history_sampled``, not left for the scrip's next change."""
+    market = build_market()
+    w = watchlist(market, columns=["symbol", "last", "spark"])
+    async with Host(w).run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        lp(market, OGDC, "215.40", now=NOW + 1)
+        await pilot.pause()
+        tick(market, OGDC, lp="215.90")
+        frame(market, w, NOW + 2)  # the row computed: its last price, the old sparkline
+        await pilot.pause()
+        before = row(w, OGDC).split()
+        assert before[1] == "215.90"
+        strips = dict(w._strips)
+        sampled = set(market.unsampled)
+        market.sample_history()
+        w.history_sampled(sampled)
+        await pilot.pause()
+        assert row(w, OGDC).split()[2] != before[2] and row(w, OGDC).split()[2].endswith("█")
+        assert all(w._strips.get(k) is strip for k, strip in strips.items() if k != OGDC)
+        w.history_sampled(sampled)  # nothing new: nothing redrawn
+        assert w._strips.get(OGDC) is not None
+
+
 async def test_a_watchlist_mounted_alone_brings_its_own_styles() -> None:
     """No CSS_PATH on the host: the widget's DEFAULT_CSS (themes/watchlist.tcss) styles it
     with the theme's colours (the host supplies the desk's theme variables)."""

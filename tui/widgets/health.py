@@ -120,7 +120,7 @@ class HealthPanel(LinesWidget):
         figures = tuple(tuple(line) for line in lines[:height])
         if figures != self._figures:
             self._figures = figures
-            self.invalidate()
+            self.invalidate(lines if self.size.width else None)  # built for its width
 
     @property
     def rates(self) -> list[float]:

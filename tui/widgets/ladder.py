@@ -17,15 +17,14 @@ note (:meth:`Ladder.set_note`: an L1 feed has five levels, an index has no book)
 Below the levels, the summary: spread, imbalance (``tbq``/``tsq``), high/low, circuit
 limits, open/close, average price, 52-week range.  A short pane keeps five levels and
 drops summary lines by :data:`SUMMARY_ORDER` (least useful first).  Rebuilt only when
-invalidated (the selected scrip changed in a flush) or resized: a few dozen lines.
+invalidated (the selected scrip changed in a flush) or resized (the height sets the depth
+shown): a few dozen lines, of which only those that changed are restyled and repainted.
 """
 
 from __future__ import annotations
 
 from datetime import tzinfo
 from typing import TYPE_CHECKING, ClassVar, Final
-
-from textual.strip import Strip
 
 from tui.widgets.strips import Cell, Line, LinesWidget, pad, trade_clock
 from tui.widgets.styles import theme_css
@@ -81,8 +80,6 @@ class Ladder(LinesWidget):
         #: why there is no deeper book (the app's: the feed's level, an index); shown
         #: under the levels when the pane has room to spare
         self.note: tuple[str, ...] = ()
-        #: the height the lines were built for (a new height changes the depth shown)
-        self._height = -1
 
     def set_note(self, *note: str) -> None:
         """The note, as alternatives longest first: the first that fits is shown."""
@@ -100,12 +97,6 @@ class Ladder(LinesWidget):
             return ""
         scrip = self.market.view(self.key)
         return scrip.symbol if scrip else self.key.partition("|")[2]
-
-    def render_line(self, y: int) -> Strip:
-        if self.size.height != self._height:
-            self._height = self.size.height
-            self._strips = None
-        return super().render_line(y)
 
     # -- building ------------------------------------------------------------------------
     def build(self, width: int) -> list[Line]:

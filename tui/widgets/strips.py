@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Final, Literal, Protocol
+from typing import ClassVar, Final, Literal, Protocol
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from textual.cache import FIFOCache, LRUCache
+from textual.dom import NoScreen
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -141,10 +144,16 @@ class LineStyles:
     full style, background blended with the widget's; cells add their partial styles.
     """
 
+    #: cells kept as styled segments (a screen of rows changes a few cells a frame)
+    SEGMENTS_KEPT: ClassVar[int] = 4096
+
     def __init__(self, widget: Widget, base: str = "") -> None:
         self.widget = widget
         self.base = widget.get_component_rich_style(base) if base else widget.rich_style
         self._styles: dict[str, Style] = {}
+        #: each cell drawn lately as its segment and cell length: an unchanged cell of a
+        #: rebuilt row costs a look-up, not a new segment and a measure
+        self._segments: FIFOCache[Cell, tuple[Segment, int]] = FIFOCache(self.SEGMENTS_KEPT)
 
     def __call__(self, name: str) -> Style:
         style = self._styles.get(name)
@@ -174,8 +183,53 @@ class LineStyles:
         )
 
     def strip(self, cells: Iterable[Cell], width: int) -> Strip:
-        segments = [Segment(text, self(name)) for text, name in cells if text]
-        return Strip(segments).adjust_cell_length(width, self.base)
+        """The cells as one line of exactly ``width`` cells, padded in the base style.
+
+        What ``Strip(segments).adjust_cell_length(width, base)`` makes, made as one
+        :class:`Strip` that knows its length (no second strip for the padding).
+        """
+        cached = self._segments
+        segments: list[Segment] = []
+        append = segments.append
+        length = 0
+        for cell in cells:
+            if not cell[0]:
+                continue
+            entry = cached.get(cell)
+            if entry is None:
+                text, name = cell
+                entry = cached[cell] = (Segment(text, self(name)), cell_len(text))
+            append(entry[0])
+            length += entry[1]
+        if length < width:
+            append(Segment(" " * (width - length), self.base))
+        elif length > width:
+            return Strip(segments, length).crop(0, width)
+        return Strip(segments, width)
+
+
+def on_current_screen(widget: Widget) -> bool:
+    """True if ``widget`` is mounted on the screen shown now: what it computes now is drawn
+    in the next frame (else it may wait until it is drawn)."""
+    if not widget.is_mounted:
+        return False
+    try:
+        return widget.screen.is_current
+    except NoScreen:  # being removed
+        return False
+
+
+def line_regions(lines: Iterable[int], width: int) -> list[Region]:
+    """Regions ``width`` wide covering the lines ``lines`` (content coordinates), adjacent
+    lines as one region: what ``Widget.refresh`` takes to repaint only those lines."""
+    regions: list[Region] = []
+    for y in sorted(set(lines)):
+        if regions and regions[-1].bottom == y:
+            last = regions[-1]
+            regions[-1] = Region(0, last.y, width, last.height + 1)
+        else:
+            regions.append(Region(0, y, width, 1))
+    return regions
 
 
 class Clearable(Protocol):
@@ -203,14 +257,16 @@ class TableCaches:
         self._header = None
         self._styles = None
 
-    def _widen(self, cells: Mapping[str, Cell]) -> None:
-        """Grow the columns to fit ``cells``; if any grew, lay out and redraw every row."""
+    def _widen(self, cells: Mapping[str, Cell]) -> bool:
+        """Grow the columns to fit ``cells``; if any grew, lay out and redraw every row
+        (and say so)."""
         widened = False
         for column in self._columns:
             widened = column.widen(cells.get(column.key, ("", ""))[0]) or widened
         if widened:
             self._layout(self._width)
             self.refresh()  # type: ignore[attr-defined]
+        return widened
 
     def notify_style_update(self) -> None:
         super().notify_style_update()  # type: ignore[misc]
@@ -228,40 +284,99 @@ def header_strip(widget: Widget, columns: Sequence[Column], style: str, width: i
 class LinesWidget(Widget):
     """A small widget drawn from a few lines that are rebuilt only when told to.
 
-    Subclasses implement :meth:`build` (the lines for a width); :meth:`invalidate`
-    schedules a rebuild.  Used by the ladder and the health panel (a dozen lines each).
+    Subclasses implement :meth:`build` (the lines for a width); :meth:`invalidate` rebuilds
+    them.  While the widget is on the current screen and was drawn at its size, the new
+    lines are compared with the drawn ones and only the lines that differ are restyled and
+    repainted (``refresh`` of their regions); a line seen lately is not restyled again
+    (a :class:`~textual.cache.LRUCache` of strips by cells, as Textual's ``Log`` keeps
+    its lines).  Otherwise the lines are rebuilt when next drawn.  Used by the ladder and
+    the health panel (a few dozen lines each).
     """
 
     DEFAULT_CSS = "LinesWidget { height: 1fr; }"
+    #: strips kept by their cells (a few screens' worth of lines)
+    STRIPS_KEPT: ClassVar[int] = 256
 
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self._strips: list[Strip] | None = None
-        self._width = -1
+        #: the cells of each drawn line (compared with a rebuild's)
+        self._lines: list[tuple[Cell, ...]] = []
+        #: the size the lines were built for (a build may depend on the height)
+        self._built_for = Size(-1, -1)
+        self._styled: LRUCache[tuple[Cell, ...], Strip] = LRUCache(self.STRIPS_KEPT)
+        #: the component styles (and their segments), kept until the styles change
+        self._line_styles: LineStyles | None = None
         #: how many times the lines were rebuilt (tests and benchmarks read it)
         self.builds = 0
+        #: lines restyled since mounted (tests and benchmarks read it)
+        self.lines_styled = 0
 
     def build(self, width: int) -> list[Line]:
         raise NotImplementedError
 
-    def invalidate(self) -> None:
-        self._strips = None
-        self.refresh()
+    def invalidate(self, lines: Sequence[Line] | None = None) -> None:
+        """The lines changed: repaint those that differ.
+
+        ``lines``: the new lines, if the caller has just built them for the widget's
+        width (saves a second build)."""
+        if self._strips is None or self._built_for != self.size or not on_current_screen(self):
+            self._strips = None  # drawn from scratch when next shown
+            self.refresh()
+            return
+        width = self.size.width
+        changed = self._restyle(list(lines) if lines is not None else self.build(width))
+        if changed:
+            self.refresh(*changed)
+
+    def _restyle(self, lines: list[Line]) -> list[Region]:
+        """Take ``lines`` as the drawn lines, reusing the strips of lines that did not
+        change; the regions (content coordinates) of the lines that did."""
+        width = self.size.width
+        styles = self._line_styles
+        old_lines, old_strips = self._lines, self._strips or []
+        new_lines: list[tuple[Cell, ...]] = []
+        strips: list[Strip] = []
+        changed: list[int] = []
+        styled = self._styled
+        for y, line in enumerate(lines):
+            cells = tuple(line)
+            new_lines.append(cells)
+            if y < len(old_lines) and old_lines[y] == cells and y < len(old_strips):
+                strips.append(old_strips[y])
+                continue
+            strip = styled.get(cells)
+            if strip is None:
+                if styles is None:
+                    styles = self._line_styles = LineStyles(self)
+                strip = styled[cells] = styles.strip(cells, width)
+                self.lines_styled += 1
+            strips.append(strip)
+            changed.append(y)
+        changed += range(len(lines), len(old_lines))  # lines gone: blank now
+        self._lines, self._strips = new_lines, strips
+        self.builds += 1
+        return line_regions(changed, width)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips = None
+        self._styled.clear()
+        self._line_styles = None
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        if self._strips is None or width != self._width:
-            styles = LineStyles(self)
-            self._strips = [styles.strip(line, width) for line in self.build(width)]
-            self._width = width
-            self.builds += 1
+        size = self.size
+        if self._strips is None or size != self._built_for:
+            if size.width != self._built_for.width:
+                self._styled.clear()  # strips of another width
+                self._line_styles = None
+            self._built_for = size
+            self._lines = []
+            self._restyle(self.build(size.width))
+        assert self._strips is not None
         if y < len(self._strips):
             return self._strips[y]
-        return Strip.blank(width, self.rich_style)
+        return Strip.blank(size.width, self.rich_style)
 
     def lines_text(self) -> list[str]:
         """The lines as plain text (for tests)."""

@@ -287,9 +287,10 @@ class L2Tape(TableCaches, ScrollView, can_focus=True):
         passed = self.filter.select(new)
         rows.extend(passed)
         oldest = kept[0].seq
-        trimmed_fresh = 0
+        trimmed = trimmed_fresh = 0
         while rows and rows[0].seq < oldest:  # gone from the store: gone from the view
             gone = rows.popleft()
+            trimmed += 1
             if pause is not None and gone.seq > pause.seq:
                 trimmed_fresh += 1
         if pause is not None:
@@ -297,6 +298,8 @@ class L2Tape(TableCaches, ScrollView, can_focus=True):
             pause.fresh += len(passed) - trimmed_fresh
             self._show_status()
             return len(new)
+        if not passed and not trimmed:
+            return len(new)  # none shown (filtered out): the view stands
         top = int(self.scroll_offset.y)
         self._update_virtual_size()
         if top and passed:  # keep looking at the same events
@@ -330,7 +333,19 @@ class L2Tape(TableCaches, ScrollView, can_focus=True):
         self._show_status()
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(0, len(self._view) + 1)
+        """Size the view to its rows.  While the rows overflow the pane before and after,
+        only the scrollbar's thumb moves: it is updated as ``ScrollView`` does after a
+        layout, without laying the screen out again (a layout a frame while the tape fills
+        costs the desk more than the tape's own lines)."""
+        size = Size(0, len(self._view) + 1)
+        if size == self.virtual_size:
+            return
+        viewport = self.scrollable_content_region.height
+        if self.is_mounted and viewport and min(size.height, self.virtual_size.height) > viewport:
+            self.set_reactive(L2Tape.virtual_size, size)
+            self._scroll_update(size)
+        else:
+            self.virtual_size = size
 
     def _show_status(self) -> None:
         status = self.status()

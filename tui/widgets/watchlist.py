@@ -1,11 +1,13 @@
 """The watchlist: one row per scrip, redrawn row by row as the market flushes.
 
 A Line API ``ScrollView`` (the toolong model).  Two caches, by
-key: a row's *cells* are computed once from the scrip's typed values (``rows_built``
-counts it) and dropped only when the scrip changes; its *strip* (the cells styled: the
-selection mark, a flash, the stale mark) is dropped when any of those change, and is
-cheap to rebuild from the cells.  Only rows on screen are ever computed, so only scrips
-on screen are converted (``Market.view``).
+key: a row's *cells* are computed from the scrip's typed values (``rows_built`` counts
+it) when the scrip changes; its *strip* (the cells styled: the selection mark, a flash,
+the stale mark) is dropped when any of those change, and is cheap to rebuild from the
+cells.  A changed scrip on screen has its cells computed in the frame that takes the
+change and compared with the drawn ones: only a row whose shown cells differ is rebuilt
+and repainted (``refresh`` of its line; all such lines in one call).  Only rows on
+screen are ever computed, so only scrips on screen are converted (``Market.view``).
 
 Time never comes from a clock of the widget's own: the app hands it in
 (:meth:`Watchlist.refresh_keys`, :meth:`Watchlist.tick`, :meth:`Watchlist.mark_stale`),
@@ -35,7 +37,16 @@ from textual.strip import Strip
 from tui.market.stale import StaleMarks
 from tui.widgets.columns import COLUMN_KEYS, COLUMNS, DEFAULT_COLUMNS, Row, lone_partner
 from tui.widgets.glyphs import DOWN_ARROW, MARK, STALE_MARK, UP_ARROW
-from tui.widgets.strips import Cell, Column, LineStyles, TableCaches, fit, table_line
+from tui.widgets.strips import (
+    Cell,
+    Column,
+    LineStyles,
+    TableCaches,
+    fit,
+    line_regions,
+    on_current_screen,
+    table_line,
+)
 from tui.widgets.styles import theme_css
 
 if TYPE_CHECKING:
@@ -156,6 +167,7 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         self._strips: dict[str, Strip] = {}
         self._header: Strip | None = None
         self._styles: LineStyles | None = None
+        self._cursor_styles: LineStyles | None = None
         #: the clock time last handed in (flashes start at it; none before a clock is given)
         self._now: float | None = None
         #: ``(lp, pp)`` last drawn per key: a different one is a tick to flash
@@ -181,18 +193,40 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         listed: list[str] = []
         for key in changed:
             if key in self._index:
-                self._cells.pop(key, None)
                 listed.append(key)
             elif self.follow and key in self.market.scrips:
                 self._append(key)
                 added += 1
-        self._redraw(listed)
+        self._update_rows(listed)
         if added:
             if self.selected is None:
                 self.selected = self.keys[0]
             self._update_virtual_size()
             self.refresh()
         return added
+
+    def history_sampled(self, keys: Iterable[str]) -> None:
+        """The market took new sparkline points for ``keys`` (``Market.sample_history``):
+        the sparklines of the rows drawn on screen are computed again, and a row whose
+        sparkline moved is repainted.  (A row's cells are computed when its scrip changes,
+        in the frame; the sparkline moves on the health tick, between frames.)"""
+        if all(column.key != "spark" for column in self._columns):
+            return
+        top = int(self.scroll_offset.y)
+        bottom = top + self.scrollable_content_region.height
+        cells_of, index, spark_cell = self._cells, self._index, COLUMNS["spark"].cell
+        moved: list[str] = []
+        for key in keys:
+            row = index.get(key)
+            cells = cells_of.get(key)
+            if cells is None or row is None or not top <= row < bottom:
+                continue  # computed afresh when drawn
+            scrip = self.market.view(key)
+            spark = spark_cell(self, Row.of(scrip)) if scrip is not None else None
+            if spark is not None and spark != cells.get("spark"):
+                cells_of[key] = {**cells, "spark": spark}
+                moved.append(key)
+        self._redraw(moved)
 
     def tick(self, now: float) -> None:
         """End the flashes that are over at ``now`` (the app calls it every frame)."""
@@ -321,23 +355,63 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
             self.cursor = max(0, min(row, len(order) - 1))
         self._scroll_to_cursor()
 
+    def _update_rows(self, keys: Iterable[str]) -> None:
+        """The scrips of ``keys`` changed: compute the cells of those on screen now and
+        repaint only the rows whose shown cells differ from the drawn ones (a scrip that
+        moved only where no column shows keeps its strip and is not repainted).  Rows off
+        screen, never drawn, or not shown now (another screen on top) are computed when
+        next drawn.
+
+        A changed row is repainted whole: a region of its changed cells alone costs more
+        (Textual 8.2.8's driver crops each line at the region's end into a new strip, and
+        writes it from the line's start all the same; ``bench/paint.py``)."""
+        top = int(self.scroll_offset.y)  # both cost microseconds: once, not once a key
+        bottom = top + self.scrollable_content_region.height
+        cached, index, shown = self._cells, self._index, self._shown
+        now = on_current_screen(self)
+        moved: list[str] = []
+        for key in keys:
+            row = index.get(key)
+            drawn = cached.get(key)
+            if drawn is None or not now or row is None or not top <= row < bottom:
+                cached.pop(key, None)
+                moved.append(key)
+                continue
+            cells = cached[key] = self._row_cells(key)  # may start a flash: LAST changed
+            if self._widen(cells):
+                continue  # a column grew: every row is drawn again
+            for column in shown:
+                if cells.get(column.key) != drawn.get(column.key):
+                    moved.append(key)
+                    break
+        self._redraw(moved)
+
     def _redraw(self, keys: Iterable[str]) -> None:
-        """Drop the strips of ``keys`` and repaint the lines of those on screen."""
+        """Drop the strips of ``keys`` and repaint the lines of those on screen (one
+        ``refresh`` of their regions, adjacent lines as one)."""
         top = int(self.scroll_offset.y)  # both cost microseconds: once, not once a key
         bottom = top + self.scrollable_content_region.height
         strips, index = self._strips, self._index
+        lines: list[int] = []
         for key in keys:
             strips.pop(key, None)
             row = index.get(key)
             if row is not None and top <= row < bottom:
-                self.refresh_line(row + 1)  # a virtual line: the header is screen line 0
+                lines.append(row + 1 - top)  # the header is screen line 0
+        if lines:
+            self.refresh(*line_regions(lines, max(self.virtual_size.width, self.size.width)))
 
     # -- drawing -------------------------------------------------------------------------
     def _update_virtual_size(self) -> None:
         self.virtual_size = Size(0, len(self.keys) + 1)
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cursor_styles = None
+
     def _layout(self, width: int) -> None:
         super()._layout(width)
+        self._cursor_styles = None
         room = max(width - LEAD - 1, 0)
         columns = list(self._columns)
         configured = {c.key for c in columns}
@@ -432,7 +506,10 @@ class Watchlist(TableCaches, ScrollView, can_focus=True):
         cells = self._cells_for(key)  # may widen a column: a new layout
         line = self._line(key, cells)
         if row == self.cursor:
-            return LineStyles(self, "watchlist--cursor").strip(line, width)
+            cursor = self._cursor_styles
+            if cursor is None:
+                cursor = self._cursor_styles = LineStyles(self, "watchlist--cursor")
+            return cursor.strip(line, width)
         styles = self._styles
         if styles is None:
             styles = self._styles = LineStyles(self)
