@@ -105,26 +105,29 @@ class Market:
                 except Exception:  # noqa: BLE001 - the reader counts it (not JSON)
                     rest(frame, None)
                     continue
-                if type(msg) is dict:
+                try:
                     t = msg.get("t")
-                    if t == "df" or t == "tf":
-                        try:
-                            by_token = index.get(msg["e"])
-                            scrip = None if by_token is None else by_token.get(msg["tk"])
+                except AttributeError:  # not an object (a list, a number...): the reader's
+                    rest(frame, msg)
+                    continue
+                if t == "df" or t == "tf":
+                    try:
+                        by_token = index.get(msg["e"])
+                        scrip = None if by_token is None else by_token.get(msg["tk"])
+                        if scrip is None:
+                            scrip = find(msg)
                             if scrip is None:
-                                scrip = find(msg)
-                                if scrip is None:
-                                    continue
-                        except (KeyError, TypeError):  # no "e"/"tk", or not text
-                            errors.add(MISSING_KEY, msg)
-                            continue
-                        scrip.delta.update(msg)
-                        pending = scrip.pending
-                        pending.append(frame)
-                        if len(pending) >= fold_at:
-                            scrip.materialize(errors)
-                        mark(scrip.key)
+                                continue
+                    except (KeyError, TypeError):  # no "e"/"tk", or not text
+                        errors.add(MISSING_KEY, msg)
                         continue
+                    scrip.delta.update(msg)
+                    pending = scrip.pending
+                    pending.append(frame)
+                    if len(pending) >= fold_at:
+                        scrip.materialize(errors)
+                    mark(scrip.key)
+                    continue
                 rest(frame, msg)
 
         apply.takes_frame = True  # type: ignore[attr-defined]  # FrameReader passes the frame
