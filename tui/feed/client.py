@@ -6,19 +6,10 @@ normally ``Market``; the hot path: decode, count, apply -- no clock calls, nothi
 allocated of our own).  Everything periodic (rates, lag, the
 data-stall watchdog, the acknowledgement timeout, L2 resync) runs on a tick.
 
-Reactions (docs/PROTOCOL.md, "Close codes"):
-
-- HTTP 401/403 on the upgrade, ``ck NOT_OK`` (other than the session limit), close 4001:
-  state ``auth-failed`` and :meth:`run` returns; nothing retries until run() is called again.
-- A fault retrying cannot cure -- a TLS certificate that does not verify, any other 4xx on
-  the upgrade (404, 400...), a token that is not a valid header value: state ``failed``
-  with one reason (``Health.failure`` says which), and :meth:`run` returns the same way.
-- Close 4029, ``ck NOT_OK "Maximum sessions limit"``, HTTP 429: state ``session-limit``;
-  retry after ``session_limit_retry``, then back off (jittered) up to ``session_limit_max``.
-- Anything else (refused TCP, timeouts, drops, unanswered pings, a data stall, 1000/1001,
-  no ``ck`` within ``ack_timeout``): state ``backoff``, capped exponential backoff + jitter.
-- Both backoffs reset only after a session stayed up ``stable_after`` seconds past its
-  ``ck OK``: a server that accepts and drops at once never causes a reconnect storm.
+What the end of a session means (a verdict, or a retry and when): :mod:`tui.feed.reactions`.
+Both backoffs reset only after a session stayed up ``stable_after`` seconds past its
+``ck OK``: a server that accepts and drops at once never causes a reconnect storm.
+The read loop (a socket read's frames decoded and merged at once): :mod:`tui.feed.reading`.
 
 Secrets: the token never reaches logs, :class:`Health`, events or error samples.  The
 client adds its secrets to ``market.errors``' redaction itself, so the caller may pass a
@@ -47,7 +38,15 @@ from tui.feed import sessions
 from tui.feed.backoff import Backoff
 from tui.feed.config import FeedConfig, redact
 from tui.feed.connection import Connection, Counters, Outcome, SessionEnded
-from tui.feed.health import AUTH_FAILED, FAILED, SESSION_LIMIT, Health, RateMeter
+from tui.feed.health import Health, RateMeter
+from tui.feed.reactions import (
+    CONNECTED,
+    EVENTS,
+    RECONNECTED,
+    REFUSED,
+    react,
+)
+from tui.feed.reading import BatchConnection, feed_many_of, read_batches, read_each
 from tui.feed.redacting import RedactingAdapter, describe, describe_traceback, protect
 from tui.feed.sessions import SessionInUse
 from tui.feed.sink import MarketSink
@@ -56,20 +55,10 @@ from tui.feed.tap import FrameTap, tapped
 from tui.wire import dialects
 from tui.wire import frames as fr
 from tui.wire import protocol as p
-from tui.wire.times import seconds_text
 
 __all__ = ["EVENTS", "FeedClient", "SessionInUse"]
 
 log = logging.getLogger("marketdesk.feed")
-
-#: ``on_event`` kinds (for toasts); AUTH_FAILED and SESSION_LIMIT are the state names
-CONNECTED: Final = "connected"  # first acknowledged session
-RECONNECTED: Final = "reconnected"  # a later one
-RECONNECT: Final = "reconnect"  # connection lost or failed; the text says when the next try is
-STALL: Final = "stall"  # the watchdog closed a silent connection; reconnecting
-REFUSED: Final = "refused"  # an ``er`` answer to a request (at most one event a second)
-EVENTS: Final = (CONNECTED, RECONNECTED, RECONNECT, STALL, AUTH_FAILED, FAILED, SESSION_LIMIT,
-                 REFUSED)  # fmt: skip
 
 _RESYNC_EVERY: Final = 5.0  # seconds before the same scrip's ``l`` is requested again
 _REFUSED_EVERY: Final = 1.0  # at most one "refused" event (and warning) a second
@@ -79,8 +68,9 @@ class FeedClient:
     """See the module docstring.  ``clock`` is monotonic (timeouts, ``next_retry_at``),
     ``wall`` is epoch seconds (``connected_since``, lag); ``rng`` seeds the jitter."""
 
-    #: websockets' connection class (None: its own); a subclass may read frames its way
-    connection_class: type[ClientConnection] | None = None
+    #: websockets' connection class (None: its own, read with ``recv()``); the default
+    #: hands over the frames of each socket read at once; a subclass may read its way
+    connection_class: type[ClientConnection] | None = BatchConnection
 
     def __init__(
         self,
@@ -233,27 +223,16 @@ class FeedClient:
             if out.kind == conn_.STOPPED or self._stop.is_set():
                 return
             h.last_error, h.last_error_at = out.reason, self._wall()
-            if out.kind == conn_.AUTH:
-                h.failure = hs.AUTH
-                self._set_state(AUTH_FAILED, out.reason)
-                self._event(AUTH_FAILED, f"Feed refused the token ({out.reason}); not retrying")
+            then = react(out, self._backoff, self._limit_backoff)
+            if then.delay is None:  # a verdict: the state keeps the reason, no retry
+                h.failure = then.failure
+                self._set_state(then.state, out.reason)
+                self._event(then.event, then.text)
                 return
-            if out.kind == conn_.FAILED:
-                h.failure = out.failure
-                self._set_state(FAILED, out.reason)
-                self._event(FAILED, f"Feed failed: {out.reason}; not retrying")
-                return
-            if out.kind == conn_.LIMIT:
-                delay = self._limit_backoff.next()
-                state, kind = SESSION_LIMIT, SESSION_LIMIT
-                text = f"Session limit ({out.reason}); retrying in {seconds_text(delay)}"
-            else:
-                delay = self._backoff.next()
-                state, kind = hs.BACKOFF, STALL if out.stall else RECONNECT
-                text = f"Feed connection lost ({out.reason}); retrying in {seconds_text(delay)}"
+            delay, text = then.delay, then.text
             h.next_retry_at = self._clock() + delay
-            self._set_state(state, text)
-            self._event(kind, text)
+            self._set_state(then.state, text)
+            self._event(then.event, text)
             try:
                 await asyncio.wait_for(self._stop.wait(), delay)
                 return
@@ -338,29 +317,22 @@ class FeedClient:
         return conn_.FAULT, "reader ended"  # pragma: no cover - _pump only ends by raising
 
     def _frame_feed(self) -> Callable[[bytes], dict[str, Any] | None]:
-        """A read loop's frame handler, chosen once a connection: the dialect's ``feed``, or,
+        """A per-frame handler, chosen once a connection: the dialect's ``feed``, or,
         while recording, the same behind the tap (tui/feed/tap.py)."""
         feed = self.codec.feed  # the dialect's reader (psx: the FrameReader)
         return feed if self.tap is None else tapped(feed, self.tap.received)
 
     async def _pump(self, ws: ClientConnection) -> None:
-        """The hot path: locals only; count, then ``FrameReader.feed`` hands market messages
-        to ``Market.apply`` and returns only control messages."""
-        recv = ws.recv
-        feed = self._frame_feed()
-        control = self._control
-        stats = self._stats
-        while True:
-            frame = await recv(False)  # bytes: no UTF-8 decode to str, exact byte count
-            stats.frames += 1
-            stats.bytes += len(frame)
-            try:  # zero-cost in 3.11 unless it raises
-                msg = feed(frame)
-            except Exception as exc:  # noqa: BLE001 - one bad message must not drop the feed
-                self.market.errors.add(fr.BAD_MESSAGE, f"{type(exc).__name__} on {frame[:120]!r}")
-                continue
-            if msg is not None:
-                control(msg)
+        """The hot path (tui/feed/reading.py): the frames of each socket read decoded and
+        merged in one call (``FrameReader.feed_many`` -> ``Market.apply.frames``);
+        only control messages come back here.  On a connection class of another kind,
+        websockets' ``recv()`` frame by frame."""
+        errors = self.market.errors
+        if isinstance(ws, BatchConnection):
+            many = feed_many_of(self.codec, self.tap, errors)
+            await read_batches(ws, many, self._control, self._stats, errors)
+        else:
+            await read_each(ws, self._frame_feed(), self._control, self._stats, errors)
 
     # -- control messages -------------------------------------------------------------
     def _control(self, msg: dict[str, Any]) -> None:

@@ -22,7 +22,10 @@ class MarketSink(Protocol):
     #: clears the set (all of it after a reconnect, whose replay brings fresh ones anyway)
     resync: set[str]
     #: merge one market message; never raises.  With ``takes_frame`` set on it,
-    #: ``FrameReader`` passes the frame too: ``apply(msg, frame)``
+    #: ``FrameReader`` passes the frame too: ``apply(msg, frame)``; with ``frames`` set on
+    #: it (``Market.apply``), the client's read loop hands it a socket read's frames in one
+    #: call, ``apply.frames(frames, decode, rest)``: decoded with the reader's decoder, the
+    #: deltas merged in its own loop, every other frame handed back to ``rest``
     apply: Callable[..., None]
 
     def expect(self, keys: Iterable[str]) -> None:

@@ -28,15 +28,19 @@ from typing import Any, Final
 
 import msgspec
 
-from tui.wire.fields import INT, KIND, LEVELS, PERCENT, PRICE, SKIP
+from tui.wire.fields import INT, KIND, LEVELS, PERCENT, PRICE, SKIP, TEXT
 from tui.wire.frames import BAD_NUMBER, BAD_VALUE, UNKNOWN_FIELD, DecodeErrors
 from tui.wire.prices import DEFAULT_PRECISION, MAX_DECIMALS, format_units, to_int, to_units
 
 _NOTHING: Final = object()
+#: no texts to fall back on (never written to)
+_NO_TEXTS: Final[dict[str, Any]] = {}
 #: Converted prices by wire text, one table per precision: prices repeat (a tick grid, a
 #: few levels), so most conversions are one look-up.  Cleared when full, never stale.
 _PRICE_CACHE: Final[list[dict[str, int]]] = [{} for _ in range(MAX_DECIMALS + 1)]
 _PRICE_CACHE_SIZE: Final = 8192
+#: converted percent changes by wire text (two decimals, signed): the same, for ``pc``
+_PERCENT_CACHE: Final[dict[str, int]] = {}
 #: pending messages that make the hot path fold a scrip nobody reads
 FOLD_AT: Final = 256
 #: field names a scrip keeps that it does not know (a feed's own extras, a bench's stamp)
@@ -114,91 +118,111 @@ class Scrip:
 
     # -- at draw time --------------------------------------------------------------------
     def materialize(self, errors: DecodeErrors | None = None) -> bool:
-        """Fold the pending messages into the state; True if a typed value moved."""
+        """Fold the pending messages into the state; True if a field's text moved (a
+        redraw is due).  Four steps: take them; start
+        afresh if a snapshot came (:meth:`_start_afresh`); take a new precision first, since
+        every price reads at it (:meth:`_take_precision`); convert each field whose text
+        changed, looking back for the last good text of a field whose newest is bad
+        (:meth:`_convert_fields`)."""
         merged = self.delta
         if not merged:
             return False
         pending = self.pending
         self.delta, self.pending = {}, []
+        afresh = self.replacing
+        before = self._start_afresh(pending) if afresh else _NO_TEXTS
+        rescaled = False
+        if "pp" in merged:
+            merged, before, rescaled = self._take_precision(merged, pending, before, errors)
+        return self._convert_fields(merged, pending, before, errors) or afresh or rescaled
+
+    def _start_afresh(self, pending: list[Any]) -> dict[str, Any]:
+        """The first pending message is a snapshot: the state starts from nothing.  Returns
+        the good texts a field the snapshot brings bad falls back on; a field it does not
+        bring is gone, whatever comes bad after it."""
+        self.replacing = False
+        snapshot = _message(pending[0])
+        before = {name: text for name, text in self.raw.items() if name in snapshot}
+        self.raw, self.values, self.pp, self.extras = {}, {}, DEFAULT_PRECISION, 0
+        return before
+
+    def _take_precision(
+        self, merged: dict[str, Any], pending: list[Any], before: dict[str, Any],
+        errors: DecodeErrors | None,
+    ) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        """A ``pp`` among the pending texts: the last good one.  A new scale reads every
+        value again (none is kept from the old one): returns the texts to convert, the
+        ones to fall back on, and whether the scale is new."""
         raw, values = self.raw, self.values
-        #: good texts to fall back on for a field whose newest text is bad (a state replaced)
-        before: dict[str, Any] = {}
-        changed = False
-        if self.replacing:
-            # a field the snapshot brings bad keeps its last good value; one it does not
-            # bring is gone, whatever comes bad after it
-            self.replacing = False
-            snapshot = _message(pending[0])
-            before = {name: text for name, text in raw.items() if name in snapshot}
-            raw, values = {}, {}
-            self.raw, self.values, self.pp, self.extras = raw, values, DEFAULT_PRECISION, 0
-            changed = True
-        pp_text = merged.get("pp", _NOTHING)
-        if pp_text is not _NOTHING and (raw.get("pp", _NOTHING) != pp_text or "pp" not in values):
-            pp, pp_text = self._precision(pending, pp_text, before, errors)
-            if pp is not None:
-                if pp != self.pp or "pp" not in values:
-                    # a new scale: every value is read again, none kept from the old one
-                    if raw:  # (a snapshot started from nothing: nothing to read again)
-                        merged, before = {**raw, **merged}, raw
-                    raw, values = {"pp": pp_text}, {"pp": pp}
-                    self.raw, self.values, self.pp, self.extras = raw, values, pp, 0
-                    changed = True
-                else:
-                    raw["pp"] = pp_text
-        pp = self.pp
+        pp_text = merged["pp"]
+        if raw.get("pp", _NOTHING) == pp_text and "pp" in values:
+            return merged, before, False
+        pp = _precision(pp_text)
+        if pp is None:
+            pp, pp_text = self._last_good(pending, "pp", INT, pp_text, before, errors, _precision)
+            if pp is None:
+                return merged, before, False
+        if pp == self.pp and "pp" in values:
+            raw["pp"] = pp_text
+            return merged, before, False
+        if raw:  # (a snapshot started from nothing: nothing to read again)
+            merged, before = {**raw, **merged}, raw
+        self.raw, self.values, self.pp, self.extras = {"pp": pp_text}, {"pp": pp}, pp, 0
+        return merged, before, True
+
+    def _convert_fields(
+        self, merged: dict[str, Any], pending: list[Any], before: dict[str, Any],
+        errors: DecodeErrors | None,
+    ) -> bool:
+        """Each field whose text changed, converted into ``values`` (its text into ``raw``);
+        a bad newest text falls back on the last good one (:meth:`_last_good`).  True if a
+        field's text moved.  The hot
+        loop of every read: the usual shapes (a price in the cache, a plain whole number)
+        are inlined, everything else goes through :func:`_convert`."""
+        raw, values, pp = self.raw, self.values, self.pp
         units_of = _PRICE_CACHE[pp]
+        changed = False
+        value: int | str | None
         for name, text in merged.items():
             if raw.get(name, _NOTHING) == text:
                 continue
             kind = KIND.get(name, _UNKNOWN)
-            if type(text) is str:
-                if kind == PRICE:
-                    value: int | str | None = units_of.get(text)
-                    if value is None:
-                        value = to_units(text, pp)
-                        if value is not None:
-                            if len(units_of) >= _PRICE_CACHE_SIZE:
-                                units_of.clear()
-                            units_of[text] = value
-                elif kind == INT:  # to_int, inlined for the usual shape
-                    if 0 < len(text) < 16 and text.isdigit() and text.isascii():
-                        value = int(text)
-                    else:
-                        value = to_int(text)
-                elif kind == SKIP:
-                    continue
-                else:
-                    value = _convert(kind, text, pp)
+            if kind == PRICE and type(text) is str:
+                value = units_of.get(text)
+                if value is None:
+                    value = _price(text, pp, units_of)
+            elif kind == INT and type(text) is str and text.isdigit() and len(text) < 16 \
+                    and text.isascii():
+                value = int(text)
             elif kind == SKIP:
                 continue
-            else:
+            elif kind == TEXT and type(text) is str and len(text) <= MAX_TEXT:
+                value = text
+            elif kind == PERCENT and type(text) is str:
+                value = _PERCENT_CACHE.get(text)
+                if value is None:
+                    value = _percent(text)
+            else:  # a field of no known kind, any value that is not text
                 value = _convert(kind, text, pp)
             if value is None:
                 value, text = self._last_good(pending, name, kind, text, before, errors)
                 if value is None:
                     continue
-            if kind == _UNKNOWN and name not in raw:
-                if self.extras >= EXTRA_FIELDS:
-                    if errors is not None:
-                        errors.add(UNKNOWN_FIELD, f"{self.key} {name[:40]}")
-                    continue
-                self.extras += 1
+            if kind == _UNKNOWN and name not in raw and not self._admit(name, errors):
+                continue
             raw[name] = text
-            if values.get(name) != value:
-                values[name] = value
-                changed = True
+            values[name] = value
+            changed = True  # its text moved (the same value in another text: rare)
         return changed
 
-    def _precision(
-        self, pending: list[Any], text: object, before: dict[str, Any],
-        errors: DecodeErrors | None,
-    ) -> tuple[int | None, object]:
-        """The precision the pending messages set (the last good one), and its text."""
-        pp = _precision(text)
-        if pp is not None:
-            return pp, text
-        return self._last_good(pending, "pp", INT, text, before, errors, _precision)
+    def _admit(self, name: str, errors: DecodeErrors | None) -> bool:
+        """A field name of no known kind is kept, up to :data:`EXTRA_FIELDS` of them."""
+        if self.extras >= EXTRA_FIELDS:
+            if errors is not None:
+                errors.add(UNKNOWN_FIELD, f"{self.key} {name[:40]}")
+            return False
+        self.extras += 1
+        return True
 
     def _last_good(
         self,
@@ -289,6 +313,26 @@ def _message(item: object) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - it decoded once; never raise on the read path
         return {}
     return msg if type(msg) is dict else {}
+
+
+def _price(text: str, pp: int, units_of: dict[str, int]) -> int | None:
+    """A price text the cache does not hold: converted, and kept if good."""
+    value = to_units(text, pp)
+    if value is not None:
+        if len(units_of) >= _PRICE_CACHE_SIZE:
+            units_of.clear()
+        units_of[text] = value
+    return value
+
+
+def _percent(text: str) -> int | None:
+    """A percent text the cache does not hold: converted, and kept if good."""
+    value = to_units(text, 2, signed=True)
+    if value is not None:
+        if len(_PERCENT_CACHE) >= _PRICE_CACHE_SIZE:
+            _PERCENT_CACHE.clear()
+        _PERCENT_CACHE[text] = value
+    return value
 
 
 def _convert(kind: int, text: object, pp: int) -> int | str | None:

@@ -74,6 +74,7 @@ class NorenCodec:
         self._order_level = order_level
         reader = FrameReader(errors, sink, control=p.CONTROL_TYPES.keys() | EXTRA_CONTROL)
         self.feed = reader.feed
+        self.feed_many = reader.feed_many  # the client's read loop: a socket read at once
 
     def control(self, msg: dict[str, Any]) -> dict[str, Any] | None:
         t = msg.get("t")
