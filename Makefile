@@ -52,6 +52,7 @@ screenshots: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-dev $(VENV)/.installed-test
 	$(BIN)/ruff check tui tests bench tools
+	$(BIN)/ruff format --check tui tests bench tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

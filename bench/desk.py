@@ -115,8 +115,11 @@ def instruments(count: int) -> tuple[Any, ...]:
         base = stocks[n % len(stocks)]
         copy = n // len(stocks) + 2
         token = str(80_000 + n) if base.exchange == "NSE" else f"{base.token}{copy}"
-        out.append(dataclasses.replace(
-            base, token=token, symbol=f"{base.symbol}{copy}", name=f"{base.name} #{copy}"))
+        out.append(
+            dataclasses.replace(
+                base, token=token, symbol=f"{base.symbol}{copy}", name=f"{base.name} #{copy}"
+            )
+        )
         n += 1
     return tuple(out[:count])
 
@@ -128,8 +131,9 @@ def serve_sim(rate: float, scrips: int, seed: int) -> None:
     wall = time.time
 
     async def main() -> None:
-        config = SimConfig(seed=seed, rate=rate, tokens=(TOKEN,), port=0,
-                           instruments=instruments(scrips))
+        config = SimConfig(
+            seed=seed, rate=rate, tokens=(TOKEN,), port=0, instruments=instruments(scrips)
+        )
         sim = SimServer(config)
         frame = sim.frame_market
 
@@ -148,10 +152,25 @@ def serve_sim(rate: float, scrips: int, seed: int) -> None:
 
 
 def start_sim(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, __file__, "--sim-child", "--rate", str(args.rate),
-           "--scrips", str(args.scrips), "--seed", str(args.seed)]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                            cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    cmd = [
+        sys.executable,
+        __file__,
+        "--sim-child",
+        "--rate",
+        str(args.rate),
+        "--scrips",
+        str(args.scrips),
+        "--seed",
+        str(args.seed),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("ENDPOINTS"):
@@ -407,8 +426,12 @@ async def run_feed_only(url: str, args: argparse.Namespace) -> dict[str, float]:
     messages1, cpu1 = client.health.messages, cpu()
     await client.stop()
     await asyncio.wait([task], timeout=5)
-    return {"msgs_per_s": (messages1 - messages0) / wall, "cpu": (cpu1 - cpu0) / wall,
-            "lag_p50": pct(lags, 50), "lag_p99": pct(lags, 99)}
+    return {
+        "msgs_per_s": (messages1 - messages0) / wall,
+        "cpu": (cpu1 - cpu0) / wall,
+        "lag_p50": pct(lags, 50),
+        "lag_p99": pct(lags, 99),
+    }
 
 
 async def run_desk(url: str, sim_pid: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -455,8 +478,16 @@ async def run_desk(url: str, sim_pid: int, args: argparse.Namespace) -> dict[str
     profile = _top(profiler, args.profile) if profiler is not None else ""
     sim_cpu = None if sim0 is None or sim1 is None else (sim1 - sim0) / wall
     waited = None if waited0 is None or waited1 is None else (waited1 - waited0) / wall
-    result = summarise(probe, keys_s, wall, messages1 - messages0, (cpu1 - cpu0) / wall,
-                       sim_cpu, len(app.watchlist.keys), profile)
+    result = summarise(
+        probe,
+        keys_s,
+        wall,
+        messages1 - messages0,
+        (cpu1 - cpu0) / wall,
+        sim_cpu,
+        len(app.watchlist.keys),
+        profile,
+    )
     result["run_queue_wait"] = None if waited is None else round(waited, 3)
     result["built_per_s"] = {k: round((built1[k] - built0[k]) / wall, 1) for k in built1}
     return result
@@ -493,13 +524,22 @@ def pct(values: list[float], p: float) -> float:
 
 
 def summarise(
-    probe: Probe, keys_s: list[float], wall: float, messages: int, cpu_share: float,
-    sim_cpu: float | None, rows: int, profile: str,
+    probe: Probe,
+    keys_s: list[float],
+    wall: float,
+    messages: int,
+    cpu_share: float,
+    sim_cpu: float | None,
+    rows: int,
+    profile: str,
 ) -> dict[str, Any]:
     ms = 1000.0
     lags = [lag for _, lag in probe.lag]
     quarter = max(len(lags) // 4, 1)
-    first_q, last_q = statistics.median(lags[:quarter] or [0]), statistics.median(lags[-quarter:] or [0])
+    first_q, last_q = (
+        statistics.median(lags[:quarter] or [0]),
+        statistics.median(lags[-quarter:] or [0]),
+    )
     keys_ms = [k * ms for k in keys_s]
     result: dict[str, Any] = {
         "seconds": round(wall, 2),
@@ -564,50 +604,72 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> None:
 
     import tui
 
-    print(f"{Path(tui.__file__).parent.parent}: "
-          f"desk at {SIZE[0]}x{SIZE[1]}, {args.hz:g} Hz frame timer, {r['watchlist_rows']} "
-          f"watchlist rows, {args.level}; simulator asked for {args.rate:,.0f} msgs/s over "
-          f"{args.scrips} scrips; {r['seconds']:g} s measured")
+    print(
+        f"{Path(tui.__file__).parent.parent}: "
+        f"desk at {SIZE[0]}x{SIZE[1]}, {args.hz:g} Hz frame timer, {r['watchlist_rows']} "
+        f"watchlist rows, {args.level}; simulator asked for {args.rate:,.0f} msgs/s over "
+        f"{args.scrips} scrips; {r['seconds']:g} s measured"
+    )
     print(f"  received        {r['msgs_per_s']:>9,} msgs/s")
-    print(f"  frames drawn    {r['fps']:>9.1f} /s   {verdict('fps')} (goal >= {GOALS['fps']:g})"
-          f"   [with key repaints {r['all_frames_per_s']:.1f}/s; flush calls "
-          f"{r['flushes_per_s']:.1f}/s, {r['idle_flushes']} without news]")
-    print(f"  frame cost      flush p50 {r['flush_ms_p50']:.2f} ms p99 {r['flush_ms_p99']:.2f} ms;"
-          f" paint p50 {r['paint_ms_p50']:.2f} ms p99 {r['paint_ms_p99']:.2f} ms"
-          + (f"; encode p50 {r['encode_ms_p50']:.2f} ms" if r["encode_ms_p50"] is not None else ""))
+    print(
+        f"  frames drawn    {r['fps']:>9.1f} /s   {verdict('fps')} (goal >= {GOALS['fps']:g})"
+        f"   [with key repaints {r['all_frames_per_s']:.1f}/s; flush calls "
+        f"{r['flushes_per_s']:.1f}/s, {r['idle_flushes']} without news]"
+    )
+    print(
+        f"  frame cost      flush p50 {r['flush_ms_p50']:.2f} ms p99 {r['flush_ms_p99']:.2f} ms;"
+        f" paint p50 {r['paint_ms_p50']:.2f} ms p99 {r['paint_ms_p99']:.2f} ms"
+        + (f"; encode p50 {r['encode_ms_p50']:.2f} ms" if r["encode_ms_p50"] is not None else "")
+    )
     for name, pane in r["panes"].items():
-        print(f"    paint {name:<13} p50 {pane['ms_p50']:6.2f} ms  p99 {pane['ms_p99']:6.2f} ms"
-              f"  {pane['lines_mean']:5.1f} lines a paint")
-    print(f"    paint {'(compositor)':<13} p50 {r['compositor_ms_p50']:6.2f} ms  p99 "
-          f"{r['compositor_ms_p99']:6.2f} ms  (the rest of each paint)")
+        print(
+            f"    paint {name:<13} p50 {pane['ms_p50']:6.2f} ms  p99 {pane['ms_p99']:6.2f} ms"
+            f"  {pane['lines_mean']:5.1f} lines a paint"
+        )
+    print(
+        f"    paint {'(compositor)':<13} p50 {r['compositor_ms_p50']:6.2f} ms  p99 "
+        f"{r['compositor_ms_p99']:6.2f} ms  (the rest of each paint)"
+    )
     built = ", ".join(f"{name} {n:,.0f}/s" for name, n in r["built_per_s"].items())
     print(f"  computed        {built}")
-    print(f"  feed lag        p50 {r['lag_ms_p50']:.0f} ms  p99 {r['lag_ms_p99']:.0f} ms  "
-          f"max {r['lag_ms_max']:.0f} ms   {verdict('lag_p99')} (goal p99 < "
-          f"{GOALS['lag_p99_ms']:g} ms, bounded)")
-    print(f"                  first quarter p50 {r['lag_ms_first_quarter_p50']:.0f} ms, last "
-          f"quarter p50 {r['lag_ms_last_quarter_p50']:.0f} ms: "
-          + ("bounded" if r["lag_bounded"] else "GROWING"))
-    print(f"  key to repaint  p50 {r['key_ms_p50']:.0f} ms  p99 {r['key_ms_p99']:.0f} ms  "
-          f"max {r['key_ms_max']:.0f} ms over {r['key_presses']} presses   {verdict('key_p99')}"
-          f" (goal p99 < {GOALS['key_p99_ms']:g} ms)")
+    print(
+        f"  feed lag        p50 {r['lag_ms_p50']:.0f} ms  p99 {r['lag_ms_p99']:.0f} ms  "
+        f"max {r['lag_ms_max']:.0f} ms   {verdict('lag_p99')} (goal p99 < "
+        f"{GOALS['lag_p99_ms']:g} ms, bounded)"
+    )
+    print(
+        f"                  first quarter p50 {r['lag_ms_first_quarter_p50']:.0f} ms, last "
+        f"quarter p50 {r['lag_ms_last_quarter_p50']:.0f} ms: "
+        + ("bounded" if r["lag_bounded"] else "GROWING")
+    )
+    print(
+        f"  key to repaint  p50 {r['key_ms_p50']:.0f} ms  p99 {r['key_ms_p99']:.0f} ms  "
+        f"max {r['key_ms_max']:.0f} ms over {r['key_presses']} presses   {verdict('key_p99')}"
+        f" (goal p99 < {GOALS['key_p99_ms']:g} ms)"
+    )
     sim = f"; simulator {r['sim_cpu']:.0%} of a core" if r["sim_cpu"] is not None else ""
-    print(f"  garbage         {r['gc_ms_per_s']:.1f} ms/s in collections; {r['gc_gen2_pauses']} "
-          f"full (gen 2) pauses, the longest {r['gc_gen2_ms_max']:.0f} ms")
+    print(
+        f"  garbage         {r['gc_ms_per_s']:.1f} ms/s in collections; {r['gc_gen2_pauses']} "
+        f"full (gen 2) pauses, the longest {r['gc_gen2_ms_max']:.0f} ms"
+    )
     print(f"  CPU             desk {r['cpu']:.0%} of a core{sim}")
     base = r.get("feed_only")
     if base is not None:
-        print(f"  baseline        the same feed with no UI (this run): {base['msgs_per_s']:,} "
-              f"msgs/s, {base['cpu']:.0%} of a core, lag p50 {base['lag_ms_p50']:.0f} ms "
-              f"p99 {base['lag_ms_p99']:.0f} ms; the desk uses {r['cpu_vs_feed_only']:.2f}x "
-              f"its CPU")
+        print(
+            f"  baseline        the same feed with no UI (this run): {base['msgs_per_s']:,} "
+            f"msgs/s, {base['cpu']:.0%} of a core, lag p50 {base['lag_ms_p50']:.0f} ms "
+            f"p99 {base['lag_ms_p99']:.0f} ms; the desk uses {r['cpu_vs_feed_only']:.2f}x "
+            f"its CPU"
+        )
     waited = r.get("run_queue_wait")
     if waited is not None:
         busy = "   MACHINE BUSY: figures unreliable" if waited > 0.05 else ""
         print(f"  waited for CPU  {waited:.1%} of the window (runnable, not running){busy}")
     ref = r["machine_reference_s"]
-    print(f"  machine         a plain 10M-iteration Python loop took {ref[0]:.2f} s before, "
-          f"{ref[1]:.2f} s after (issue 10's slow machine: 1.66 s)")
+    print(
+        f"  machine         a plain 10M-iteration Python loop took {ref[0]:.2f} s before, "
+        f"{ref[1]:.2f} s after (issue 10's slow machine: 1.66 s)"
+    )
     if "profile" in r:
         print(r["profile"])
 
@@ -618,23 +680,45 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=float, default=20_000.0, help="msgs/s asked (default 20,000)")
     ap.add_argument("--scrips", type=int, default=200, help="instruments streamed (default 200)")
     ap.add_argument("--hz", type=float, default=20.0, help="the desk's frame timer (default 20)")
-    ap.add_argument("--level", choices=("L1", "L2"), default="L1",
-                    help="endpoint: L1 (depth) or L2 (depth and order events: more messages)")
+    ap.add_argument(
+        "--level",
+        choices=("L1", "L2"),
+        default="L1",
+        help="endpoint: L1 (depth) or L2 (depth and order events: more messages)",
+    )
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds after every scrip arrived")
-    ap.add_argument("--baseline-seconds", type=float, default=5.0,
-                    help="seconds of the feed-only baseline first (0: none)")
+    ap.add_argument(
+        "--baseline-seconds",
+        type=float,
+        default=5.0,
+        help="seconds of the feed-only baseline first (0: none)",
+    )
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--no-encode", action="store_true",
-                    help="do not encode frames to escape sequences (headless skips it)")
-    ap.add_argument("--no-gc-freeze", action="store_true",
-                    help="skip DeskApp.settle_gc() (gc.freeze once the desk is up, as run_desk does)")
-    ap.add_argument("--profile", type=int, default=0, metavar="N",
-                    help="print the top N functions by own time (cProfile; slows the desk)")
+    ap.add_argument(
+        "--no-encode",
+        action="store_true",
+        help="do not encode frames to escape sequences (headless skips it)",
+    )
+    ap.add_argument(
+        "--no-gc-freeze",
+        action="store_true",
+        help="skip DeskApp.settle_gc() (gc.freeze once the desk is up, as run_desk does)",
+    )
+    ap.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print the top N functions by own time (cProfile; slows the desk)",
+    )
     ap.add_argument("--strict", action="store_true", help="exit 1 if a goal is missed")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
-    ap.add_argument("--code", metavar="DIR",
-                    help="measure the desk of another checkout (e.g. /work/main) with this "
-                         "script and simulator: a before/after in the same minutes")
+    ap.add_argument(
+        "--code",
+        metavar="DIR",
+        help="measure the desk of another checkout (e.g. /work/main) with this "
+        "script and simulator: a before/after in the same minutes",
+    )
     ap.add_argument("--sim-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.code and not args.sim_child:
@@ -658,7 +742,8 @@ def main(argv: list[str] | None = None) -> int:
     result["machine_reference_s"] = [round(reference_before, 3), round(machine_reference(), 3)]
     if baseline is not None:
         result["feed_only"] = {
-            "msgs_per_s": round(baseline["msgs_per_s"]), "cpu": round(baseline["cpu"], 2),
+            "msgs_per_s": round(baseline["msgs_per_s"]),
+            "cpu": round(baseline["cpu"], 2),
             "lag_ms_p50": round(baseline["lag_p50"] * 1000, 1),
             "lag_ms_p99": round(baseline["lag_p99"] * 1000, 1),
         }

@@ -73,15 +73,21 @@ def main() -> int:
     ref = machine_reference()
     n = len(msgs)
     base = statistics.median(times["psx"])
-    print(f"{n} messages ({len(keys)} scrips), median of {args.rounds} rounds; "
-          f"machine reference: 10M-iteration loop {ref:.2f} s")
+    print(
+        f"{n} messages ({len(keys)} scrips), median of {args.rounds} rounds; "
+        f"machine reference: 10M-iteration loop {ref:.2f} s"
+    )
     for name in dialects.DIALECTS:
         t = statistics.median(times[name])
         size = sum(map(len, frames[name])) / len(frames[name])
-        print(f"  {name:12} {t / n * 1e6:6.2f} µs/msg  {n / t:10,.0f} msgs/s  "
-              f"x{t / base:4.2f} of psx  {size:5.0f} bytes/frame")
-    print("  (firstock-v2 frames carry whole sides of the book: with {} meaning an empty "
-          "level a change cannot leave a level out)")
+        print(
+            f"  {name:12} {t / n * 1e6:6.2f} µs/msg  {n / t:10,.0f} msgs/s  "
+            f"x{t / base:4.2f} of psx  {size:5.0f} bytes/frame"
+        )
+    print(
+        "  (firstock-v2 frames carry whole sides of the book: with {} meaning an empty "
+        "level a change cannot leave a level out)"
+    )
     return 0
 
 

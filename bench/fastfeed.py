@@ -105,9 +105,9 @@ class FastFeed:
         frames, l2 = self.frames, self.l2
         while n > 0:
             take = min(n, len(frames) - self._i)
-            part = frames[self._i:self._i + take]
+            part = frames[self._i : self._i + take]
             chunk.extend(part)
-            prices.extend(f for f, is_l2 in zip(part, l2[self._i:self._i + take]) if not is_l2)
+            prices.extend(f for f, is_l2 in zip(part, l2[self._i : self._i + take]) if not is_l2)
             self._i += take
             n -= take
             self.sent += take

@@ -78,12 +78,34 @@ def generate(n: int, scrips: int, seed: int = 7) -> tuple[list[bytes], list[byte
 
     snaps = []
     for (e, tk), p in last.items():
-        msg = {"t": "dk", "e": e, "tk": tk, "ts": f"SCRIP{tk}", "pp": "2", "ti": "0.05", "ls": "1",
-               "lp": px(p), "pc": "0.00", "v": "0", "o": px(p), "h": px(p), "l": px(p), "c": px(p),
-               "lc": px(p * 9 // 10), "uc": px(p * 11 // 10), "ft": "1750652516"}
+        msg = {
+            "t": "dk",
+            "e": e,
+            "tk": tk,
+            "ts": f"SCRIP{tk}",
+            "pp": "2",
+            "ti": "0.05",
+            "ls": "1",
+            "lp": px(p),
+            "pc": "0.00",
+            "v": "0",
+            "o": px(p),
+            "h": px(p),
+            "l": px(p),
+            "c": px(p),
+            "lc": px(p * 9 // 10),
+            "uc": px(p * 11 // 10),
+            "ft": "1750652516",
+        }
         for i in range(1, 6):
-            msg |= {f"bp{i}": px(p - 5 * i), f"bq{i}": str(100 * i), f"bo{i}": str(i),
-                    f"sp{i}": px(p + 5 * i), f"sq{i}": str(100 * i), f"so{i}": str(i)}
+            msg |= {
+                f"bp{i}": px(p - 5 * i),
+                f"bq{i}": str(100 * i),
+                f"bo{i}": str(i),
+                f"sp{i}": px(p + 5 * i),
+                f"sq{i}": str(100 * i),
+                f"so{i}": str(i),
+            }
         snaps.append(enc(msg).encode())
     deltas = []
     for j in range(n):
@@ -93,8 +115,18 @@ def generate(n: int, scrips: int, seed: int = 7) -> tuple[list[bytes], list[byte
             p = last[key] = max(5, last[key] + 5 * rng.randint(-2, 2))
             q = rng.randrange(1, 500)
             vol[key] += q
-            msg = {"t": "df", "e": e, "tk": tk, "lp": px(p), "pc": f"{rng.uniform(-3, 3):.2f}",
-                   "v": str(vol[key]), "ltq": str(q), "ltt": "10:15:01", "ap": px(p - 3), "ft": ft}
+            msg = {
+                "t": "df",
+                "e": e,
+                "tk": tk,
+                "lp": px(p),
+                "pc": f"{rng.uniform(-3, 3):.2f}",
+                "v": str(vol[key]),
+                "ltq": str(q),
+                "ltt": "10:15:01",
+                "ap": px(p - 3),
+                "ft": ft,
+            }
         else:
             p = last[key]
             msg = {"t": "df", "e": e, "tk": tk, "ft": ft}
@@ -155,8 +187,12 @@ def run_baseline(snaps: list[bytes], deltas: list[bytes]) -> float:
 
 
 def run_marketdesk(
-    snaps: list[bytes], deltas: list[bytes], flush_every: int, visible: int | None,
-    sweep_every: int = 0, batch: int = 0,
+    snaps: list[bytes],
+    deltas: list[bytes],
+    flush_every: int,
+    visible: int | None,
+    sweep_every: int = 0,
+    batch: int = 0,
 ) -> float:
     """``visible=None``: convert every changed scrip each frame; else the first N keys, and
     every scrip once every ``sweep_every`` frames (0: never), as the desk's health timer does.
@@ -200,8 +236,13 @@ def run_marketdesk(
 
 
 def _run_batches(
-    reader: FrameReader, market: Market, snaps: list[bytes], deltas: list[bytes],
-    flush_every: int, visible: int | None, batch: int,
+    reader: FrameReader,
+    market: Market,
+    snaps: list[bytes],
+    deltas: list[bytes],
+    flush_every: int,
+    visible: int | None,
+    batch: int,
 ) -> float:
     """:func:`run_marketdesk` on the client's read path: a desk frame once at least
     ``flush_every`` messages came since the last one (at a batch's end, as in the desk)."""
@@ -239,18 +280,38 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--messages", type=int, default=1_000_000)
     ap.add_argument("--scrips", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--feed-rate", type=float, default=20_000.0,
-                    help="messages/s of the simulated feed (default 20,000)")
-    ap.add_argument("--fps", type=float, default=20.0,
-                    help="frames/s the desk draws (default 20, the desk's --refresh-hz)")
+    ap.add_argument(
+        "--feed-rate",
+        type=float,
+        default=20_000.0,
+        help="messages/s of the simulated feed (default 20,000)",
+    )
+    ap.add_argument(
+        "--fps",
+        type=float,
+        default=20.0,
+        help="frames/s the desk draws (default 20, the desk's --refresh-hz)",
+    )
     ap.add_argument("--visible", type=int, default=40, help="scrips a desk shows at once")
-    ap.add_argument("--batch", type=int, default=BATCH,
-                    help=f"frames per socket read on the client's read path (default {BATCH})")
-    ap.add_argument("--sweep-hz", type=float, default=1.0,
-                    help="the desk's sweep of every scrip, per second (default 1)")
-    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
-                    help="cpu (default): this process's CPU time, what the work costs on a "
-                         "shared machine; wall: elapsed time")
+    ap.add_argument(
+        "--batch",
+        type=int,
+        default=BATCH,
+        help=f"frames per socket read on the client's read path (default {BATCH})",
+    )
+    ap.add_argument(
+        "--sweep-hz",
+        type=float,
+        default=1.0,
+        help="the desk's sweep of every scrip, per second (default 1)",
+    )
+    ap.add_argument(
+        "--clock",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="cpu (default): this process's CPU time, what the work costs on a "
+        "shared machine; wall: elapsed time",
+    )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
     global _clock
@@ -263,52 +324,72 @@ def main(argv: list[str] | None = None) -> int:
     reference = machine_reference()
     base, bare, ours, worst, swept, batched, single = [], [], [], [], [], [], []
     for _ in range(args.rounds):
-        batched.append(total / run_marketdesk(snaps, deltas, flush_every, args.visible,
-                                              batch=args.batch))
+        batched.append(
+            total / run_marketdesk(snaps, deltas, flush_every, args.visible, batch=args.batch)
+        )
         single.append(total / run_marketdesk(snaps, deltas, flush_every, args.visible, batch=1))
         base.append(total / run_noren(snaps, deltas))
         bare.append(total / run_baseline(snaps, deltas))
         ours.append(total / run_marketdesk(snaps, deltas, flush_every, args.visible))
         worst.append(total / run_marketdesk(snaps, deltas, flush_every, None))
         if sweep_every:
-            swept.append(total / run_marketdesk(snaps, deltas, flush_every, args.visible,
-                                                sweep_every))
+            swept.append(
+                total / run_marketdesk(snaps, deltas, flush_every, args.visible, sweep_every)
+            )
     b, o, w = statistics.median(base), statistics.median(ours), statistics.median(worst)
     sw = statistics.median(swept) if swept else None
     f = statistics.median(bare)
     bt, b1 = statistics.median(batched), statistics.median(single)
     result = {
-        "messages": total, "scrips": args.scrips, "avg_bytes": round(size, 1),
-        "rounds": args.rounds, "fps": args.fps, "flush_every": flush_every, "visible": args.visible,
-        "baseline_msgs_per_s": round(b), "bare_json_loads_msgs_per_s": round(f),
+        "messages": total,
+        "scrips": args.scrips,
+        "avg_bytes": round(size, 1),
+        "rounds": args.rounds,
+        "fps": args.fps,
+        "flush_every": flush_every,
+        "visible": args.visible,
+        "baseline_msgs_per_s": round(b),
+        "bare_json_loads_msgs_per_s": round(f),
         "marketdesk_msgs_per_s": round(o),
         "marketdesk_convert_all_msgs_per_s": round(w),
-        "ratio": round(o / b, 2), "ratio_convert_all": round(w / b, 2),
+        "ratio": round(o / b, 2),
+        "ratio_convert_all": round(w / b, 2),
         "marketdesk_with_sweep_msgs_per_s": None if sw is None else round(sw),
         "ratio_with_sweep": None if sw is None else round(sw / b, 2),
-        "batch": args.batch, "marketdesk_batch_msgs_per_s": round(bt),
-        "ratio_batch": round(bt / b, 2), "marketdesk_batch_of_1_msgs_per_s": round(b1),
+        "batch": args.batch,
+        "marketdesk_batch_msgs_per_s": round(bt),
+        "ratio_batch": round(bt / b, 2),
+        "marketdesk_batch_of_1_msgs_per_s": round(b1),
         "ratio_batch_of_1": round(b1 / b, 2),
-        "ratio_vs_bare_json_loads": round(o / f, 2), "goal_ratio": 2.0,
-        "machine_reference_s": round(reference, 2), "clock": args.clock,
+        "ratio_vs_bare_json_loads": round(o / f, 2),
+        "goal_ratio": 2.0,
+        "machine_reference_s": round(reference, 2),
+        "clock": args.clock,
     }
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{total:,} messages on {args.scrips} scrips, {size:.0f} bytes avg, "
-              f"{args.rounds} alternating rounds, flush every {flush_every} messages, "
-              f"{args.clock} time")
+        print(
+            f"{total:,} messages on {args.scrips} scrips, {size:.0f} bytes avg, "
+            f"{args.rounds} alternating rounds, flush every {flush_every} messages, "
+            f"{args.clock} time"
+        )
         print(f"  baseline: NorenRestApiPy on_data + merge {b:>12,.0f} msgs/s")
         print(f"  floor: bare json.loads + dict.update    {f:>12,.0f} msgs/s   {f / b:.2f}x")
-        print(f"  marketdesk, {args.visible} scrips drawn             {o:>12,.0f} msgs/s"
-              f"   {o / b:.2f}x  (goal: at least 2x)")
+        print(
+            f"  marketdesk, {args.visible} scrips drawn             {o:>12,.0f} msgs/s"
+            f"   {o / b:.2f}x  (goal: at least 2x)"
+        )
         print(f"  marketdesk, every scrip converted        {w:>12,.0f} msgs/s   {w / b:.2f}x")
         if sw is not None:
-            print(f"  marketdesk, drawn + all swept {args.sweep_hz:g}/s     {sw:>12,.0f} msgs/s"
-                  f"   {sw / b:.2f}x")
+            print(
+                f"  marketdesk, drawn + all swept {args.sweep_hz:g}/s     {sw:>12,.0f} msgs/s"
+                f"   {sw / b:.2f}x"
+            )
         print(f"  the client's read path (FrameReader.feed_many, {args.visible} drawn):")
-        print(f"    {args.batch} frames a socket read             {bt:>12,.0f} msgs/s"
-              f"   {bt / b:.2f}x")
+        print(
+            f"    {args.batch} frames a socket read             {bt:>12,.0f} msgs/s   {bt / b:.2f}x"
+        )
         print(f"    1 frame a socket read                {b1:>12,.0f} msgs/s   {b1 / b:.2f}x")
         print(f"  marketdesk against the bare floor: {o / f:.2f}x")
         print(f"  machine reference: a plain 10-million-iteration loop took {reference:.2f} s")

@@ -115,8 +115,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "rss_after_warmup_mb": warm[0]["rss_mb"] if warm else None,
         "rss_end_mb": samples[-1]["rss_mb"],
         "rss_max_mb": max(s["rss_mb"] for s in samples),
-        "growth_after_warmup_mb": round(samples[-1]["rss_mb"] - warm[0]["rss_mb"], 1) if warm else None,
-        "growth_last_half_mb": round(samples[-1]["rss_mb"] - half[0]["rss_mb"], 1) if half else None,
+        "growth_after_warmup_mb": round(samples[-1]["rss_mb"] - warm[0]["rss_mb"], 1)
+        if warm
+        else None,
+        "growth_last_half_mb": round(samples[-1]["rss_mb"] - half[0]["rss_mb"], 1)
+        if half
+        else None,
         "messages": samples[-1]["messages"],
     }
 
@@ -126,9 +130,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--every", type=float, default=60.0, help="seconds between samples")
     ap.add_argument("--warmup", type=float, default=120.0, help="seconds before the baseline")
-    ap.add_argument("--rate", type=float, default=2000.0, help="simulator msgs/s (the desk's default)")
-    ap.add_argument("--trace", type=int, default=0, metavar="N",
-                    help="tracemalloc: print the N source lines that grew most")
+    ap.add_argument(
+        "--rate", type=float, default=2000.0, help="simulator msgs/s (the desk's default)"
+    )
+    ap.add_argument(
+        "--trace",
+        type=int,
+        default=0,
+        metavar="N",
+        help="tracemalloc: print the N source lines that grew most",
+    )
     args = ap.parse_args(argv)
     ref = machine_reference()
     print(json.dumps({"machine_reference_s": round(ref, 2), "pid": os.getpid()}), flush=True)

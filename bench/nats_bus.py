@@ -141,21 +141,44 @@ async def consume(args: argparse.Namespace) -> None:
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     lat = sorted(rec.lat)
-    print(json.dumps({
-        "deltas": rec.deltas, "digest": digest(market, keys), "errors": market.errors.total,
-        "p50_ms": lat[len(lat) // 2] / 1e6 if lat else None,
-        "p99_ms": lat[int(len(lat) * 0.99)] / 1e6 if lat else None,
-        "max_ms": lat[-1] / 1e6 if lat else None,
-        "cpu_us_per_msg": (c1 - c0) / max(rec.deltas, 1) * 1e6, **stats,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "deltas": rec.deltas,
+                "digest": digest(market, keys),
+                "errors": market.errors.total,
+                "p50_ms": lat[len(lat) // 2] / 1e6 if lat else None,
+                "p99_ms": lat[int(len(lat) * 0.99)] / 1e6 if lat else None,
+                "max_ms": lat[-1] / 1e6 if lat else None,
+                "cpu_us_per_msg": (c1 - c0) / max(rec.deltas, 1) * 1e6,
+                **stats,
+            }
+        ),
+        flush=True,
+    )
 
 
 # -- the driver ------------------------------------------------------------------------------
-def spawn(role: str, url: str, keys: list[str], expect: int, timeout: float) -> subprocess.Popen[str]:
+def spawn(
+    role: str, url: str, keys: list[str], expect: int, timeout: float
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, __file__, "--role", role, "--url", url, "--keys", json.dumps(keys),
-         "--expect", str(expect), "--timeout", str(timeout)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            __file__,
+            "--role",
+            role,
+            "--url",
+            url,
+            "--keys",
+            json.dumps(keys),
+            "--expect",
+            str(expect),
+            "--timeout",
+            str(timeout),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -193,12 +216,20 @@ async def pace(msgs: list[dict[str, Any]], rate: float, send: Any) -> tuple[floa
     return time.monotonic() - t0, cpu() - c0
 
 
-async def run_nats(args: argparse.Namespace, url: str, keys: list[str], msgs: list[dict[str, Any]],
-                   deltas: int, batch_ms: float) -> dict[str, Any]:
+async def run_nats(
+    args: argparse.Namespace,
+    url: str,
+    keys: list[str],
+    msgs: list[dict[str, Any]],
+    deltas: int,
+    batch_ms: float,
+) -> dict[str, Any]:
     from tui.bus.config import BusConfig
     from tui.bus.publisher import Publisher
 
-    procs = [spawn("nats", url, keys, deltas, args.seconds * 20 + 30) for _ in range(args.consumers)]
+    procs = [
+        spawn("nats", url, keys, deltas, args.seconds * 20 + 30) for _ in range(args.consumers)
+    ]
     await asyncio.get_running_loop().run_in_executor(None, wait_ready, procs)
     pub = Publisher(BusConfig(url=url), batch=batch_ms / 1000, state_every=1.0)
     await pub.start()
@@ -214,13 +245,20 @@ async def run_nats(args: argparse.Namespace, url: str, keys: list[str], msgs: li
     res = await asyncio.get_running_loop().run_in_executor(None, results, procs)
     stats = pub.stats.as_dict()
     await pub.stop()
-    return {"path": f"NATS batch {batch_ms:g} ms", "seconds": seconds, "pub_cpu": used,
-            "nats_msgs": stats["batches"], "states": stats["states"],
-            "dropped": stats["dropped"], "consumers": res}
+    return {
+        "path": f"NATS batch {batch_ms:g} ms",
+        "seconds": seconds,
+        "pub_cpu": used,
+        "nats_msgs": stats["batches"],
+        "states": stats["states"],
+        "dropped": stats["dropped"],
+        "consumers": res,
+    }
 
 
-async def run_ws(args: argparse.Namespace, keys: list[str], msgs: list[dict[str, Any]],
-                 deltas: int) -> dict[str, Any]:
+async def run_ws(
+    args: argparse.Namespace, keys: list[str], msgs: list[dict[str, Any]], deltas: int
+) -> dict[str, Any]:
     from websockets.asyncio.server import broadcast, serve
 
     clients: set[Any] = set()
@@ -235,8 +273,10 @@ async def run_ws(args: argparse.Namespace, keys: list[str], msgs: list[dict[str,
     encode = msgspec.json.Encoder().encode
     async with serve(handler, "127.0.0.1", 0, ping_interval=None, max_size=None) as server:
         port = next(iter(server.sockets)).getsockname()[1]
-        procs = [spawn("ws", f"ws://127.0.0.1:{port}", keys, deltas, args.seconds * 20 + 30)
-                 for _ in range(args.consumers)]
+        procs = [
+            spawn("ws", f"ws://127.0.0.1:{port}", keys, deltas, args.seconds * 20 + 30)
+            for _ in range(args.consumers)
+        ]
         await asyncio.get_running_loop().run_in_executor(None, wait_ready, procs)
         while len(clients) < args.consumers:
             await asyncio.sleep(0.01)
@@ -254,19 +294,25 @@ def report(run: dict[str, Any], n: int, deltas: int, want: str) -> bool:
     rate = n / run["seconds"]
     extra = ""
     if "nats_msgs" in run:
-        extra = (f", {run['nats_msgs']:,} NATS delta messages ({n / max(run['nats_msgs'], 1):.1f} "
-                 f"market messages each), {run['states']:,} states, {run['dropped']} dropped")
-    print(f"\n{run['path']}: sent {n:,} messages in {run['seconds']:.2f} s = {rate:,.0f}/s; "
-          f"publisher CPU {run['pub_cpu'] / n * 1e6:.1f} µs/msg{extra}")
+        extra = (
+            f", {run['nats_msgs']:,} NATS delta messages ({n / max(run['nats_msgs'], 1):.1f} "
+            f"market messages each), {run['states']:,} states, {run['dropped']} dropped"
+        )
+    print(
+        f"\n{run['path']}: sent {n:,} messages in {run['seconds']:.2f} s = {rate:,.0f}/s; "
+        f"publisher CPU {run['pub_cpu'] / n * 1e6:.1f} µs/msg{extra}"
+    )
     ok = True
     for i, c in enumerate(run["consumers"]):
         exact = c["digest"] == want
         lossless = c["deltas"] == deltas and not c.get("gaps")
         ok &= exact and lossless
-        print(f"  consumer {i + 1}: {'EXACT' if exact else 'NOT EXACT'}, {c['deltas']:,}/{deltas:,} "
-              f"deltas{'' if lossless else ' (LOSS)'}, gaps {c.get('gaps', '-')}, "
-              f"latency p50 {c['p50_ms']:.1f} ms p99 {c['p99_ms']:.1f} ms max {c['max_ms']:.1f} ms, "
-              f"CPU {c['cpu_us_per_msg']:.1f} µs/msg, errors {c['errors']}")
+        print(
+            f"  consumer {i + 1}: {'EXACT' if exact else 'NOT EXACT'}, {c['deltas']:,}/{deltas:,} "
+            f"deltas{'' if lossless else ' (LOSS)'}, gaps {c.get('gaps', '-')}, "
+            f"latency p50 {c['p50_ms']:.1f} ms p99 {c['p99_ms']:.1f} ms max {c['max_ms']:.1f} ms, "
+            f"CPU {c['cpu_us_per_msg']:.1f} µs/msg, errors {c['errors']}"
+        )
     return ok
 
 
@@ -274,13 +320,17 @@ async def drive(args: argparse.Namespace) -> int:
     from support.nats_server import running_nats
 
     ref = machine_reference()
-    print(f"machine reference: a plain 10-million-iteration Python loop takes {ref:.2f} s; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"machine reference: a plain 10-million-iteration Python loop takes {ref:.2f} s; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     count = int(args.rate * args.seconds)
     keys, msgs, deltas = messages(args.seed, count)
     # the digest depends on bt, which is stamped at send time: the reference is per run
-    print(f"{len(msgs):,} messages ({deltas:,} deltas) over {len(keys)} scrips, "
-          f"{args.consumers} consumer processes, asked {args.rate:,.0f} msgs/s")
+    print(
+        f"{len(msgs):,} messages ({deltas:,} deltas) over {len(keys)} scrips, "
+        f"{args.consumers} consumer processes, asked {args.rate:,.0f} msgs/s"
+    )
     ok = True
     runs: list[dict[str, Any]] = []
     with running_nats() as server:
@@ -302,13 +352,16 @@ async def drive(args: argparse.Namespace) -> int:
         if via == "relay":
             import nats_relay
 
-            print("\n-- through the relay: a fast upstream, `relay --publish`, NATS against the "
-                  "relay's own WebSocket --")
+            print(
+                "\n-- through the relay: a fast upstream, `relay --publish`, NATS against the "
+                "relay's own WebSocket --"
+            )
             ok &= await asyncio.get_running_loop().run_in_executor(
                 None, nats_relay.run, server.url, keys, args.rate, args.seconds, args.consumers
             )
-    print("\n-- the same frames from this process: NATS (above) against a direct WebSocket "
-          "fan-out --")
+    print(
+        "\n-- the same frames from this process: NATS (above) against a direct WebSocket fan-out --"
+    )
     run = await run_ws(args, keys, msgs, deltas)
     reference = Market(DecodeErrors())
     for m in msgs:
@@ -321,12 +374,16 @@ async def drive(args: argparse.Namespace) -> int:
     for r in runs[:-1]:
         p50 = statistics.median(c["p50_ms"] for c in r["consumers"])
         p99 = statistics.median(c["p99_ms"] for c in r["consumers"])
-        print(f"  {r['path']}: p50 {p50:.1f} ms ({p50 / ws_p50:.2f}x), "
-              f"p99 {p99:.1f} ms ({p99 / ws_p99:.2f}x)")
+        print(
+            f"  {r['path']}: p50 {p50:.1f} ms ({p50 / ws_p50:.2f}x), "
+            f"p99 {p99:.1f} ms ({p99 / ws_p99:.2f}x)"
+        )
     print(f"  WebSocket fan-out: p50 {ws_p50:.1f} ms, p99 {ws_p99:.1f} ms")
     if args.json:
         Path(args.json).write_text(json.dumps({"machine_s": ref, "runs": runs}, indent=1))
-    print("\nall consumers exact, zero loss" if ok else "\nFAILED: a consumer not exact or lost data")
+    print(
+        "\nall consumers exact, zero loss" if ok else "\nFAILED: a consumer not exact or lost data"
+    )
     return 0 if ok else 1
 
 
@@ -339,16 +396,26 @@ async def store_compare(scrips: int = 500, writes: int = 20_000) -> None:
     from tui.bus import subjects as sj
 
     sim = SimMarket(seed=1)
-    states = [msgspec.json.encode({"e": "x", "q": i, "m": [sim.depth_snapshot(k)]})
-              for i, k in enumerate(sim.keys)]
+    states = [
+        msgspec.json.encode({"e": "x", "q": i, "m": [sim.depth_snapshot(k)]})
+        for i, k in enumerate(sim.keys)
+    ]
     keys = [f"NSE.{i}" for i in range(scrips)]
     with running_nats() as server:
         nc = await nats.connect(server.url)
         js = nc.jetstream()
-        await js.add_stream(StreamConfig(name=sj.STREAM, subjects=["mds.>"], max_msgs_per_subject=1,
-                                         storage=StorageType.MEMORY, allow_direct=True))
-        kv = await js.create_key_value(KeyValueConfig(bucket="MDKV", history=1,
-                                                      storage=StorageType.MEMORY))
+        await js.add_stream(
+            StreamConfig(
+                name=sj.STREAM,
+                subjects=["mds.>"],
+                max_msgs_per_subject=1,
+                storage=StorageType.MEMORY,
+                allow_direct=True,
+            )
+        )
+        kv = await js.create_key_value(
+            KeyValueConfig(bucket="MDKV", history=1, storage=StorageType.MEMORY)
+        )
         out: dict[str, float] = {}
 
         async def timed(name: str, n: int, work: Any) -> None:
@@ -380,12 +447,14 @@ async def store_compare(scrips: int = 500, writes: int = 20_000) -> None:
             async def one(k: str) -> None:
                 async with gate:
                     await jsm.get_last_msg(sj.STREAM, f"mds.{k}", direct=True)
+
             await asyncio.gather(*(one(k) for k in keys))
 
         async def read_kv() -> None:
             async def one(k: str) -> None:
                 async with gate:
                     await kv.get(k)
+
             await asyncio.gather(*(one(k) for k in keys))
 
         for _ in range(2):  # the second round is reported
@@ -395,9 +464,11 @@ async def store_compare(scrips: int = 500, writes: int = 20_000) -> None:
     print(f"last-value store, {scrips} scrips, ~{len(states[0])}-byte states (µs per state):")
     for name, us in out.items():
         print(f"  {name:45s} {us:8.1f}")
-    print(f"  (a late joiner of {scrips} scrips reads them in "
-          f"{out['read: stream direct get, 32 in flight'] * scrips / 1000:.0f} ms from the stream, "
-          f"{out['read: KV get, 32 in flight'] * scrips / 1000:.0f} ms from the KV bucket)")
+    print(
+        f"  (a late joiner of {scrips} scrips reads them in "
+        f"{out['read: stream direct get, 32 in flight'] * scrips / 1000:.0f} ms from the stream, "
+        f"{out['read: KV get, 32 in flight'] * scrips / 1000:.0f} ms from the KV bucket)"
+    )
 
 
 def main() -> int:
@@ -405,14 +476,23 @@ def main() -> int:
     p.add_argument("--rate", type=float, default=50_000.0)
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--consumers", type=int, default=3)
-    p.add_argument("--batch-ms", type=lambda v: [float(x) for x in v.split(",")], default=[0.0, 2.0, 5.0])
+    p.add_argument(
+        "--batch-ms", type=lambda v: [float(x) for x in v.split(",")], default=[0.0, 2.0, 5.0]
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", help="also write the figures to this file")
-    p.add_argument("--via", choices=("auto", "fanout", "relay"), default="auto",
-                   help="the WebSocket path to compare with: the relay (when it is installed: "
-                   "auto) or a direct fan-out of the same frames")
-    p.add_argument("--store", action="store_true",
-                   help="only compare the last-value stores (a stream against a KV bucket)")
+    p.add_argument(
+        "--via",
+        choices=("auto", "fanout", "relay"),
+        default="auto",
+        help="the WebSocket path to compare with: the relay (when it is installed: "
+        "auto) or a direct fan-out of the same frames",
+    )
+    p.add_argument(
+        "--store",
+        action="store_true",
+        help="only compare the last-value stores (a stream against a KV bucket)",
+    )
     p.add_argument("--role", choices=("nats", "ws"), help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
     p.add_argument("--keys", help=argparse.SUPPRESS)
@@ -423,8 +503,10 @@ def main() -> int:
         asyncio.run(consume(args))
         return 0
     if args.store:
-        print(f"machine reference: a plain 10-million-iteration Python loop takes "
-              f"{machine_reference():.2f} s")
+        print(
+            f"machine reference: a plain 10-million-iteration Python loop takes "
+            f"{machine_reference():.2f} s"
+        )
         asyncio.run(store_compare())
         return 0
     return asyncio.run(drive(args))

@@ -63,8 +63,12 @@ async def relay_role(args: argparse.Namespace) -> None:
     from tui.relay.server import Relay, RelayConfig
 
     keys = json.loads(args.keys)
-    config = RelayConfig(upstream=FeedConfig(url=args.upstream, token=UPSTREAM_TOKEN),
-                         clients=(("BENCH", CLIENT_TOKEN),), port=0, max_sessions=8)
+    config = RelayConfig(
+        upstream=FeedConfig(url=args.upstream, token=UPSTREAM_TOKEN),
+        clients=(("BENCH", CLIENT_TOKEN),),
+        port=0,
+        max_sessions=8,
+    )
     relay = Relay(config)
     bus = RelayBus(relay, BusConfig(url=args.nats))
     last, upstream = [time.monotonic()], [0]
@@ -91,10 +95,19 @@ async def relay_role(args: argparse.Namespace) -> None:
         await _quiet(last)
         used = _cpu() - c0
         stats = bus.publisher.stats.as_dict()
-        print(json.dumps({"digest": digest(relay.cache, keys), "cpu": used,
-                          "upstream_msgs": upstream[0] - n0, "published": stats["messages"],
-                          "nats_msgs": stats["batches"],
-                          "states": stats["states"]}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "digest": digest(relay.cache, keys),
+                    "cpu": used,
+                    "upstream_msgs": upstream[0] - n0,
+                    "published": stats["messages"],
+                    "nats_msgs": stats["batches"],
+                    "states": stats["states"],
+                }
+            ),
+            flush=True,
+        )
         await bus.stop()
 
 
@@ -106,8 +119,16 @@ async def consumer_role(args: argparse.Namespace) -> None:
 
         def batch(self: Any, epoch: str, seq: int, msgs: Any) -> bool:
             if self.synced and (epoch != self.epoch or seq > self.seq + 1):
-                print("GAP", self.key, self.epoch, self.seq, epoch, seq, [m["t"] for m in msgs][:3],
-                      file=sys.stderr)
+                print(
+                    "GAP",
+                    self.key,
+                    self.epoch,
+                    self.seq,
+                    epoch,
+                    seq,
+                    [m["t"] for m in msgs][:3],
+                    file=sys.stderr,
+                )
             return orig(self, epoch, seq, msgs)
 
         sp.Splice.batch = batch  # type: ignore[method-assign]
@@ -144,25 +165,38 @@ async def consumer_role(args: argparse.Namespace) -> None:
     await _quiet(last)
     used = _cpu() - c0
     if args.role == "nats":
-        stats = {"gaps": source.stats["gaps"], "stale": source.stats["stale"],
-                 "unsynced": len(source.unsynced())}
+        stats = {
+            "gaps": source.stats["gaps"],
+            "stale": source.stats["stale"],
+            "unsynced": len(source.unsynced()),
+        }
     await source.stop()
     await asyncio.wait([task], timeout=10)
     lat.sort()
-    print(json.dumps({
-        "digest": digest(market, keys), "messages": count[0], "errors": market.errors.total,
-        "error_kinds": market.errors.as_dict(),
-        "p50_ms": lat[len(lat) // 2] * 1e3 if lat else None,
-        "p99_ms": lat[int(len(lat) * 0.99)] * 1e3 if lat else None,
-        "max_ms": lat[-1] * 1e3 if lat else None, "samples": len(lat),
-        "cpu_us_per_msg": used / max(count[0], 1) * 1e6, **stats,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "digest": digest(market, keys),
+                "messages": count[0],
+                "errors": market.errors.total,
+                "error_kinds": market.errors.as_dict(),
+                "p50_ms": lat[len(lat) // 2] * 1e3 if lat else None,
+                "p99_ms": lat[int(len(lat) * 0.99)] * 1e3 if lat else None,
+                "max_ms": lat[-1] * 1e3 if lat else None,
+                "samples": len(lat),
+                "cpu_us_per_msg": used / max(count[0], 1) * 1e6,
+                **stats,
+            }
+        ),
+        flush=True,
+    )
 
 
 # -- the driver -------------------------------------------------------------------------------
 def _spawn(*argv: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, *argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [sys.executable, *argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
 
 
 def _line(p: subprocess.Popen[str], prefix: str) -> str:
@@ -186,18 +220,30 @@ def _result(p: subprocess.Popen[str]) -> dict[str, Any]:
     return dict(json.loads(out.strip().splitlines()[-1]))
 
 
-def phase(path: str, nats_url: str, keys: list[str], rate: float, seconds: float,
-          consumers: int) -> dict[str, Any]:
+def phase(
+    path: str, nats_url: str, keys: list[str], rate: float, seconds: float, consumers: int
+) -> dict[str, Any]:
     messages = int(rate * (seconds + 2))
     feed = _spawn(FASTFEED, "--rate", str(rate), "--messages", str(messages))
     upstream = _line(feed, "ENDPOINT").split()[1]
-    relay = _spawn(__file__, "--role", "relay", "--upstream", upstream, "--nats", nats_url,
-                   "--keys", json.dumps(keys))
+    relay = _spawn(
+        __file__,
+        "--role",
+        "relay",
+        "--upstream",
+        upstream,
+        "--nats",
+        nats_url,
+        "--keys",
+        json.dumps(keys),
+    )
     ws_url = _line(relay, "RELAY").split()[1]
     started = time.monotonic()  # the upstream streams from the relay's first subscription
     url = nats_url if path == "nats" else ws_url
-    procs = [_spawn(__file__, "--role", path, "--url", url, "--keys", json.dumps(keys))
-             for _ in range(consumers)]
+    procs = [
+        _spawn(__file__, "--role", path, "--url", url, "--keys", json.dumps(keys))
+        for _ in range(consumers)
+    ]
     for p in procs:
         _line(p, "ready")
     time.sleep(seconds)
@@ -209,8 +255,13 @@ def phase(path: str, nats_url: str, keys: list[str], rate: float, seconds: float
     time.sleep(0.5)
     for p in [relay, *procs]:
         _tell(p)
-    return {"path": path, "sent": sent, "seconds": seconds, "relay": _result(relay),
-            "consumers": [_result(p) for p in procs]}
+    return {
+        "path": path,
+        "sent": sent,
+        "seconds": seconds,
+        "relay": _result(relay),
+        "consumers": [_result(p) for p in procs],
+    }
 
 
 def report(run: dict[str, Any]) -> bool:
@@ -218,11 +269,15 @@ def report(run: dict[str, Any]) -> bool:
     name = {"nats": "relay -> NATS", "ws": "relay -> WebSocket (tick by tick)"}[run["path"]]
     extra = ""
     if run["path"] == "nats":
-        extra = (f"; {relay['nats_msgs']:,} NATS delta messages "
-                 f"({relay['published'] / max(relay['nats_msgs'], 1):.1f} market messages each)")
-    print(f"\n{name}: upstream sent {run['sent']:,} in {run['seconds']:.0f} s = "
-          f"{run['sent'] / run['seconds']:,.0f}/s; relay CPU "
-          f"{relay['cpu'] / max(relay['upstream_msgs'], 1) * 1e6:.1f} µs per upstream message{extra}")
+        extra = (
+            f"; {relay['nats_msgs']:,} NATS delta messages "
+            f"({relay['published'] / max(relay['nats_msgs'], 1):.1f} market messages each)"
+        )
+    print(
+        f"\n{name}: upstream sent {run['sent']:,} in {run['seconds']:.0f} s = "
+        f"{run['sent'] / run['seconds']:,.0f}/s; relay CPU "
+        f"{relay['cpu'] / max(relay['upstream_msgs'], 1) * 1e6:.1f} µs per upstream message{extra}"
+    )
     ok = True
     for i, c in enumerate(run["consumers"]):
         exact = c["digest"] == relay["digest"]
@@ -230,9 +285,11 @@ def report(run: dict[str, Any]) -> bool:
         ok &= exact and lossless
         p50 = "-" if c["p50_ms"] is None else f"{c['p50_ms']:.1f}"
         p99 = "-" if c["p99_ms"] is None else f"{c['p99_ms']:.1f}"
-        print(f"  consumer {i + 1}: {'EXACT' if exact else 'NOT EXACT'}, {c['messages']:,} messages"
-              f", gaps {c.get('gaps', '-')} (join catch-ups {c.get('stale', '-')}), latency p50 {p50} ms p99 {p99} ms "
-              f"({c['samples']} markers), CPU {c['cpu_us_per_msg']:.1f} µs/msg, errors {c['errors']}")
+        print(
+            f"  consumer {i + 1}: {'EXACT' if exact else 'NOT EXACT'}, {c['messages']:,} messages"
+            f", gaps {c.get('gaps', '-')} (join catch-ups {c.get('stale', '-')}), latency p50 {p50} ms p99 {p99} ms "
+            f"({c['samples']} markers), CPU {c['cpu_us_per_msg']:.1f} µs/msg, errors {c['errors']}"
+        )
     return ok
 
 
@@ -240,12 +297,19 @@ def run(nats_url: str, keys: list[str], rate: float, seconds: float, consumers: 
     runs = [phase(path, nats_url, keys, rate, seconds, consumers) for path in ("nats", "ws")]
     reports = [report(r) for r in runs]  # every one printed
     ok = all(reports)
-    med = {r["path"]: (statistics.median(c["p50_ms"] or 0 for c in r["consumers"]),
-                       statistics.median(c["p99_ms"] or 0 for c in r["consumers"])) for r in runs}
+    med = {
+        r["path"]: (
+            statistics.median(c["p50_ms"] or 0 for c in r["consumers"]),
+            statistics.median(c["p99_ms"] or 0 for c in r["consumers"]),
+        )
+        for r in runs
+    }
     (n50, n99), (w50, w99) = med["nats"], med["ws"]
-    print(f"\nthrough the relay, NATS against its WebSocket (median consumer): p50 {n50:.1f} ms vs "
-          f"{w50:.1f} ms ({n50 / max(w50, 1e-9):.2f}x), p99 {n99:.1f} ms vs {w99:.1f} ms "
-          f"({n99 / max(w99, 1e-9):.2f}x)")
+    print(
+        f"\nthrough the relay, NATS against its WebSocket (median consumer): p50 {n50:.1f} ms vs "
+        f"{w50:.1f} ms ({n50 / max(w50, 1e-9):.2f}x), p99 {n99:.1f} ms vs {w99:.1f} ms "
+        f"({n99 / max(w99, 1e-9):.2f}x)"
+    )
     return ok
 
 

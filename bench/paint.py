@@ -80,8 +80,11 @@ def instruments(count: int) -> tuple[Any, ...]:
         base = stocks[n % len(stocks)]
         copy = n // len(stocks) + 2
         token = str(80_000 + n) if base.exchange == "NSE" else f"{base.token}{copy}"
-        out.append(dataclasses.replace(
-            base, token=token, symbol=f"{base.symbol}{copy}", name=f"{base.name} #{copy}"))
+        out.append(
+            dataclasses.replace(
+                base, token=token, symbol=f"{base.symbol}{copy}", name=f"{base.name} #{copy}"
+            )
+        )
         n += 1
     return tuple(out[:count])
 
@@ -153,11 +156,25 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         market.apply(msg)
     from tui.feed.health import LIVE, Health
 
-    health = Health(state=LIVE, endpoint="ws://127.0.0.1:1/L1", level=args.level,
-                    connected_since=START, subscriptions=len(keys), connections_used=1)
+    health = Health(
+        state=LIVE,
+        endpoint="ws://127.0.0.1:1/L1",
+        level=args.level,
+        connected_since=START,
+        subscriptions=len(keys),
+        connections_used=1,
+    )
     stock = next(inst.key for inst in instruments(args.scrips) if not inst.index)
-    app = make_app(market, None, watch=keys, refresh_hz=0, health=lambda: health, selected=stock,
-                   clock=lambda: now[0], wall=lambda: now[0])
+    app = make_app(
+        market,
+        None,
+        watch=keys,
+        refresh_hz=0,
+        health=lambda: health,
+        selected=stock,
+        clock=lambda: now[0],
+        wall=lambda: now[0],
+    )
     clock = time.thread_time
     painting = {name: [0.0, 0] for name in PANES}
     paint_s: list[float] = []
@@ -279,18 +296,28 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(r: dict[str, Any]) -> None:
-    print(f"{r['code']}: {r['frames']} frames at {SIZE[0]}x{SIZE[1]}, "
-          f"{r['msgs_per_frame']:g} msgs a frame (thread CPU time)")
-    print(f"  frame    p50 {r['frame_ms_p50']:7.3f} ms  p99 {r['frame_ms_p99']:7.3f} ms"
-          "  (flush + paint)")
+    print(
+        f"{r['code']}: {r['frames']} frames at {SIZE[0]}x{SIZE[1]}, "
+        f"{r['msgs_per_frame']:g} msgs a frame (thread CPU time)"
+    )
+    print(
+        f"  frame    p50 {r['frame_ms_p50']:7.3f} ms  p99 {r['frame_ms_p99']:7.3f} ms"
+        "  (flush + paint)"
+    )
     print(f"  flush    p50 {r['flush_ms_p50']:7.3f} ms  p99 {r['flush_ms_p99']:7.3f} ms")
-    print(f"  paint    p50 {r['paint_ms_p50']:7.3f} ms  p99 {r['paint_ms_p99']:7.3f} ms"
-          f"  (encode p50 {r['encode_ms_p50']:.3f} ms)")
+    print(
+        f"  paint    p50 {r['paint_ms_p50']:7.3f} ms  p99 {r['paint_ms_p99']:7.3f} ms"
+        f"  (encode p50 {r['encode_ms_p50']:.3f} ms)"
+    )
     for name, pane in r["panes"].items():
-        print(f"    {name:<14} p50 {pane['ms_p50']:7.3f} ms  p99 {pane['ms_p99']:7.3f} ms"
-              f"  {pane['lines_mean']:5.1f} lines a paint")
-    print(f"    {'(compositor)':<14} p50 {r['compositor_ms_p50']:7.3f} ms  p99 "
-          f"{r['compositor_ms_p99']:7.3f} ms")
+        print(
+            f"    {name:<14} p50 {pane['ms_p50']:7.3f} ms  p99 {pane['ms_p99']:7.3f} ms"
+            f"  {pane['lines_mean']:5.1f} lines a paint"
+        )
+    print(
+        f"    {'(compositor)':<14} p50 {r['compositor_ms_p50']:7.3f} ms  p99 "
+        f"{r['compositor_ms_p99']:7.3f} ms"
+    )
     print("  computed " + ", ".join(f"{k} {v:,}" for k, v in r["built"].items()))
     print("  screen   " + ", ".join(f"{k} {v:,}" for k, v in r["counts"].items()))
     print(f"  screens  {' '.join(r['digests'])}")
@@ -306,19 +333,24 @@ def compare(args: argparse.Namespace, argv: list[str]) -> int:
     ours, theirs, refs = [], [], [machine_reference()]
     for n in range(args.rounds):
         pair = []
-        for code in ((str(ROOT), other) if n % 2 == 0 else (other, str(ROOT))):
+        for code in (str(ROOT), other) if n % 2 == 0 else (other, str(ROOT)):
             out = subprocess.run(
                 [sys.executable, __file__, *passed, "--code", code, "--json"],
-                capture_output=True, text=True, check=True, cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=ROOT,
             ).stdout
             pair.append(json.loads(out.strip().splitlines()[-1]))
         mine, base = sorted(pair, key=lambda r: r["code"] != str(ROOT))
         ours.append(mine)
         theirs.append(base)
         same = "same screens" if mine["digests"] == base["digests"] else "SCREENS DIFFER"
-        print(f"round {n + 1}: paint p50 {mine['paint_ms_p50']:.3f} ms vs {base['paint_ms_p50']:.3f}"
-              f" ms ({mine['paint_ms_p50'] / base['paint_ms_p50']:.2f}x), frame p50 "
-              f"{mine['frame_ms_p50']:.3f} vs {base['frame_ms_p50']:.3f} ms ({mine['frame_ms_p50'] / base['frame_ms_p50']:.2f}x); {same}")
+        print(
+            f"round {n + 1}: paint p50 {mine['paint_ms_p50']:.3f} ms vs {base['paint_ms_p50']:.3f}"
+            f" ms ({mine['paint_ms_p50'] / base['paint_ms_p50']:.2f}x), frame p50 "
+            f"{mine['frame_ms_p50']:.3f} vs {base['frame_ms_p50']:.3f} ms ({mine['frame_ms_p50'] / base['frame_ms_p50']:.2f}x); {same}"
+        )
     refs.append(machine_reference())
     print()
     for rs in (theirs, ours):
@@ -327,15 +359,22 @@ def compare(args: argparse.Namespace, argv: list[str]) -> int:
     print()
     for what in ("frame_ms_p50", "frame_ms_p99", "paint_ms_p50", "paint_ms_p99", "flush_ms_p50"):
         ratios = [m[what] / b[what] for m, b in zip(ours, theirs, strict=True) if b[what]]
-        print(f"  {what:<13} this checkout / {other}: median {statistics.median(ratios):.2f}x "
-              f"(rounds {', '.join(f'{x:.2f}' for x in ratios)})")
+        print(
+            f"  {what:<13} this checkout / {other}: median {statistics.median(ratios):.2f}x "
+            f"(rounds {', '.join(f'{x:.2f}' for x in ratios)})"
+        )
     for name in PANES:
-        ratios = [m["panes"][name]["ms_p50"] / b["panes"][name]["ms_p50"]
-                  for m, b in zip(ours, theirs, strict=True) if b["panes"][name]["ms_p50"]]
+        ratios = [
+            m["panes"][name]["ms_p50"] / b["panes"][name]["ms_p50"]
+            for m, b in zip(ours, theirs, strict=True)
+            if b["panes"][name]["ms_p50"]
+        ]
         if ratios:
             print(f"  paint {name:<13} p50 median {statistics.median(ratios):.2f}x")
-    print(f"  machine: a plain 10M-iteration Python loop took {refs[0]:.2f} s before, "
-          f"{refs[1]:.2f} s after (issue 10's slow machine: 1.66 s)")
+    print(
+        f"  machine: a plain 10M-iteration Python loop took {refs[0]:.2f} s before, "
+        f"{refs[1]:.2f} s after (issue 10's slow machine: 1.66 s)"
+    )
     differ = any(m["digests"] != b["digests"] for m, b in zip(ours, theirs, strict=True))
     if differ:
         print("  SCREENS DIFFER between the two checkouts")
@@ -354,15 +393,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=float, default=20_000.0, help="msgs/s (default 20,000)")
     ap.add_argument("--hz", type=float, default=20.0, help="frames a second (default 20)")
     ap.add_argument("--scrips", type=int, default=200, help="instruments (default 200)")
-    ap.add_argument("--level", choices=("L1", "L2"), default="L1",
-                    help="L1: depth only; L2: depth and order events (the tape fills)")
+    ap.add_argument(
+        "--level",
+        choices=("L1", "L2"),
+        default="L1",
+        help="L1: depth only; L2: depth and order events (the tape fills)",
+    )
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--digest-every", type=int, default=50,
-                    help="a digest of the screen every N frames (not timed)")
-    ap.add_argument("--no-gc-freeze", action="store_true",
-                    help="skip DeskApp.settle_gc() (gc.freeze once the desk is up, as run_desk does)")
-    ap.add_argument("--profile", type=int, default=0, metavar="N",
-                    help="print the top N functions of the frames (cProfile; slows them)")
+    ap.add_argument(
+        "--digest-every",
+        type=int,
+        default=50,
+        help="a digest of the screen every N frames (not timed)",
+    )
+    ap.add_argument(
+        "--no-gc-freeze",
+        action="store_true",
+        help="skip DeskApp.settle_gc() (gc.freeze once the desk is up, as run_desk does)",
+    )
+    ap.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print the top N functions of the frames (cProfile; slows them)",
+    )
     ap.add_argument("--sort", default="tottime", help="--profile's order (default tottime)")
     ap.add_argument("--code", default=str(ROOT), help="the checkout whose tui is measured")
     ap.add_argument("--compare", metavar="DIR", help="alternate with the checkout DIR")

@@ -72,8 +72,12 @@ def bench_write(frames: list[bytes], tmp: Path) -> dict[str, float]:
 
     clock = [time.time_ns()]
     step = NS // RATE
-    rec = Recorder(tmp / "write", fmt.Header(program="bench", endpoint="ws://x/", started_ns=0),
-                   clock_ns=lambda: clock[0], secrets=("bench-secret-token",))
+    rec = Recorder(
+        tmp / "write",
+        fmt.Header(program="bench", endpoint="ws://x/", started_ns=0),
+        clock_ns=lambda: clock[0],
+        secrets=("bench-secret-token",),
+    )
     rec.start()
     received = rec.received
     c0 = cpu()
@@ -84,9 +88,11 @@ def bench_write(frames: list[bytes], tmp: Path) -> dict[str, float]:
     record_us = 1e6 * (cpu() - c0) / len(frames)
     raw = sum(len(f) for f in frames)
     return {
-        "client_us": client_us, "record_us": record_us,
+        "client_us": client_us,
+        "record_us": record_us,
         "record_core_pct_at_20k": record_us * RATE / 1e4,
-        "ratio": raw / rec.bytes_written, "mb_per_hour_at_20k": rec.bytes_written / len(frames) * RATE * 3600 / 1e6,
+        "ratio": raw / rec.bytes_written,
+        "mb_per_hour_at_20k": rec.bytes_written / len(frames) * RATE * 3600 / 1e6,
     }
 
 
@@ -123,8 +129,9 @@ def bench_read(files: list[Path]) -> dict[str, float]:
 
 
 def start(cmd: list[str], marker: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1")
+    )
     assert proc.stdout is not None
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -149,8 +156,12 @@ def count_bare(url: str, keys: list[str], total: int) -> dict[str, float]:
     from websockets.exceptions import ConnectionClosed
 
     async def main() -> dict[str, float]:
-        async with connect(url, additional_headers={"Authorization": f"Bearer {TOKEN}"},
-                           compression=None, max_size=None) as ws:
+        async with connect(
+            url,
+            additional_headers={"Authorization": f"Bearer {TOKEN}"},
+            compression=None,
+            max_size=None,
+        ) as ws:
             await ws.recv()  # ck
             await ws.send(json.dumps({"t": "d", "k": "#".join(keys)}))
             await ws.send(json.dumps({"t": "l", "k": "#".join(keys)}))
@@ -187,9 +198,13 @@ def count_raw(url: str, keys: list[str], total: int) -> dict[str, float]:
     parts = urlsplit(url)
     sock = socket.create_connection((parts.hostname, parts.port))
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                  f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {TOKEN}\r\n\r\n").encode())
+    sock.sendall(
+        (
+            f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+        ).encode()
+    )
     buf = b""
     while b"\r\n\r\n" not in buf:
         buf += sock.recv(65536)
@@ -294,15 +309,25 @@ def live_child(url: str, record: str, seconds: float) -> dict[str, float]:
 
 
 def bench_live(seconds: float, rounds: int, tmp: Path) -> dict[str, float]:
-    proc, url = start([sys.executable, "-m", "tui.sim", "--port", "0", "--rate", str(RATE),
-                       "--token", TOKEN], "L1 ")
+    proc, url = start(
+        [sys.executable, "-m", "tui.sim", "--port", "0", "--rate", str(RATE), "--token", TOKEN],
+        "L1 ",
+    )
     runs: dict[str, list[dict[str, float]]] = {"off": [], "on": []}
     try:
         for r in range(rounds):
             for mode in ("off", "on") if r % 2 == 0 else ("on", "off"):
                 record = str(tmp / f"live-{r}") if mode == "on" else ""
-                cmd = [sys.executable, __file__, "--child-live", url, "--record-dir", record,
-                       "--live-seconds", str(seconds)]
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--child-live",
+                    url,
+                    "--record-dir",
+                    record,
+                    "--live-seconds",
+                    str(seconds),
+                ]
                 out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
                 runs[mode].append(json.loads(out.stdout.strip().splitlines()[-1]))
     finally:
@@ -318,8 +343,19 @@ def bench_live(seconds: float, rounds: int, tmp: Path) -> dict[str, float]:
 
 def bench_serve(files: list[Path], keys: list[str], total: int, rounds: int) -> dict[str, float]:
     """(e): medians of ``rounds`` runs (and the best), each a fresh replay server."""
-    cmd = [sys.executable, "-m", "tui", "replay", *map(str, files), "--port", "0", "--speed", "0",
-           "--token", TOKEN]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tui",
+        "replay",
+        *map(str, files),
+        "--port",
+        "0",
+        "--speed",
+        "0",
+        "--token",
+        TOKEN,
+    ]
     runs: dict[str, list[dict[str, float]]] = {"raw": [], "bare": [], "client": []}
     for _ in range(rounds):
         for name, consumer in (("raw", count_raw), ("bare", count_bare), ("client", count_client)):
@@ -338,11 +374,13 @@ def bench_serve(files: list[Path], keys: list[str], total: int, rounds: int) -> 
         res[f"{name}_msgs_per_s"] = rates[len(rates) // 2]
         res[f"{name}_best_msgs_per_s"] = rates[-1]
         res[f"{name}_messages"] = xs[-1]["messages"]
-        res[f"{name}_server_us_per_msg"] = sorted(1e6 * x["server_cpu"] / max(x["messages"], 1)
-                                                  for x in xs)[len(xs) // 2]
+        res[f"{name}_server_us_per_msg"] = sorted(
+            1e6 * x["server_cpu"] / max(x["messages"], 1) for x in xs
+        )[len(xs) // 2]
         if "cpu" in xs[0]:
-            res[f"{name}_us_per_msg"] = sorted(1e6 * x["cpu"] / max(x["messages"], 1)
-                                               for x in xs)[len(xs) // 2]
+            res[f"{name}_us_per_msg"] = sorted(1e6 * x["cpu"] / max(x["messages"], 1) for x in xs)[
+                len(xs) // 2
+            ]
     return res
 
 
@@ -369,8 +407,11 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(name)
         files = synthetic_recording(tmp / "synthetic", seed=1, rate=RATE, seconds=args.seconds)
         frames = frames_of(files)
-        results = {"machine_loop_10M_s": ref, "frames": len(frames),
-                   "mean_frame_bytes": sum(map(len, frames)) / len(frames)}
+        results = {
+            "machine_loop_10M_s": ref,
+            "frames": len(frames),
+            "mean_frame_bytes": sum(map(len, frames)) / len(frames),
+        }
         results["write"] = bench_write(frames, tmp)
         results["read"] = bench_read(files)
         results["serve"] = bench_serve(files, keys, len(frames), args.rounds)
@@ -381,25 +422,35 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     w, r, s = results["write"], results["read"], results["serve"]
     print(f"machine reference: a plain 10M-iteration loop takes {ref:.2f} s")
-    print(f"{len(frames):,} frames of the simulator's market (mean {results['mean_frame_bytes']:.0f} B)")
-    print(f"(b) write: recorder {w['record_us']:.2f} µs a frame = {w['record_core_pct_at_20k']:.1f}% "
-          f"of a core at 20,000 msgs/s; the client's decode + merge {w['client_us']:.2f} µs "
-          f"(recording adds {100 * w['record_us'] / w['client_us']:.0f}% to it); "
-          f"zstd ratio {w['ratio']:.1f}x, {w['mb_per_hour_at_20k']:.0f} MB an hour at 20k/s")
-    print(f"(d) read, per CPU second: {r['records_per_s']:,.0f} records/s; + decode "
-          f"{r['read_decode_per_s']:,.0f} msgs/s; + merge {r['read_decode_merge_per_s']:,.0f} msgs/s")
-    print(f"(e) serve --speed 0, one connection ({args.rounds} rounds, median / best): raw socket "
-          f"reader {s['raw_msgs_per_s']:,.0f} / {s['raw_best_msgs_per_s']:,.0f} msgs/s, the server "
-          f"at {s['raw_server_us_per_msg']:.1f} µs CPU a message; websockets reader "
-          f"{s['bare_msgs_per_s']:,.0f} / {s['bare_best_msgs_per_s']:,.0f} msgs/s "
-          f"({s['bare_messages']:,.0f} frames); marketdesk client {s['client_msgs_per_s']:,.0f} / "
-          f"{s['client_best_msgs_per_s']:,.0f} msgs/s at {s['client_us_per_msg']:.1f} µs CPU a message; "
-          f"the replay server's CPU {s['bare_server_us_per_msg']:.1f} µs a message")
+    print(
+        f"{len(frames):,} frames of the simulator's market (mean {results['mean_frame_bytes']:.0f} B)"
+    )
+    print(
+        f"(b) write: recorder {w['record_us']:.2f} µs a frame = {w['record_core_pct_at_20k']:.1f}% "
+        f"of a core at 20,000 msgs/s; the client's decode + merge {w['client_us']:.2f} µs "
+        f"(recording adds {100 * w['record_us'] / w['client_us']:.0f}% to it); "
+        f"zstd ratio {w['ratio']:.1f}x, {w['mb_per_hour_at_20k']:.0f} MB an hour at 20k/s"
+    )
+    print(
+        f"(d) read, per CPU second: {r['records_per_s']:,.0f} records/s; + decode "
+        f"{r['read_decode_per_s']:,.0f} msgs/s; + merge {r['read_decode_merge_per_s']:,.0f} msgs/s"
+    )
+    print(
+        f"(e) serve --speed 0, one connection ({args.rounds} rounds, median / best): raw socket "
+        f"reader {s['raw_msgs_per_s']:,.0f} / {s['raw_best_msgs_per_s']:,.0f} msgs/s, the server "
+        f"at {s['raw_server_us_per_msg']:.1f} µs CPU a message; websockets reader "
+        f"{s['bare_msgs_per_s']:,.0f} / {s['bare_best_msgs_per_s']:,.0f} msgs/s "
+        f"({s['bare_messages']:,.0f} frames); marketdesk client {s['client_msgs_per_s']:,.0f} / "
+        f"{s['client_best_msgs_per_s']:,.0f} msgs/s at {s['client_us_per_msg']:.1f} µs CPU a message; "
+        f"the replay server's CPU {s['bare_server_us_per_msg']:.1f} µs a message"
+    )
     if "live" in results:
         v = results["live"]
-        print(f"(c) in situ at 20k asked: client {v['off_us_per_msg']:.1f} µs a message "
-              f"({v['off_msgs_per_s']:,.0f}/s) without recording, {v['on_us_per_msg']:.1f} µs "
-              f"({v['on_msgs_per_s']:,.0f}/s) with: +{v['extra_core_pct_at_20k']:.1f}% of a core at 20k/s")
+        print(
+            f"(c) in situ at 20k asked: client {v['off_us_per_msg']:.1f} µs a message "
+            f"({v['off_msgs_per_s']:,.0f}/s) without recording, {v['on_us_per_msg']:.1f} µs "
+            f"({v['on_msgs_per_s']:,.0f}/s) with: +{v['extra_core_pct_at_20k']:.1f}% of a core at 20k/s"
+        )
     return 0
 
 

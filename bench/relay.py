@@ -120,7 +120,9 @@ def instruments() -> tuple[list[str], list[str]]:
 
 
 def book_digest(orders: dict[str, list[Any]]) -> str:
-    return hashlib.sha1(json.dumps(sorted((o, list(v)) for o, v in orders.items())).encode()).hexdigest()
+    return hashlib.sha1(
+        json.dumps(sorted((o, list(v)) for o, v in orders.items())).encode()
+    ).hexdigest()
 
 
 class Stdin:
@@ -141,7 +143,9 @@ class Stdin:
         return self.window[0] <= t <= self.window[1]
 
 
-async def feed_clients(http: str, url: str, tokens: list[str], hz: float, desk: bool) -> dict[str, Any]:
+async def feed_clients(
+    http: str, url: str, tokens: list[str], hz: float, desk: bool
+) -> dict[str, Any]:
     from tui.feed.client import FeedClient
     from tui.feed.config import FeedConfig
     from tui.market.export import scrip_json
@@ -186,11 +190,14 @@ async def feed_clients(http: str, url: str, tokens: list[str], hz: float, desk: 
             if got != want.get(key):
                 wrong += 1
     t0, t1 = stdin.window
-    out = {"frames_per_s": sum(1 for t in frames if t0 <= t <= t1) / max(t1 - t0, 1e-9),
-           "messages": [c.health.messages for c, _, _ in clients],
-           "errors": sum(m.errors.total for _, m, _ in clients),
-           "samples": [x for _, m, _ in clients for x in list(m.errors.samples)[:2]][:4],
-           "not_exact": wrong, "scrips": len(keys) * len(clients)}
+    out = {
+        "frames_per_s": sum(1 for t in frames if t0 <= t <= t1) / max(t1 - t0, 1e-9),
+        "messages": [c.health.messages for c, _, _ in clients],
+        "errors": sum(m.errors.total for _, m, _ in clients),
+        "samples": [x for _, m, _ in clients for x in list(m.errors.samples)[:2]][:4],
+        "not_exact": wrong,
+        "scrips": len(keys) * len(clients),
+    }
     if desk:
         market = clients[0][1]
         out["books"] = {k: book_digest(b.orders) for k, b in market.books.items()}
@@ -247,12 +254,19 @@ class Reader:
                 self.lags.append(now - float(msg["ltt"]))
 
     def result(self, closed: str, ping_max: float) -> dict[str, Any]:
-        return {"messages": self.n, "l2_gaps": self.gaps, "told": self.told[:12],
-                "behind": self.told.count("behind"), "errors": self.errors.total,
-                "samples": list(self.errors.samples)[:2], "closed": closed,
-                "ping_max_s": ping_max, "lag_p99_ms": pct(self.lags, 99) * 1000,
-                "books": {k: book_digest(b.orders) for k, b in self.books.items()},
-                "gaps_open": sum(1 for b in self.books.values() if b.gap)}
+        return {
+            "messages": self.n,
+            "l2_gaps": self.gaps,
+            "told": self.told[:12],
+            "behind": self.told.count("behind"),
+            "errors": self.errors.total,
+            "samples": list(self.errors.samples)[:2],
+            "closed": closed,
+            "ping_max_s": ping_max,
+            "lag_p99_ms": pct(self.lags, 99) * 1000,
+            "books": {k: book_digest(b.orders) for k, b in self.books.items()},
+            "gaps_open": sum(1 for b in self.books.values() if b.gap),
+        }
 
 
 async def raw_client(url: str, token: str, max_rate: float | None) -> dict[str, Any]:
@@ -266,9 +280,14 @@ async def raw_client(url: str, token: str, max_rate: float | None) -> dict[str, 
     from tui.relay.upstream import DirectConnection
 
     stocks, indices = instruments()
-    ws = await connect(url, additional_headers={"Authorization": f"Bearer {token}"},
-                       max_size=2**24, max_queue=4 if max_rate else 16, ping_interval=5,
-                       create_connection=None if max_rate else DirectConnection)
+    ws = await connect(
+        url,
+        additional_headers={"Authorization": f"Bearer {token}"},
+        max_size=2**24,
+        max_queue=4 if max_rate else 16,
+        ping_interval=5,
+        create_connection=None if max_rate else DirectConnection,
+    )
     await ws.send(json.dumps({"t": "d", "k": "#".join([*stocks, *indices, MARKER])}))
     await ws.send(json.dumps({"t": "l", "k": "#".join(stocks)}))
     stdin = Stdin()
@@ -279,7 +298,9 @@ async def raw_client(url: str, token: str, max_rate: float | None) -> dict[str, 
         ws.on_text = read
         for frame in ws.early:
             read(frame)
-        while not (stdin.done.done() and time.monotonic() - read.last > 2) and ws.close_code is None:
+        while (
+            not (stdin.done.done() and time.monotonic() - read.last > 2) and ws.close_code is None
+        ):
             await asyncio.sleep(0.5)
             ping_max = max(ping_max, ws.latency)
         if ws.close_code is not None:
@@ -303,7 +324,12 @@ async def raw_client(url: str, token: str, max_rate: float | None) -> dict[str, 
             next_ping_look += 1
             ping_max = max(ping_max, ws.latency)
             with contextlib.suppress(OSError):
-                inq_max = max(inq_max, int.from_bytes(fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0" * 4), "little"))
+                inq_max = max(
+                    inq_max,
+                    int.from_bytes(
+                        fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0" * 4), "little"
+                    ),
+                )
                 rcvbuf = max(rcvbuf, sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
         if read.n % 100 == 0:
             ahead = read.n / max_rate - (time.perf_counter() - started)  # type: ignore[operator]
@@ -333,16 +359,22 @@ def child(role: str, http: str, url: str, tokens: list[str], slow_rate: float) -
 
 # -- the orchestra -----------------------------------------------------------------------
 def spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen([PY, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, **(env or {})})
+    return subprocess.Popen(
+        [PY, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
 async def want_orders(url: str, token: str, stocks: list[str]) -> None:
     """Subscribe order level of ``stocks`` for a moment: the relay keeps it upstream."""
     from websockets.asyncio.client import connect
 
-    async with connect(url, additional_headers={"Authorization": f"Bearer {token}"},
-                       max_size=2**24) as ws:
+    async with connect(
+        url, additional_headers={"Authorization": f"Bearer {token}"}, max_size=2**24
+    ) as ws:
         await ws.send(json.dumps({"t": "l", "k": "#".join(stocks)}))
         for _ in range(200):
             await ws.recv()
@@ -357,10 +389,16 @@ def relay_lag(http: str) -> float:
 
 def window(pids: dict[str, int], http: str, seconds: float, lag: bool) -> dict[str, Any]:
     """CPU of every process, upstream and downstream rates, and /health sampled each second."""
+
     def counters() -> tuple[float, dict[str, float], int, int]:
         h = get(http + "/health")
         sent = sum(c["frames_sent"] for c in h["clients"])
-        return time.perf_counter(), {r: proc_cpu(p) for r, p in pids.items()}, h["upstream"]["messages"], sent
+        return (
+            time.perf_counter(),
+            {r: proc_cpu(p) for r, p in pids.items()},
+            h["upstream"]["messages"],
+            sent,
+        )
 
     w0 = {r: proc_wait(p) for r, p in pids.items()}
     t0, c0, m0, s0 = counters()
@@ -375,9 +413,16 @@ def window(pids: dict[str, int], http: str, seconds: float, lag: bool) -> dict[s
     t1, c1, m1, s1 = counters()
     dt = t1 - t0
     w1 = {r: proc_wait(p) for r, p in pids.items()}
-    return {"seconds": dt, "wall": (wall0, time.time()), "cpu": {r: (c1[r] - c0[r]) / dt for r in pids},
-            "waited": {r: (w1[r] - w0[r]) / dt for r in pids},
-            "upstream": (m1 - m0) / dt, "downstream": (s1 - s0) / dt, "samples": samples, "lags": lags}
+    return {
+        "seconds": dt,
+        "wall": (wall0, time.time()),
+        "cpu": {r: (c1[r] - c0[r]) / dt for r in pids},
+        "waited": {r: (w1[r] - w0[r]) / dt for r in pids},
+        "upstream": (m1 - m0) / dt,
+        "downstream": (s1 - s0) / dt,
+        "samples": samples,
+        "lags": lags,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -386,9 +431,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--messages", type=int, default=300_000, help="pre-generated upstream messages")
     p.add_argument("--slow-rate", type=float, default=2000.0)
-    p.add_argument("--profile", metavar="FILE", help="run the relay under cProfile into FILE "
-                   "(slows it: read the output for shares, not the figures)")
-    p.add_argument("--child", nargs=4, metavar=("ROLE", "HTTP", "URL", "TOKENS"), help=argparse.SUPPRESS)
+    p.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="run the relay under cProfile into FILE "
+        "(slows it: read the output for shares, not the figures)",
+    )
+    p.add_argument(
+        "--child", nargs=4, metavar=("ROLE", "HTTP", "URL", "TOKENS"), help=argparse.SUPPRESS
+    )
     args = p.parse_args(argv)
     if args.child:
         role, http, url, tokens = args.child
@@ -396,18 +447,41 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     ref = machine_reference()
-    print(f"machine reference: a plain 10-million-iteration loop takes {ref:.2f} s; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"machine reference: a plain 10-million-iteration loop takes {ref:.2f} s; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(f"pre-generating {args.messages:,} upstream messages ...", flush=True)
-    source = spawn([os.path.join(_HERE, "fastfeed.py"), "--rate", str(args.rate),
-                    "--messages", str(args.messages)])
+    source = spawn(
+        [
+            os.path.join(_HERE, "fastfeed.py"),
+            "--rate",
+            str(args.rate),
+            "--messages",
+            str(args.messages),
+        ]
+    )
     assert source.stdout is not None and source.stdin is not None
     upstream_url = source.stdout.readline().split()[1]
     port = free_port()
     env = {"BENCH_UP": UP_TOKEN, **CLIENT_TOKENS}
     profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
-    relay_args = [*profile, "-m", "tui.cli", "relay", "--url", upstream_url, "--token-env", "BENCH_UP",
-                  "--listen", f"127.0.0.1:{port}", "--grace", "3600", "--max-sessions", "2"]
+    relay_args = [
+        *profile,
+        "-m",
+        "tui.cli",
+        "relay",
+        "--url",
+        upstream_url,
+        "--token-env",
+        "BENCH_UP",
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--grace",
+        "3600",
+        "--max-sessions",
+        "2",
+    ]
     for var in CLIENT_TOKENS:
         relay_args += ["--client-token-env", var]
     relay = spawn(relay_args, env)
@@ -421,18 +495,41 @@ def main(argv: list[str] | None = None) -> int:
         stocks, indices = instruments()
         keys = "&".join(f"k={k}" for k in [*stocks, *indices, MARKER])
         get(f"{http}/snapshot?{keys}&seconds=10", tokens[0])  # the upstream subscribed, no client
-        asyncio.run(want_orders(url, tokens[0], stocks))  # ... with order level (the grace keeps it)
+        asyncio.run(
+            want_orders(url, tokens[0], stocks)
+        )  # ... with order level (the grace keeps it)
         time.sleep(2)
         pids = {"relay": relay.pid, "source": source.pid}
         a = window(pids, http, args.seconds / 2, lag=True)
-        print(f"(A) upstream only: {a['upstream']:,.0f} msgs/s, relay CPU {a['cpu']['relay']:.0%} "
-              f"(waited for a CPU {a['waited']['relay']:.0%}), source CPU {a['cpu']['source']:.0%}",
-              flush=True)
-        roles = [("desk", tokens[1:2]), ("tail", tokens[2:12]), ("tick", tokens[12:13]),
-                 ("slow", tokens[13:14])]
+        print(
+            f"(A) upstream only: {a['upstream']:,.0f} msgs/s, relay CPU {a['cpu']['relay']:.0%} "
+            f"(waited for a CPU {a['waited']['relay']:.0%}), source CPU {a['cpu']['source']:.0%}",
+            flush=True,
+        )
+        roles = [
+            ("desk", tokens[1:2]),
+            ("tail", tokens[2:12]),
+            ("tick", tokens[12:13]),
+            ("slow", tokens[13:14]),
+        ]
         for role, toks in roles:
-            children.append((role, spawn([__file__, "--child", role, http, url, ",".join(toks),
-                                          "--slow-rate", str(args.slow_rate)])))
+            children.append(
+                (
+                    role,
+                    spawn(
+                        [
+                            __file__,
+                            "--child",
+                            role,
+                            http,
+                            url,
+                            ",".join(toks),
+                            "--slow-rate",
+                            str(args.slow_rate),
+                        ]
+                    ),
+                )
+            )
         time.sleep(4)
         pids.update({role: proc.pid for role, proc in children})
         pids["bench"] = os.getpid()
@@ -480,50 +577,75 @@ def settle(http: str, within: float = 90.0) -> None:
         count = h["upstream"]["messages"]
         if count != last:
             last, still_since = count, time.monotonic()
-        idle = all(c["queued_bytes"] == 0 and not c["behind"] and c["held_scrips"] == 0
-                   for c in h["clients"])
+        idle = all(
+            c["queued_bytes"] == 0 and not c["behind"] and c["held_scrips"] == 0
+            for c in h["clients"]
+        )
         if idle and time.monotonic() - still_since >= 2.0:
             return
         time.sleep(0.5)
     print(f"  (the relay did not settle within {within:.0f} s: the exactness check is early)")
 
 
-def report(args: argparse.Namespace, ref: float, a: dict[str, Any], b: dict[str, Any],
-           health: dict[str, Any], results: dict[str, Any]) -> None:
+def report(
+    args: argparse.Namespace,
+    ref: float,
+    a: dict[str, Any],
+    b: dict[str, Any],
+    health: dict[str, Any],
+    results: dict[str, Any],
+) -> None:
     per_up = a["cpu"]["relay"] / a["upstream"] * 1e6 if a["upstream"] else float("nan")
     extra = b["cpu"]["relay"] - per_up * 1e-6 * b["upstream"]
     per_down = extra / b["downstream"] * 1e6 if b["downstream"] else float("nan")
-    print(f"(B) clients attached: upstream {b['upstream']:,.0f} msgs/s, downstream "
-          f"{b['downstream']:,.0f} frames/s, relay CPU {b['cpu']['relay']:.0%}")
+    print(
+        f"(B) clients attached: upstream {b['upstream']:,.0f} msgs/s, downstream "
+        f"{b['downstream']:,.0f} frames/s, relay CPU {b['cpu']['relay']:.0%}"
+    )
     print(f"relay CPU per upstream message (receive, decode, merge; window A): {per_up:.1f} µs")
-    print(f"relay CPU per frame sent downstream (fan-out, conflation, writes; B minus A's "
-          f"share): {per_down:.1f} µs; the same per upstream message: "
-          f"{extra / b['upstream'] * 1e6 if b['upstream'] else float('nan'):.1f} µs")
+    print(
+        f"relay CPU per frame sent downstream (fan-out, conflation, writes; B minus A's "
+        f"share): {per_down:.1f} µs; the same per upstream message: "
+        f"{extra / b['upstream'] * 1e6 if b['upstream'] else float('nan'):.1f} µs"
+    )
     cpu = b["cpu"]
-    print("CPU in window B (1.0 = one core): " + ", ".join(f"{r} {v:.2f}" for r, v in cpu.items())
-          + f"; total {sum(cpu.values()):.2f} of {os.cpu_count()}")
+    print(
+        "CPU in window B (1.0 = one core): "
+        + ", ".join(f"{r} {v:.2f}" for r, v in cpu.items())
+        + f"; total {sum(cpu.values()):.2f} of {os.cpu_count()}"
+    )
     if b["upstream"]:  # the budget at the rate asked, from the CPU each process took a message
         scale = args.rate / b["upstream"]
         need = {r: v * (scale if r in ("relay", "source", "tick") else 1.0) for r, v in cpu.items()}
-        print(f"projected at {args.rate:,.0f} msgs/s (relay, source and tick scale with the upstream "
-              "rate; conflated and slow clients do not): "
-              + ", ".join(f"{r} {v:.2f}" for r, v in need.items())
-              + f"; total {sum(need.values()):.2f} of {os.cpu_count()} cores")
-    print("waited for a CPU while runnable in window B (share of the window): "
-          + ", ".join(f"{r} {v:.0%}" for r, v in b["waited"].items())
-          + "  (above ~5%: the machine, not the process, set the pace)")
+        print(
+            f"projected at {args.rate:,.0f} msgs/s (relay, source and tick scale with the upstream "
+            "rate; conflated and slow clients do not): "
+            + ", ".join(f"{r} {v:.2f}" for r, v in need.items())
+            + f"; total {sum(need.values()):.2f} of {os.cpu_count()} cores"
+        )
+    print(
+        "waited for a CPU while runnable in window B (share of the window): "
+        + ", ".join(f"{r} {v:.0%}" for r, v in b["waited"].items())
+        + "  (above ~5%: the machine, not the process, set the pace)"
+    )
     print(f"relay RSS {b['relay_rss'][0]:.0f} -> {b['relay_rss'][1]:.0f} MB over window B")
     for c in health["clients"]:
-        print(f"  client #{c['id']:>2} {c['name']:<9} {c['mode']:<16} sent {c['frames_sent']:>9,}"
-              f"  behind {c['behind']!s:<5} fell behind {c['fell_behind']}x  merged "
-              f"{c['merged']:,}  L2 lk {c['resynced']}  held scrips {c['held_scrips']}"
-              f"  queued {c['queued_bytes']:,} B")
+        print(
+            f"  client #{c['id']:>2} {c['name']:<9} {c['mode']:<16} sent {c['frames_sent']:>9,}"
+            f"  behind {c['behind']!s:<5} fell behind {c['fell_behind']}x  merged "
+            f"{c['merged']:,}  L2 lk {c['resynced']}  held scrips {c['held_scrips']}"
+            f"  queued {c['queued_bytes']:,} B"
+        )
     for role, r in results.items():
         shown = {k: v for k, v in r.items() if k != "books"}
         print(f"  {role}: {json.dumps(shown)}")
     slow_name = "BENCH_C13"
-    slow_queued = [c["queued_bytes"] for h in b["samples"] for c in h["clients"] if c["name"] == slow_name]
-    slow_held = [c["held_scrips"] for h in b["samples"] for c in h["clients"] if c["name"] == slow_name]
+    slow_queued = [
+        c["queued_bytes"] for h in b["samples"] for c in h["clients"] if c["name"] == slow_name
+    ]
+    slow_held = [
+        c["held_scrips"] for h in b["samples"] for c in h["clients"] if c["name"] == slow_name
+    ]
     desk, tail = results.get("desk", {}), results.get("tail", {})
     tick, slow = results.get("tick", {}), results.get("slow", {})
     lags = [x for x in b["lags"] if not math.isnan(x)]
@@ -535,29 +657,79 @@ def report(args: argparse.Namespace, ref: float, a: dict[str, Any], b: dict[str,
             print(f"  books of {name} differing from tick's: {len(off)} {off[:3]}")
     n_scrips = len(instruments()[0]) + len(instruments()[1]) + 1
     goals = [
-        ("upstream delivered (msgs/s)", b["upstream"], f">= 95% of {args.rate:,.0f}",
-         b["upstream"] >= 0.95 * args.rate),
-        ("relay lag p99 / max, BENCH|0 at the relay (ms)", (pct(lags, 99) * 1000, max(lags or [0]) * 1000),
-         "< 250 / < 1000 (bounded)", bool(lags) and pct(lags, 99) < 0.25 and max(lags) < 1.0),
+        (
+            "upstream delivered (msgs/s)",
+            b["upstream"],
+            f">= 95% of {args.rate:,.0f}",
+            b["upstream"] >= 0.95 * args.rate,
+        ),
+        (
+            "relay lag p99 / max, BENCH|0 at the relay (ms)",
+            (pct(lags, 99) * 1000, max(lags or [0]) * 1000),
+            "< 250 / < 1000 (bounded)",
+            bool(lags) and pct(lags, 99) < 0.25 and max(lags) < 1.0,
+        ),
         ("relay CPU per upstream msg (µs)", per_up, "<= 8", per_up <= 8),
-        ("desk frames/s", desk.get("frames_per_s", 0), ">= 20 (19.5)", desk.get("frames_per_s", 0) >= 19.5),
-        ("desk feed lag p99 (ms)", desk.get("lag_p99_ms", float("nan")), "< 250",
-         desk.get("lag_p99_ms", 1e9) < 250),
-        ("tick: L2 gaps / told behind / bad frames", (tick.get("l2_gaps"), tick.get("behind"), tick.get("errors")),
-         "0 / 0 / 0", tick.get("l2_gaps") == 0 and tick.get("behind") == 0 and tick.get("errors") == 0),
-        ("tick lag p99 (ms)", tick.get("lag_p99_ms", float("nan")), "< 250", tick.get("lag_p99_ms", 1e9) < 250),
-        ("slow: connection kept (worst ping round trip s, its own receive queue KB, it read KB/s)",
-         (not slow.get("closed"), round(slow.get("ping_max_s", 0), 1), slow.get("own_buffer_max_kb"),
-          slow.get("read_rate_kb_s")), "kept", bool(slow) and not slow.get("closed")),
-        ("slow: relay-side queue max (KB) / held scrips max", (max(slow_queued or [0]) // 1024, max(slow_held or [0])),
-         f"<= 2048 / <= {n_scrips}", max(slow_queued or [0]) <= 2 * 1024 * 1024 and max(slow_held or [0]) <= n_scrips),
-        ("bad frames: desk / tail x10 / slow", (desk.get("errors"), tail.get("errors"), slow.get("errors")),
-         "0 / 0 / 0", desk.get("errors") == 0 and tail.get("errors") == 0 and slow.get("errors") == 0),
-        ("exact at the end: scrips off /snapshot (desk, tail) / books differing (desk, tick, slow)",
-         (desk.get("not_exact"), tail.get("not_exact"), differ), "0 / 0 / 0",
-         desk.get("not_exact") == 0 and tail.get("not_exact") == 0 and differ == 0 and bool(books[1])),
+        (
+            "desk frames/s",
+            desk.get("frames_per_s", 0),
+            ">= 20 (19.5)",
+            desk.get("frames_per_s", 0) >= 19.5,
+        ),
+        (
+            "desk feed lag p99 (ms)",
+            desk.get("lag_p99_ms", float("nan")),
+            "< 250",
+            desk.get("lag_p99_ms", 1e9) < 250,
+        ),
+        (
+            "tick: L2 gaps / told behind / bad frames",
+            (tick.get("l2_gaps"), tick.get("behind"), tick.get("errors")),
+            "0 / 0 / 0",
+            tick.get("l2_gaps") == 0 and tick.get("behind") == 0 and tick.get("errors") == 0,
+        ),
+        (
+            "tick lag p99 (ms)",
+            tick.get("lag_p99_ms", float("nan")),
+            "< 250",
+            tick.get("lag_p99_ms", 1e9) < 250,
+        ),
+        (
+            "slow: connection kept (worst ping round trip s, its own receive queue KB, it read KB/s)",
+            (
+                not slow.get("closed"),
+                round(slow.get("ping_max_s", 0), 1),
+                slow.get("own_buffer_max_kb"),
+                slow.get("read_rate_kb_s"),
+            ),
+            "kept",
+            bool(slow) and not slow.get("closed"),
+        ),
+        (
+            "slow: relay-side queue max (KB) / held scrips max",
+            (max(slow_queued or [0]) // 1024, max(slow_held or [0])),
+            f"<= 2048 / <= {n_scrips}",
+            max(slow_queued or [0]) <= 2 * 1024 * 1024 and max(slow_held or [0]) <= n_scrips,
+        ),
+        (
+            "bad frames: desk / tail x10 / slow",
+            (desk.get("errors"), tail.get("errors"), slow.get("errors")),
+            "0 / 0 / 0",
+            desk.get("errors") == 0 and tail.get("errors") == 0 and slow.get("errors") == 0,
+        ),
+        (
+            "exact at the end: scrips off /snapshot (desk, tail) / books differing (desk, tick, slow)",
+            (desk.get("not_exact"), tail.get("not_exact"), differ),
+            "0 / 0 / 0",
+            desk.get("not_exact") == 0
+            and tail.get("not_exact") == 0
+            and differ == 0
+            and bool(books[1]),
+        ),
     ]
-    print(f"\nGoals (machine reference {ref:.2f} s, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}):")
+    print(
+        f"\nGoals (machine reference {ref:.2f} s, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}):"
+    )
     for name, value, goal, met in goals:
         shown = f"{value:,.1f}" if isinstance(value, float) else str(value)
         print(f"  {'MET ' if met else 'NOT '} {name}: {shown}  (goal {goal})")

@@ -75,7 +75,9 @@ def ingest_stream(n: int, scrips: int) -> tuple[list[dict[str, Any]], list[dict[
     return decode(snaps), decode(deltas)
 
 
-def sim_stream(n: int, scrips: int, seed: int = 7) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def sim_stream(
+    n: int, scrips: int, seed: int = 7
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The simulator's messages over ``scrips`` stocks: snapshots, then ``n`` messages."""
     from tui.sim.instruments import INSTRUMENTS
     from tui.sim.market import SimMarket
@@ -146,7 +148,10 @@ def run(
 
 
 def compare(
-    name: str, snaps: list[dict[str, Any]], deltas: list[dict[str, Any]], rounds: int,
+    name: str,
+    snaps: list[dict[str, Any]],
+    deltas: list[dict[str, Any]],
+    rounds: int,
     frame: int = 1000,
 ) -> dict[str, Any]:
     times: dict[str, list[float]] = {"bare": [], "view": [], "rules": []}
@@ -159,12 +164,17 @@ def compare(
             alerts = found if mode == "rules" else alerts
     b, v, r = (statistics.median(times[m]) for m in ("bare", "view", "rules"))
     return {
-        "stream": name, "messages": total, "rounds": rounds, "frame": frame,
-        "bare_msgs_per_s": round(total / b), "view_msgs_per_s": round(total / v),
+        "stream": name,
+        "messages": total,
+        "rounds": rounds,
+        "frame": frame,
+        "bare_msgs_per_s": round(total / b),
+        "view_msgs_per_s": round(total / v),
         "rules_msgs_per_s": round(total / r),
         "rules_us_per_msg": round((r - b) / total * 1e6, 3),
         "of_which_view_us_per_msg": round((v - b) / total * 1e6, 3),
-        "rules_cost_ratio": round(r / b, 2), "alerts": alerts,
+        "rules_cost_ratio": round(r / b, 2),
+        "alerts": alerts,
     }
 
 
@@ -196,8 +206,14 @@ def false_positives(minutes: float, seeds: list[int]) -> dict[str, Any]:
             found.update(a.rule for a in engine.evaluate(market.flush(now), now))
         counts += found
         runs.append({"seed": seed, "alerts": sum(found.values()), "by_rule": dict(found)})
-    return {"minutes_each": minutes, "scrips": 54, "events_per_s": 2000, "runs": runs,
-            "total": sum(counts.values()), "by_rule": dict(counts)}
+    return {
+        "minutes_each": minutes,
+        "scrips": 54,
+        "events_per_s": 2000,
+        "runs": runs,
+        "total": sum(counts.values()),
+        "by_rule": dict(counts),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,10 +222,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scrips", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--stream", choices=("ingest", "sim", "both"), default="both")
-    ap.add_argument("--frame", type=int, default=1000,
-                    help="messages between two flushes (default 1,000: 20 Hz at 20k msgs/s)")
-    ap.add_argument("--false-positives", type=float, default=None, metavar="MINUTES",
-                    help="count the alerts of a quiet simulated session instead")
+    ap.add_argument(
+        "--frame",
+        type=int,
+        default=1000,
+        help="messages between two flushes (default 1,000: 20 Hz at 20k msgs/s)",
+    )
+    ap.add_argument(
+        "--false-positives",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="count the alerts of a quiet simulated session instead",
+    )
     ap.add_argument("--seeds", default="1,2,3", help="simulator seeds for --false-positives")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
@@ -219,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps(result))
             return 0
-        print(f"quiet simulator, {result['scrips']} scrips at {result['events_per_s']:,} "
-              f"events/s, {args.false_positives:g} simulated minutes per seed")
+        print(
+            f"quiet simulator, {result['scrips']} scrips at {result['events_per_s']:,} "
+            f"events/s, {args.false_positives:g} simulated minutes per seed"
+        )
         for r in result["runs"]:
             print(f"  seed {r['seed']}: {r['alerts']} alerts {r['by_rule']}")
         print(f"  total: {result['total']} {result['by_rule']}")
@@ -236,14 +263,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results))
         return 0
     for r in results:
-        print(f"{r['stream']}: {r['messages']:,} messages on {args.scrips} scrips, "
-              f"a frame every {r['frame']:,}, {r['rounds']} alternating rounds")
+        print(
+            f"{r['stream']}: {r['messages']:,} messages on {args.scrips} scrips, "
+            f"a frame every {r['frame']:,}, {r['rounds']} alternating rounds"
+        )
         print(f"  bare merge (apply + flush)          {r['bare_msgs_per_s']:>12,} msgs/s")
         print(f"  merge + view of each changed scrip  {r['view_msgs_per_s']:>12,} msgs/s")
         print(f"  merge + RuleEngine.evaluate         {r['rules_msgs_per_s']:>12,} msgs/s")
-        print(f"  the engine costs {r['rules_us_per_msg']:.2f} µs a message "
-              f"({r['of_which_view_us_per_msg']:.2f} µs of it converting what it reads), "
-              f"{r['rules_cost_ratio']:.2f}x the bare merge's time; {r['alerts']} alerts")
+        print(
+            f"  the engine costs {r['rules_us_per_msg']:.2f} µs a message "
+            f"({r['of_which_view_us_per_msg']:.2f} µs of it converting what it reads), "
+            f"{r['rules_cost_ratio']:.2f}x the bare merge's time; {r['alerts']} alerts"
+        )
     return 0
 
 

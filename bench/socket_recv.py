@@ -119,8 +119,12 @@ def run_bare(url: str, window: Window) -> dict[str, float]:
     count = [0]
 
     async def main() -> dict[str, float]:
-        async with connect(url, additional_headers={"Authorization": f"Bearer {TOKEN}"},
-                           compression=None, max_size=None) as ws:
+        async with connect(
+            url,
+            additional_headers={"Authorization": f"Bearer {TOKEN}"},
+            compression=None,
+            max_size=None,
+        ) as ws:
             await ws.recv()  # ck
             await ws.send(json.dumps({"t": "d", "k": "#".join(keys())}))
             loop = asyncio.get_running_loop()
@@ -135,10 +139,21 @@ def run_bare(url: str, window: Window) -> dict[str, float]:
 
 def child(name: str, url: str, warmup: float, seconds: float) -> dict[str, float]:
     """Run one client in a fresh process; its JSON result."""
-    cmd = [sys.executable, __file__, "--child", name, "--url", url,
-           "--warmup", str(warmup), "--seconds", str(seconds)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=warmup + seconds + 60,
-                         cwd=ROOT, check=False)
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        name,
+        "--url",
+        url,
+        "--warmup",
+        str(warmup),
+        "--seconds",
+        str(seconds),
+    ]
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=warmup + seconds + 60, cwd=ROOT, check=False
+    )
     if out.returncode != 0:
         raise RuntimeError(f"{name} failed: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -146,8 +161,9 @@ def child(name: str, url: str, warmup: float, seconds: float) -> dict[str, float
 
 def start_sim(rate: float) -> tuple[subprocess.Popen[str], str]:
     cmd = [sys.executable, "-m", "tui.sim", "--port", "0", "--rate", str(rate), "--token", TOKEN]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1")
+    )
     assert proc.stdout is not None
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -194,20 +210,26 @@ def main(argv: list[str] | None = None) -> int:
     a, b, c = (summary[n]["msgs_per_s"] for n in CLIENTS)
     ratios = {
         "marketdesk_vs_noren_rate": round(a / b, 2),
-        "marketdesk_vs_noren_cpu": round(summary["noren"]["cpu_us_per_msg"] / summary["marketdesk"]["cpu_us_per_msg"], 2),
+        "marketdesk_vs_noren_cpu": round(
+            summary["noren"]["cpu_us_per_msg"] / summary["marketdesk"]["cpu_us_per_msg"], 2
+        ),
         "marketdesk_vs_bare_rate": round(a / c, 2),
         "simulator_msgs_per_s": c,
     }
     if args.json:
         print(json.dumps({"rate_asked": args.rate, "clients": summary, **ratios}))
         return 0
-    print(f"simulator asked for {args.rate:,.0f} events/s; depth of every instrument; "
-          f"{args.rounds} alternating rounds of {args.seconds:g} s per client")
+    print(
+        f"simulator asked for {args.rate:,.0f} events/s; depth of every instrument; "
+        f"{args.rounds} alternating rounds of {args.seconds:g} s per client"
+    )
     for name in CLIENTS:
         s = summary[name]
         print(f"  {name:<11} {s['msgs_per_s']:>9,} msgs/s   {s['cpu_us_per_msg']:>6.2f} µs CPU/msg")
-    print(f"  marketdesk / NorenRestApiPy: {ratios['marketdesk_vs_noren_rate']:.2f}x the rate, "
-          f"{ratios['marketdesk_vs_noren_cpu']:.2f}x less CPU per message (goal: 2x)")
+    print(
+        f"  marketdesk / NorenRestApiPy: {ratios['marketdesk_vs_noren_rate']:.2f}x the rate, "
+        f"{ratios['marketdesk_vs_noren_cpu']:.2f}x less CPU per message (goal: 2x)"
+    )
     print(f"  marketdesk / bare loop:      {ratios['marketdesk_vs_bare_rate']:.0%} (goal: 70%)")
     print(f"  simulator on one connection: {c:,} msgs/s (goal: 50,000)")
     return 0

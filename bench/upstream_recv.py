@@ -69,8 +69,12 @@ def sink(bare: bool) -> Callable[[bytes], None]:
 async def run_websockets(url: str, on_frame: Callable[[bytes], None], count: list[int]) -> None:
     from websockets.asyncio.client import connect
 
-    ws = await connect(url, additional_headers={"Authorization": f"Bearer {UP_TOKEN}"},
-                       compression=None, max_size=2**24)
+    ws = await connect(
+        url,
+        additional_headers={"Authorization": f"Bearer {UP_TOKEN}"},
+        compression=None,
+        max_size=2**24,
+    )
     for request in subscription():
         await ws.send(request.decode())
     while True:
@@ -88,8 +92,13 @@ async def run_direct(url: str, on_frame: Callable[[bytes], None], count: list[in
         count[0] += 1
         on_frame(frame)
 
-    ws = await connect(url, additional_headers={"Authorization": f"Bearer {UP_TOKEN}"},
-                       compression=None, max_size=2**24, create_connection=DirectConnection)
+    ws = await connect(
+        url,
+        additional_headers={"Authorization": f"Bearer {UP_TOKEN}"},
+        compression=None,
+        max_size=2**24,
+        create_connection=DirectConnection,
+    )
     ws.on_text = on_text  # type: ignore[attr-defined]
     for request in subscription():
         await ws.send(request.decode())
@@ -155,8 +164,12 @@ async def run_picows(url: str, on_frame: Callable[[bytes], None], count: list[in
 
 def child(stack: str, url: str, warmup: float, seconds: float) -> None:
     bare = stack.startswith("bare-")
-    runner = {"websockets": run_websockets, "direct": run_direct, "sans-io": run_sans_io,
-              "picows": run_picows}[stack.removeprefix("bare-")]
+    runner = {
+        "websockets": run_websockets,
+        "direct": run_direct,
+        "sans-io": run_sans_io,
+        "picows": run_picows,
+    }[stack.removeprefix("bare-")]
     count = [0]
 
     async def main() -> dict[str, float]:
@@ -185,11 +198,23 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     for _ in range(10_000_000):
         pass
-    print(f"machine reference: a plain 10-million-iteration loop takes {time.perf_counter() - t:.2f} s; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    source = subprocess.Popen([sys.executable, os.path.join(_HERE, "fastfeed.py"), "--rate",
-                               str(args.rate), "--messages", "200000"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    print(
+        f"machine reference: a plain 10-million-iteration loop takes {time.perf_counter() - t:.2f} s; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    source = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(_HERE, "fastfeed.py"),
+            "--rate",
+            str(args.rate),
+            "--messages",
+            "200000",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert source.stdout is not None
     url = source.stdout.readline().split()[1]
     stacks = [*STACKS, *(f"bare-{s}" for s in STACKS)]
@@ -197,9 +222,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for _ in range(args.rounds):
             for stack in stacks:
-                out = subprocess.run([sys.executable, __file__, "--child", stack, url,
-                                      "--seconds", str(args.seconds)],
-                                     check=True, capture_output=True, text=True, timeout=120)
+                out = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--child",
+                        stack,
+                        url,
+                        "--seconds",
+                        str(args.seconds),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                )
                 results[stack].append(json.loads(out.stdout.strip().splitlines()[-1]))
     finally:
         source.communicate("", timeout=30)

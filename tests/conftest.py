@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(autouse=True)
-def _own_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _own_config_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MARKETDESK_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
 
 

@@ -66,20 +66,38 @@ def watchlists() -> Watchlists:
 
 def health(market: Market) -> Health:
     return Health(
-        state="live", endpoint="ws://127.0.0.1:8765/2.0/market/feed/l2", level="L2",
-        connected_since=FT0 - 3600, reconnects=0, messages=482_113, bytes=61_540_219,
-        msg_rate=4012.0, byte_rate=512_000.0, lag=0.04, subscriptions=len(market.scrips),
+        state="live",
+        endpoint="ws://127.0.0.1:8765/2.0/market/feed/l2",
+        level="L2",
+        connected_since=FT0 - 3600,
+        reconnects=0,
+        messages=482_113,
+        bytes=61_540_219,
+        msg_rate=4012.0,
+        byte_rate=512_000.0,
+        lag=0.04,
+        subscriptions=len(market.scrips),
         connections_used=1,
     )
 
 
-async def shoot(name: str, size: tuple[int, int], theme: str, keys: tuple[str, ...], out: Path) -> Path:
+async def shoot(
+    name: str, size: tuple[int, int], theme: str, keys: tuple[str, ...], out: Path
+) -> Path:
     market = filled_market()
     figures = health(market)
     # no selection given: the desk opens on the first stock, as it does for a new user
-    app = make_app(market, watchlists=watchlists(), catalogue=INSTRUMENTS,
-                   clock=lambda: 100.0, wall=lambda: FT0, refresh_hz=0, health=lambda: figures,
-                   theme=theme, tz=UTC)
+    app = make_app(
+        market,
+        watchlists=watchlists(),
+        catalogue=INSTRUMENTS,
+        clock=lambda: 100.0,
+        wall=lambda: FT0,
+        refresh_hz=0,
+        health=lambda: figures,
+        theme=theme,
+        tz=UTC,
+    )
     async with app.run_test(size=size) as pilot:
         app.flush()
         app.update_health()

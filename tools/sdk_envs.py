@@ -39,11 +39,23 @@ def ensure(dist: str) -> Path:
     if (target / _DONE).is_file():
         return target
     target.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade",
-           "--target", str(target), f"{dist}=={SDKS[dist]}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--upgrade",
+        "--target",
+        str(target),
+        f"{dist}=={SDKS[dist]}",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"pip could not install {dist}=={SDKS[dist]}: {done.stderr.strip()[-400:]}")
+        raise RuntimeError(
+            f"pip could not install {dist}=={SDKS[dist]}: {done.stderr.strip()[-400:]}"
+        )
     (target / _DONE).write_text(f"{dist}=={SDKS[dist]}\n")
     return target
 

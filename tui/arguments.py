@@ -117,7 +117,5 @@ def sanitize(message: str, argv: Sequence[str], known: set[str]) -> str:
     """``message`` with every value of ``argv`` replaced by ``…`` (quoted or bare)."""
     for value in hidden_values(argv, known):
         message = message.replace(repr(value), repr(HIDDEN))
-        message = re.sub(
-            rf"(?<![^\s=,:'\"]){re.escape(value)}(?![^\s,'\"])", HIDDEN, message
-        )
+        message = re.sub(rf"(?<![^\s=,:'\"]){re.escape(value)}(?![^\s,'\"])", HIDDEN, message)
     return message

@@ -78,7 +78,11 @@ def settings(args: argparse.Namespace) -> DeskConfig:
         if (value := getattr(args, name, None)) is not None
     }
     simulator = dict(getattr(args, "sim_fault", None) or [])
-    return with_overrides(cfg, feed=feed, desk=desk, simulator=simulator) if feed or desk or simulator else cfg
+    return (
+        with_overrides(cfg, feed=feed, desk=desk, simulator=simulator)
+        if feed or desk or simulator
+        else cfg
+    )
 
 
 def describe(args: argparse.Namespace, cfg: DeskConfig) -> str:
@@ -88,8 +92,7 @@ def describe(args: argparse.Namespace, cfg: DeskConfig) -> str:
     return (
         f"# config file: {config_file}{missing[config_file.is_file()]}\n"
         f"# watchlists:  {watchlists_file}{missing[watchlists_file.is_file()]}\n"
-        "# settings in effect (the config file, then the command line):\n\n"
-        + render(cfg)
+        "# settings in effect (the config file, then the command line):\n\n" + render(cfg)
     )
 
 
@@ -213,7 +216,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if from_bus:
             from tui.bus import options as bus_options
 
-            args.bus = bus_options.bus_config(args, source, name=f"marketdesk-{args.command or 'desk'}")
+            args.bus = bus_options.bus_config(
+                args, source, name=f"marketdesk-{args.command or 'desk'}"
+            )
     except UsageError as exc:
         return exc.report(argv)
     except (ConfigError, TokenError, ValueError) as exc:
@@ -232,13 +237,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             assert cfg.feed.url is not None
             feed = FeedConfig(
-                url=cfg.feed.url, token=token, auth=cfg.feed.auth, uid=cfg.feed.uid, ssl=tls,
+                url=cfg.feed.url,
+                token=token,
+                auth=cfg.feed.auth,
+                uid=cfg.feed.uid,
+                ssl=tls,
                 dialect=cfg.feed.dialect,
             )
-            return asyncio.run(standalone.main(
-                feed, bus, keys, orders=args.orders, grace=args.grace,
-                exchanges=args.exchange or (), seconds=args.seconds,
-            ))
+            return asyncio.run(
+                standalone.main(
+                    feed,
+                    bus,
+                    keys,
+                    orders=args.orders,
+                    grace=args.grace,
+                    exchanges=args.exchange or (),
+                    seconds=args.seconds,
+                )
+            )
         except KeyboardInterrupt:
             return 0
     if args.command in ("snapshot", "tail", "record"):
@@ -256,14 +272,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             if args.command == "record":
                 return asyncio.run(
-                    feed_commands.record(config, keys, args.record, args.seconds, orders=args.orders)
+                    feed_commands.record(
+                        config, keys, args.record, args.seconds, orders=args.orders
+                    )
                 )
             if args.command == "snapshot":
-                return asyncio.run(feed_commands.snapshot(config, keys, args.seconds, orders=args.orders,
-                                                     record=args.record))
+                return asyncio.run(
+                    feed_commands.snapshot(
+                        config, keys, args.seconds, orders=args.orders, record=args.record
+                    )
+                )
             return asyncio.run(
-                feed_commands.tail(config, keys, args.seconds, hz=args.hz, count=args.count,
-                              orders=args.orders, record=args.record)
+                feed_commands.tail(
+                    config,
+                    keys,
+                    args.seconds,
+                    hz=args.hz,
+                    count=args.count,
+                    orders=args.orders,
+                    record=args.record,
+                )
             )
         except KeyboardInterrupt:
             return 0

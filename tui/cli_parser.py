@@ -35,7 +35,10 @@ def _refresh_hz(value: str) -> float:
 
 def _config_option(p: argparse.ArgumentParser, default: object) -> None:
     p.add_argument(
-        "--config", type=Path, metavar="PATH", default=default,
+        "--config",
+        type=Path,
+        metavar="PATH",
+        default=default,
         help="the config file (default: config.toml in the config directory; "
         "see `marketdesk config`)",
     )
@@ -46,34 +49,47 @@ def _feed_options(p: argparse.ArgumentParser, default: object = None) -> None:
     before the subcommand is not reset to None by the subparser."""
     g = p.add_argument_group("feed (overrides [feed] of the config file)")
     g.add_argument(
-        "--url", type=checked(check_url), default=default,
+        "--url",
+        type=checked(check_url),
+        default=default,
         help="feed endpoint, e.g. wss://host/2.0/market/feed/full "
         "(default: the built-in simulator)",
     )
     g.add_argument(
-        "--token-env", metavar="VAR", default=default,
+        "--token-env",
+        metavar="VAR",
+        default=default,
         help="read the token from environment variable VAR",
     )
     g.add_argument(
-        "--token-file", metavar="PATH", default=default,
+        "--token-file",
+        metavar="PATH",
+        default=default,
         help="read the token from a file only you can read",
     )
     g.add_argument(
-        "--ca-file", metavar="PATH", default=default,
+        "--ca-file",
+        metavar="PATH",
+        default=default,
         help="also trust the CA certificates (PEM) in PATH for a wss:// feed "
         "(a private CA; default: the system's)",
     )
     g.add_argument(
-        "--auth", choices=("header", "query", "connect"), default=default,
+        "--auth",
+        choices=("header", "query", "connect"),
+        default=default,
         help="how to present the token (default: Authorization: Bearer header)",
     )
     g.add_argument(
-        "--uid", default=default,
+        "--uid",
+        default=default,
         help="your user id: for --auth connect, and needed by the noren, noren-token and "
         "firstock-v2 dialects on a real feed (default: marketdesk)",
     )
     g.add_argument(
-        "--dialect", choices=DIALECTS, default=default,
+        "--dialect",
+        choices=DIALECTS,
+        default=default,
         help="how the feed speaks: psx (the default: the PSX seed, bearer header or token "
         "query), noren (connect with a session token), noren-token (connect with an access "
         "token), firstock-v2 (Firstock's V2 socket); see the README's table of brokers",
@@ -85,7 +101,10 @@ def _source_options(p: argparse.ArgumentParser, default: object = None) -> None:
     from tui.bus import options as bus_options
 
     p.add_argument(
-        "--source", type=bus_options.bus_url, metavar="NATS_URL", default=default,
+        "--source",
+        type=bus_options.bus_url,
+        metavar="NATS_URL",
+        default=default,
         help="read the market from NATS (a relay or `marketdesk publish` feeds it) instead "
         "of --url; no feed token is needed or sent",
     )
@@ -94,15 +113,25 @@ def _source_options(p: argparse.ArgumentParser, default: object = None) -> None:
 
 def _scrip_options(p: argparse.ArgumentParser, *, required: bool) -> None:
     p.add_argument(
-        "--scrip", action="append", required=required, metavar="EXCH|TOKEN", default=None,
+        "--scrip",
+        action="append",
+        required=required,
+        metavar="EXCH|TOKEN",
+        default=None,
         help="a scrip to subscribe, e.g. NSE|26000 (repeat, or #-separate)",
     )
     p.add_argument("--orders", action="store_true", help="also subscribe order-level (L2) data")
 
 
-def _record_option(p: argparse.ArgumentParser, *, required: bool = False, default: object = None) -> None:
+def _record_option(
+    p: argparse.ArgumentParser, *, required: bool = False, default: object = None
+) -> None:
     p.add_argument(
-        "--record", type=Path, metavar="DIR", required=required, default=default,
+        "--record",
+        type=Path,
+        metavar="DIR",
+        required=required,
+        default=default,
         help="record every frame received (and every request sent, secrets removed) into "
         "DIR, rotated hourly and by size (docs/RECORDING.md)",
     )
@@ -111,11 +140,16 @@ def _record_option(p: argparse.ArgumentParser, *, required: bool = False, defaul
 def _replay_options(p: argparse.ArgumentParser, default: object) -> None:
     g = p.add_argument_group("replay")
     g.add_argument(
-        "--speed", default=default, metavar="X",
+        "--speed",
+        default=default,
+        metavar="X",
         help="0 = as fast as possible, 0.5, 1 = as recorded (default), 10, ...",
     )
     g.add_argument(
-        "--from", dest="from_time", default=default, metavar="TIME",
+        "--from",
+        dest="from_time",
+        default=default,
+        metavar="TIME",
         help="start at TIME: HH:MM[:SS] on the recording's day, +SECONDS or +1m30s from its "
         "start, or an ISO date-time (the state at TIME is rebuilt first)",
     )
@@ -132,23 +166,35 @@ def build_parser() -> Parser:
     _feed_options(parser)
     _source_options(parser)
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (built-in feed)")
-    parser.add_argument("--rate", type=float, default=2000.0, help="simulator messages/s (built-in feed)")
     parser.add_argument(
-        "--watch", action="append", metavar="EXCH|TOKEN",
+        "--rate", type=float, default=2000.0, help="simulator messages/s (built-in feed)"
+    )
+    parser.add_argument(
+        "--watch",
+        action="append",
+        metavar="EXCH|TOKEN",
         help="watch only these scrips, in one list that is not saved "
         "(the saved watchlists are left alone)",
     )
     parser.add_argument(
-        "--refresh-hz", type=_refresh_hz, default=None,
+        "--refresh-hz",
+        type=_refresh_hz,
+        default=None,
         help="screen refresh rate, 1..60 (default: [desk] refresh_hz, 20)",
     )
     parser.add_argument(
-        "--theme", type=checked(check_theme), default=None,
+        "--theme",
+        type=checked(check_theme),
+        default=None,
         help="colour theme (default: [desk] theme, marketdesk-dark)",
     )
     _record_option(parser)
     parser.add_argument(
-        "--replay", nargs="+", type=Path, metavar="FILE", default=None,
+        "--replay",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        default=None,
         help="open the desk on a recording instead of a feed (p pause, < > speed, . step, "
         "@ jump to a time)",
     )
@@ -167,14 +213,16 @@ def build_parser() -> Parser:
     from tui.relay import cli as relay_cli
 
     relay = sub.add_parser(
-        "relay", help="share one upstream connection with any number of desks and scripts",
+        "relay",
+        help="share one upstream connection with any number of desks and scripts",
         description="Hold the one upstream connection of a token and serve the same protocol "
         "to any number of clients, with tokens of their own (docs/RELAY.md).",
     )
     relay_cli.add_arguments(relay)
 
     snap = sub.add_parser(
-        "snapshot", help="connect, subscribe depth, wait, print one JSON object",
+        "snapshot",
+        help="connect, subscribe depth, wait, print one JSON object",
         description="Connect, subscribe depth, wait, print one JSON object.",
     )
     _config_option(snap, argparse.SUPPRESS)
@@ -185,7 +233,8 @@ def build_parser() -> Parser:
     _record_option(snap, default=argparse.SUPPRESS)
 
     tail = sub.add_parser(
-        "tail", help="print merged updates as JSON lines",
+        "tail",
+        help="print merged updates as JSON lines",
         description="Print merged updates as JSON lines (one per changed scrip per frame).",
     )
     _config_option(tail, argparse.SUPPRESS)
@@ -198,7 +247,8 @@ def build_parser() -> Parser:
     _record_option(tail, default=argparse.SUPPRESS)
 
     rec = sub.add_parser(
-        "record", help="record a feed headless (all day: until Ctrl-C or SIGTERM)",
+        "record",
+        help="record a feed headless (all day: until Ctrl-C or SIGTERM)",
         description="Connect, subscribe depth (and --orders), and record every frame into DIR "
         "until --seconds pass or SIGINT/SIGTERM; files rotate hourly and by size.",
     )
@@ -211,7 +261,8 @@ def build_parser() -> Parser:
     from tui.replay import cli as replay_cli
 
     rep = sub.add_parser(
-        "replay", help="serve a recording as a feed (the simulator's endpoints and auth)",
+        "replay",
+        help="serve a recording as a feed (the simulator's endpoints and auth)",
         description="Serve recording FILEs as a live feed on the simulator's endpoints, auth "
         "modes and session limit; the replay starts when a scrip is subscribed.",
     )
@@ -221,26 +272,41 @@ def build_parser() -> Parser:
     from tui.bus import options as bus_options
 
     pub = sub.add_parser(
-        "publish", help="publish a feed onto NATS for desks on other machines (docs/BUS.md)",
+        "publish",
+        help="publish a feed onto NATS for desks on other machines (docs/BUS.md)",
         description="Hold one upstream connection and publish what the bus's consumers want "
         "(and --scrip) onto NATS: sequenced deltas, the last value of each scrip in JetStream.",
     )
     _config_option(pub, argparse.SUPPRESS)
     _feed_options(pub, argparse.SUPPRESS)
     _scrip_options(pub, required=False)
-    pub.add_argument("--publish", required=True, type=bus_options.bus_url, metavar="NATS_URL",
-                     help="the NATS server, e.g. nats://127.0.0.1:4222")
-    pub.add_argument("--exchange", action="append", metavar="EXCH",
-                     help="serve only these exchanges' scrips to the bus (repeat; default all)")
-    pub.add_argument("--grace", type=float, default=5.0,
-                     help="seconds a scrip nobody wants stays subscribed upstream (default 5)")
+    pub.add_argument(
+        "--publish",
+        required=True,
+        type=bus_options.bus_url,
+        metavar="NATS_URL",
+        help="the NATS server, e.g. nats://127.0.0.1:4222",
+    )
+    pub.add_argument(
+        "--exchange",
+        action="append",
+        metavar="EXCH",
+        help="serve only these exchanges' scrips to the bus (repeat; default all)",
+    )
+    pub.add_argument(
+        "--grace",
+        type=float,
+        default=5.0,
+        help="seconds a scrip nobody wants stays subscribed upstream (default 5)",
+    )
     pub.add_argument("--seconds", type=float, default=None, help="stop after this long")
     bus_options.add_bus_options(pub, argparse.SUPPRESS)
 
     from tui.serve import cli as serve_cli
 
     serve = sub.add_parser(
-        "serve", help="serve the desk to web browsers (a desk per tab, one relay for all)",
+        "serve",
+        help="serve the desk to web browsers (a desk per tab, one relay for all)",
         description="Serve the desk to web browsers: each tab runs its own desk, all of them "
         "reading one relay.  Loopback only unless a password is given.  The desk's options "
         "(--config, --theme, --watch; a feed's --url and --token-env; --seed, --scenario) go "
@@ -249,7 +315,8 @@ def build_parser() -> Parser:
     serve_cli.add_arguments(serve)
 
     cfg = sub.add_parser(
-        "config", help="show where the config and watchlists live, and the settings in effect",
+        "config",
+        help="show where the config and watchlists live, and the settings in effect",
         description="Print the config file's path, the watchlists file's path and the settings "
         "in effect (the config file, then the flags given before `config`).  Never a token.",
     )

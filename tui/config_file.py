@@ -467,7 +467,9 @@ _UNSET: Final = {
     "columns": f"the watchlist's default columns: {' '.join(DEFAULT_COLUMNS)}; known: "
     f"{' '.join(COLUMN_KEYS)}",
     "alert_log": "alerts are not written to a file",
-    "drop_every": "never", "stall_every": "never", "kick_every": "never",
+    "drop_every": "never",
+    "stall_every": "never",
+    "kick_every": "never",
 }
 
 

@@ -117,8 +117,11 @@ async def _recording(client: FeedSource, record: Path | None) -> AsyncIterator[N
 
 
 async def _run_until(
-    client: FeedSource, seconds: float | None, tick: Callable[[], bool] | None = None,
-    interval: float = 0.05, before_stop: Callable[[], None] | None = None,
+    client: FeedSource,
+    seconds: float | None,
+    tick: Callable[[], bool] | None = None,
+    interval: float = 0.05,
+    before_stop: Callable[[], None] | None = None,
 ) -> None:
     """Run the client until ``seconds`` pass, auth fails, or ``tick`` says stop; then
     ``before_stop()`` (the feed as it is, still running), then stop it."""
@@ -166,7 +169,9 @@ def plan(level: str, orders: bool) -> tuple[bool, bool, list[str]]:
     """What to ask of an endpoint of ``level``: (depth, orders, notes saying what and why)."""
     depth, notes = level != "L0", []
     if not depth:
-        notes.append("L0 feed: no depth at L0; subscribed the touchline instead (the best bid and ask only)")
+        notes.append(
+            "L0 feed: no depth at L0; subscribed the touchline instead (the best bid and ask only)"
+        )
     if orders and level != "L2":
         notes.append(f"--orders needs an L2 endpoint; this feed is {level or 'of unknown level'}: "
                      "no order book")  # fmt: skip
@@ -174,8 +179,13 @@ def plan(level: str, orders: bool) -> tuple[bool, bool, list[str]]:
 
 
 async def snapshot(
-    config: FeedConfig | BusConfig, keys: list[str], seconds: float, *, orders: bool = False,
-    out: TextIO = sys.stdout, record: Path | None = None,
+    config: FeedConfig | BusConfig,
+    keys: list[str],
+    seconds: float,
+    *,
+    orders: bool = False,
+    out: TextIO = sys.stdout,
+    record: Path | None = None,
 ) -> int:
     """Listen ``seconds``, print one JSON object: the scrips, their L2 books (``orders``),
     the feed's health as it was then (still running), and notes on what was asked."""
@@ -195,8 +205,11 @@ async def snapshot(
             if with_orders and book is not None:
                 scrips[key]["book"] = book_json(book, scrip.pp)
         # order updates (Noren om/ok) that came on the feed socket: the account's, apart
-        doc.update(scrips=scrips, health=health_json(client),
-                   order_updates=list(getattr(client, "order_updates", ())))
+        doc.update(
+            scrips=scrips,
+            health=health_json(client),
+            order_updates=list(getattr(client, "order_updates", ())),
+        )
 
     async with _recording(client, record):
         await _run_until(client, seconds, before_stop=take)
@@ -216,8 +229,14 @@ async def snapshot(
 
 
 async def tail(
-    config: FeedConfig | BusConfig, keys: list[str], seconds: float | None, *, hz: float = 10.0,
-    count: int | None = None, orders: bool = False, out: TextIO = sys.stdout,
+    config: FeedConfig | BusConfig,
+    keys: list[str],
+    seconds: float | None,
+    *,
+    hz: float = 10.0,
+    count: int | None = None,
+    orders: bool = False,
+    out: TextIO = sys.stdout,
     record: Path | None = None,
 ) -> int:
     """One line per changed scrip per frame: ``{"key", "time", ...scrip}``."""
@@ -249,8 +268,14 @@ async def tail(
 
 
 async def record(
-    config: FeedConfig | BusConfig, keys: list[str], directory: Path, seconds: float | None, *,
-    orders: bool = False, out: TextIO = sys.stderr, status_every: float = 60.0,
+    config: FeedConfig | BusConfig,
+    keys: list[str],
+    directory: Path,
+    seconds: float | None,
+    *,
+    orders: bool = False,
+    out: TextIO = sys.stderr,
+    status_every: float = 60.0,
 ) -> int:
     """``marketdesk record``: the raw feed into ``directory`` until ``seconds`` pass, the
     token is refused, or SIGINT/SIGTERM; a status line every ``status_every`` seconds and a
@@ -276,8 +301,10 @@ async def record(
         if time.monotonic() - last >= status_every:
             last = time.monotonic()
             h = client.health
-            told(f"recording: {h.state}, {recorder.records + 0} records, "
-                 f"{recorder.bytes_written / 1e6:.1f} MB in {len(recorder.files)} file(s)")
+            told(
+                f"recording: {h.state}, {recorder.records + 0} records, "
+                f"{recorder.bytes_written / 1e6:.1f} MB in {len(recorder.files)} file(s)"
+            )
         return stop.is_set()
 
     try:
@@ -288,9 +315,13 @@ async def record(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
     summary = {
-        "files": [str(p) for p in recorder.files], "records": recorder.records,
-        "bytes": recorder.bytes_written, "errors": recorder.errors, "dropped": recorder.dropped,
-        "last_error": recorder.last_error, "health": health_json(client),
+        "files": [str(p) for p in recorder.files],
+        "records": recorder.records,
+        "bytes": recorder.bytes_written,
+        "errors": recorder.errors,
+        "dropped": recorder.dropped,
+        "last_error": recorder.last_error,
+        "health": health_json(client),
     }
     out.write(json.dumps(summary, ensure_ascii=False) + "\n")
     out.flush()

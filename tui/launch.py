@@ -85,13 +85,23 @@ def embedded_sim(args: argparse.Namespace, cfg: DeskConfig) -> EmbeddedSim:
     from tui.sim.embedded import EmbeddedSim
 
     faults = msgspec.structs.asdict(cfg.simulator)
-    return EmbeddedSim(seed=args.seed, rate=args.rate, scenarios=args.scenario or (),
-                       dialect=cfg.feed.dialect, **faults)
+    return EmbeddedSim(
+        seed=args.seed,
+        rate=args.rate,
+        scenarios=args.scenario or (),
+        dialect=cfg.feed.dialect,
+        **faults,
+    )
 
 
 def run_desk(
-    args: argparse.Namespace, cfg: DeskConfig, token: str, watch: list[str], *,
-    tls: ssl.SSLContext | None = None, notices: Sequence[str] = (),
+    args: argparse.Namespace,
+    cfg: DeskConfig,
+    token: str,
+    watch: list[str],
+    *,
+    tls: ssl.SSLContext | None = None,
+    notices: Sequence[str] = (),
 ) -> int:
     """Run the desk until it quits; its exit code.  ``cfg``: the settings in effect (the
     file with the flags on top); ``token``: for ``cfg.feed.url`` (unused by the simulator);
@@ -130,8 +140,14 @@ def run_desk(
             client = NatsSource(bus, market)
         else:
             assert url is not None
-            feed = FeedConfig(url=url, token=token, auth=auth, uid=cfg.feed.uid,
-                              ssl=tls if sim is None else None, dialect=cfg.feed.dialect)
+            feed = FeedConfig(
+                url=url,
+                token=token,
+                auth=auth,
+                uid=cfg.feed.uid,
+                ssl=tls if sim is None else None,
+                dialect=cfg.feed.dialect,
+            )
             client = open_source(feed, market)
         if getattr(args, "record", None) is not None:
             from tui.recording import attach_recorder
@@ -193,11 +209,20 @@ def run_replay(args: argparse.Namespace, cfg: DeskConfig, watch: list[str]) -> i
     except (FormatError, ValueError) as exc:  # a dialect this version does not know, too
         print(f"marketdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    watchlists = Watchlists([("Watch", watch)]) if watch else replay_watchlists(recording.subscriptions())
+    watchlists = (
+        Watchlists([("Watch", watch)]) if watch else replay_watchlists(recording.subscriptions())
+    )
     app = make_app(
-        market, source, watchlists=watchlists, store=None, config=cfg,
-        clock=source.clock, wall=source.clock, refresh_hz=cfg.desk.refresh_hz,
-        theme=cfg.desk.theme, app_class=ReplayDesk,
+        market,
+        source,
+        watchlists=watchlists,
+        store=None,
+        config=cfg,
+        clock=source.clock,
+        wall=source.clock,
+        refresh_hz=cfg.desk.refresh_hz,
+        theme=cfg.desk.theme,
+        app_class=ReplayDesk,
     )
     app.settle_gc_after = SETTLE_GC_AFTER
     app.run()

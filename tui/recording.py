@@ -27,7 +27,10 @@ from tui.wire.protocol import encode, split_keys
 
 
 def attach_recorder(
-    client: FeedSource, directory: Path | str, *, on_error: Callable[[str], None] | None = None,
+    client: FeedSource,
+    directory: Path | str,
+    *,
+    on_error: Callable[[str], None] | None = None,
     **options: Any,
 ) -> Recorder:
     """A started recorder on ``client``'s tap (its first file is open: an unwritable
@@ -42,10 +45,17 @@ def attach_recorder(
         subscriptions.setdefault(msg["t"], []).extend(split_keys(msg.get("k", "")))
     secrets = config.secrets()
     recorder = feed_recorder(
-        directory, endpoint=config.endpoint, level=config.level, auth=config.auth,
+        directory,
+        endpoint=config.endpoint,
+        level=config.level,
+        auth=config.auth,
         secrets=secrets + tuple(quote(s, safe="") for s in secrets),
-        subscriptions=subscriptions, on_error=on_error, dialect=config.dialect,
-        snapshot=partial(market_frames, client.market) if isinstance(client.market, Market) else None,
+        subscriptions=subscriptions,
+        on_error=on_error,
+        dialect=config.dialect,
+        snapshot=partial(market_frames, client.market)
+        if isinstance(client.market, Market)
+        else None,
         **options,
     )
     recorder.start()
@@ -74,4 +84,3 @@ def market_frames(market: Market) -> list[bytes]:
             lk["sq"] = str(book.seq)
         out.append(encode(lk))
     return out
-

@@ -34,7 +34,11 @@ from textual.theme import Theme
 
 #: The desk's own variables, each with the Textual variable it falls back to.
 DESK_VARIABLES: Final = {
-    "bid": "success", "ask": "error", "up": "success", "down": "error", "trade": "accent",
+    "bid": "success",
+    "ask": "error",
+    "up": "success",
+    "down": "error",
+    "trade": "accent",
 }
 
 DARK: Final = Theme(

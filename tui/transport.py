@@ -106,16 +106,26 @@ class ReplayDesk(DeskApp):
         for b in ReplayDesk.BINDINGS:
             if isinstance(b, Binding):
                 keys = self.settings.keys.get(b.id or "", b.key)
-                shown = ", ".join(self.get_key_display(Binding(k.strip(), "")) for k in keys.split(","))
+                shown = ", ".join(
+                    self.get_key_display(Binding(k.strip(), "")) for k in keys.split(",")
+                )
                 rows.append((shown, b.description))
         return [("Replay", rows), *super().help_sections()]
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield SystemCommand("Replay: pause or play", "Stop or start the replay clock", self.action_replay_pause)
-        yield SystemCommand("Replay: jump to time", "Go to a moment of the recording", self.action_replay_jump)
+        yield SystemCommand(
+            "Replay: pause or play", "Stop or start the replay clock", self.action_replay_pause
+        )
+        yield SystemCommand(
+            "Replay: jump to time", "Go to a moment of the recording", self.action_replay_jump
+        )
         yield SystemCommand("Replay: faster", "Next speed up", lambda: self.action_replay_speed(1))
-        yield SystemCommand("Replay: slower", "Next speed down", lambda: self.action_replay_speed(-1))
+        yield SystemCommand(
+            "Replay: slower", "Next speed down", lambda: self.action_replay_speed(-1)
+        )
         yield from super().get_system_commands(screen)
 
     def binding_ids(self) -> set[str]:
-        return super().binding_ids() | {b.id for b in ReplayDesk.BINDINGS if isinstance(b, Binding) and b.id}
+        return super().binding_ids() | {
+            b.id for b in ReplayDesk.BINDINGS if isinstance(b, Binding) and b.id
+        }

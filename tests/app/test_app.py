@@ -330,7 +330,9 @@ def test_the_css_is_found_through_the_package():
         assert path.is_file(), path
         css = re.sub(r"/\*.*?\*/", "", path.read_text(), flags=re.DOTALL)
         values = re.findall(r"[\w-]+\s*:\s*([^;{}]+);", css)
-        assert values and not [v for v in values if "#" in v], f"{path.name}: theme variables, never hex"
+        assert values and not [v for v in values if "#" in v], (
+            f"{path.name}: theme variables, never hex"
+        )
 
 
 async def test_new_bad_frames_arrive_as_one_toast_a_while():

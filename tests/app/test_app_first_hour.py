@@ -217,9 +217,7 @@ async def test_hidden_panes_leave_no_hole_the_shown_ones_tile_the_desk(size):
                     await pilot.press(str(i))
             await pilot.pause()
             shown = [app._pane(p) for p in PANES if p not in hidden]
-            assert all(p.display for p in shown) and not any(
-                app._pane(p).display for p in hidden
-            )
+            assert all(p.display for p in shown) and not any(app._pane(p).display for p in hidden)
             region = desk.content_region
             cells = set()
             for pane in shown:
@@ -254,7 +252,9 @@ async def test_d_on_the_selected_scrip_selects_its_neighbour_for_ladder_and_tape
         assert app.selected == TCS and app.ladder.key == TCS
 
 
-async def test_deleting_the_list_of_the_selected_scrip_selects_one_of_the_list_shown(tmp_path: Path):
+async def test_deleting_the_list_of_the_selected_scrip_selects_one_of_the_list_shown(
+    tmp_path: Path,
+):
     lists = Watchlists([("Main", [NIFTY, RELIANCE]), ("Banks", ["NSE|1333", OGDC])])
     app = editing_desk(tmp_path / "w.toml", wl=lists, selected=RELIANCE)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -341,7 +341,9 @@ async def test_the_maximised_ladder_on_an_l1_feed_says_it_has_five_levels():
     [("UTC", "08:30:00", "08:30:18"), ("Asia/Karachi", "13:30:00", "13:30:18"),
      ("America/New_York", "04:30:00", "04:30:18")],
 )  # fmt: skip
-async def test_every_pane_shows_times_in_the_configured_zone_named_in_the_header(zone, ladder, tape):
+async def test_every_pane_shows_times_in_the_configured_zone_named_in_the_header(
+    zone, ladder, tape
+):
     """RELIANCE's last trade came at 14:00:00 NSE time (the feed's ltt) = 08:30:00 UTC."""
     config = parse_config(f'[desk]\ntimezone = "{zone}"\n', "test")
     app = make_app(build_market(), watch=KEYS, config=config, selected=RELIANCE,
@@ -411,7 +413,7 @@ async def test_the_tiles_mini_ladders_keep_a_gap_between_prices_and_quantities()
                 bid, ask = line.split("│")
                 assert re.fullmatch(r" *(\S+ \d+\.\d\d)?", bid), line
                 assert re.fullmatch(r"(\d+\.\d\d \S+)? *", ask), line
-                for qty in (bid.split()[:1] + ask.split()[1:]):
+                for qty in bid.split()[:1] + ask.split()[1:]:
                     assert re.fullmatch(r"\d{1,3}(,\d{3})*|\d+(\.\d)?[kMB]", qty), (line, qty)
                 checked += 1
         assert checked > 50
@@ -427,7 +429,14 @@ async def test_sim_fault_gives_the_desks_own_simulator_the_faults_of_marketdesk_
     config = tmp_path / "config.toml"
     config.write_text("[simulator]\nstall_every = 4\nstall_seconds = 1\ndrop_every = 60\n")
     args = build_parser().parse_args(
-        ["--config", str(config), "--sim-fault", "drop-every=1.5", "--sim-fault", "garbage-ratio=0.01"]
+        [
+            "--config",
+            str(config),
+            "--sim-fault",
+            "drop-every=1.5",
+            "--sim-fault",
+            "garbage-ratio=0.01",
+        ]
     )
     cfg = settings(args)
     assert (cfg.simulator.drop_every, cfg.simulator.stall_every) == (1.5, 4.0)

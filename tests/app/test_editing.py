@@ -197,7 +197,9 @@ async def test_new_rename_switch_and_delete_watchlists(tmp_path):
         assert TCS not in subscribed(client), "a scrip in no list is unsubscribed"
         assert [tab.label.plain for tab in app.tabs.query("Tab")] == ["Main", "Oil & gas"]
     again = saved(path)
-    assert list(again.names()) == ["Main", "Oil & gas"] and list(again.keys_of("Oil & gas")) == [OGDC]
+    assert list(again.names()) == ["Main", "Oil & gas"] and list(again.keys_of("Oil & gas")) == [
+        OGDC
+    ]
 
 
 async def test_the_last_watchlist_is_never_deleted(tmp_path):
@@ -272,7 +274,9 @@ async def test_the_palette_has_the_desks_commands(tmp_path):
         for title in ("Add scrip", "New watchlist", "Watchlist: Banks", "Toggle pane: tape",
                       "Desk theme: marketdesk-light", "Jump to TCS-EQ Tata Consultancy Services"):  # fmt: skip
             assert title in titles, title
-        jump = next(c for c in app.get_system_commands(app.screen) if c.title.startswith("Jump to TCS"))
+        jump = next(
+            c for c in app.get_system_commands(app.screen) if c.title.startswith("Jump to TCS")
+        )
         jump.callback()
         assert app.lists.active == "Banks" and app.selected == TCS
 

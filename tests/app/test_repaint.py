@@ -159,8 +159,17 @@ def sim_desk(level: str = "L2") -> tuple[DeskApp, Market, SimMarket, list[float]
     now = [START]
     stock = next(s.key for s in sim.instruments if not s.index)
     health = FixedHealth()
-    app = make_app(market, None, watch=sim.keys, selected=stock, refresh_hz=0, tz=UTC,
-                   clock=lambda: now[0], wall=lambda: now[0], health=lambda: health)
+    app = make_app(
+        market,
+        None,
+        watch=sim.keys,
+        selected=stock,
+        refresh_hz=0,
+        tz=UTC,
+        clock=lambda: now[0],
+        wall=lambda: now[0],
+        health=lambda: health,
+    )
     return app, market, sim, now
 
 
@@ -213,8 +222,15 @@ async def set_theme(app: DeskApp, pilot: Any) -> None:
 
 def desk(market: Market) -> DeskApp:
     health = FixedHealth()
-    return make_app(market, None, selected=RELIANCE, refresh_hz=0, tz=UTC,
-                    clock=lambda: NOW, health=lambda: health)
+    return make_app(
+        market,
+        None,
+        selected=RELIANCE,
+        refresh_hz=0,
+        tz=UTC,
+        clock=lambda: NOW,
+        health=lambda: health,
+    )
 
 
 async def settled(app: DeskApp, pilot: Any, term: Terminal) -> None:
@@ -273,8 +289,11 @@ async def test_the_ladder_repaints_only_the_lines_that_changed():
         kept = sum(1 for a, b in zip(before, after, strict=True) if a is b)
         assert len(after) - kept <= 2, "the level's line (and its bar's) only"
         assert 0 < ladder.lines_styled - styled <= 2
-        spanned = {y - ladder.content_region.y for y in term.lines_spanned()
-                   if ladder.content_region.y <= y < ladder.content_region.bottom}
+        spanned = {
+            y - ladder.content_region.y
+            for y in term.lines_spanned()
+            if ladder.content_region.y <= y < ladder.content_region.bottom
+        }
         assert 0 < len(spanned) <= 2
         assert any("77" in strip.text for strip in after)
         assert differences(app, term) == []

@@ -55,7 +55,8 @@ async def exact(
     try:
         await until(
             lambda: all(not differences(feed.reference, c.market, keys) for c in consumers),
-            timeout=timeout, what="every consumer exact",
+            timeout=timeout,
+            what="every consumer exact",
         )
     except AssertionError:
         for c in consumers:
@@ -180,10 +181,14 @@ async def test_garbage_on_the_bus_is_counted_and_changes_nothing(nats_server: Na
         subject = sj.key_subject(sj.L1_DELTAS, key)
         nc = await nats.connect(nats_server.url)
         junk = [
-            b"not json", b"[1,2]", b'{"e": "x", "q": "one", "m": []}', b'{"e": "x", "q": 1, "m": []}',
+            b"not json",
+            b"[1,2]",
+            b'{"e": "x", "q": "one", "m": []}',
+            b'{"e": "x", "q": 1, "m": []}',
             wire.encode(wire.Batch("x", 1, [{"t": "df", "e": "OTHER", "tk": "1", "lp": "1"}])),
-            wire.encode(wire.Batch("x", 1, [{"t": "lo", "e": key.split("|")[0],
-                                             "tk": key.split("|")[1]}])),  # L2 on the L1 subject
+            wire.encode(
+                wire.Batch("x", 1, [{"t": "lo", "e": key.split("|")[0], "tk": key.split("|")[1]}])
+            ),  # L2 on the L1 subject
             b"\xff" * 100,
         ]
         for payload in junk:

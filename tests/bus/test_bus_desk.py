@@ -45,7 +45,9 @@ async def test_a_source_with_no_server_stops_at_once() -> None:
 
 async def test_the_desk_draws_live_prices_from_the_bus(nats_server: NatsServer) -> None:
     async with SimServer(SimConfig(seed=3, rate=400.0, tokens=(TOKEN,))) as sim:
-        fp = FeedPublisher(FeedConfig(url=sim.endpoint("L2"), token=TOKEN), BusConfig(url=nats_server.url))
+        fp = FeedPublisher(
+            FeedConfig(url=sim.endpoint("L2"), token=TOKEN), BusConfig(url=nats_server.url)
+        )
         publishing = asyncio.create_task(fp.run())
         watch = [inst.key for inst in sim.instruments[:6]]
         stock = next(inst.key for inst in sim.instruments[:6] if not inst.index)

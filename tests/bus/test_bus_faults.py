@@ -39,8 +39,12 @@ async def publishing(
         await asyncio.wait_for(task, timeout=10)
 
 
-async def settled(sim: SimServer, pairs: list[tuple[FeedPublisher, Consumer]], keys: list[str],
-                  timeout: float = 30.0) -> None:
+async def settled(
+    sim: SimServer,
+    pairs: list[tuple[FeedPublisher, Consumer]],
+    keys: list[str],
+    timeout: float = 30.0,
+) -> None:
     """Stop the market, then every consumer must equal its publisher's market exactly."""
     sim.set_rate(0)
 
@@ -54,8 +58,14 @@ async def settled(sim: SimServer, pairs: list[tuple[FeedPublisher, Consumer]], k
         await until(exact, timeout=timeout, what="every consumer exact")
     except AssertionError:
         for fp, c in pairs:
-            print("differs:", differences(fp.market, c.market, keys), c.source.stats,
-                  "unsynced", c.source.unsynced(), fp.publisher.stats)
+            print(
+                "differs:",
+                differences(fp.market, c.market, keys),
+                c.source.stats,
+                "unsynced",
+                c.source.unsynced(),
+                fp.publisher.stats,
+            )
         raise
 
 
@@ -75,16 +85,24 @@ async def test_consumer_before_publisher_then_nats_and_publisher_restarted(
         async with publishing(sim, nats_server.url) as fp:
             # its interest reaches the publisher, which subscribes upstream
             await until(lambda: fp.interest.active >= set(KEYS), what="interest upstream")
-            await until(lambda: not differences(fp.market, consumer.market, KEYS[:1])
-                        and consumer.market.scrips, what="data flowing")
+            await until(
+                lambda: (
+                    not differences(fp.market, consumer.market, KEYS[:1]) and consumer.market.scrips
+                ),
+                what="data flowing",
+            )
             # NATS dies mid-flow and comes back on the same port (memory store lost)
             nats_server.kill()
             await until(lambda: consumer.source.health.state == "backoff", what="seen down")
             await asyncio.sleep(0.3)  # the market moves on while NATS is down
             nats_server.start()
-            await until(lambda: fp.publisher.stats.state == "live"
-                        and consumer.source.health.state == "live", timeout=30,
-                        what="both reconnected")
+            await until(
+                lambda: (
+                    fp.publisher.stats.state == "live" and consumer.source.health.state == "live"
+                ),
+                timeout=30,
+                what="both reconnected",
+            )
             await until(lambda: fp.publisher.stats.store, what="store recreated")
             sim.set_rate(1500)
             await asyncio.sleep(0.5)
@@ -125,8 +143,10 @@ async def test_two_publishers_one_bus_one_consumer_sees_both(nats_server: NatsSe
         publishing(sim, nats_server.url, "t2", exchanges_accept="PSX") as b,
         Consumer(nats_server.url, KEYS, renew=1.0) as consumer,
     ):
-        await until(lambda: a.interest.active == set(nse) and b.interest.active == set(psx),
-                    what="each relay takes its own exchange")
+        await until(
+            lambda: a.interest.active == set(nse) and b.interest.active == set(psx),
+            what="each relay takes its own exchange",
+        )
         await asyncio.sleep(0.5)
         await settled(sim, [(a, consumer)], nse)
         await settled(sim, [(b, consumer)], psx)
@@ -152,8 +172,10 @@ async def test_the_feed_token_never_reaches_nats(nats_server: NatsServer) -> Non
         publishing(sim, nats_server.url, secret, keys=KEYS, orders=True) as fp,
         Consumer(nats_server.url, KEYS, renew=1.0) as consumer,
     ):
-        await until(lambda: consumer.market.scrips.keys() >= set(KEYS) and len(seen) > 200,
-                    what="data on the bus")
+        await until(
+            lambda: consumer.market.scrips.keys() >= set(KEYS) and len(seen) > 200,
+            what="data on the bus",
+        )
         await settled(sim, [(fp, consumer)], KEYS)
     await spy.close()
     blob = b"\n".join(seen)
@@ -173,8 +195,10 @@ async def test_consumers_are_told_the_upstream_state(
         async with publishing(sim, nats_server.url) as fp:
             await until(lambda: consumer.source.upstream() == "live", what="live")
             sim.kick("t1")  # the feed throws the publisher out: a slow retry follows
-            await until(lambda: consumer.source.upstream() == "session-limit",
-                        what="told of the session limit")
+            await until(
+                lambda: consumer.source.upstream() == "session-limit",
+                what="told of the session limit",
+            )
             assert consumer.source.health.upstream == "session-limit"  # the health pane's
             assert fp.client.health.state == "session-limit"
         await until(lambda: consumer.source.upstream() == "silent", what="publisher gone")

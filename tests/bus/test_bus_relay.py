@@ -32,8 +32,12 @@ KEYS = ["NSE|26000", "NSE|2885", "PSX|OGDC", "PSX|PPL"]
 
 @contextlib.asynccontextmanager
 async def relaying(sim: SimServer, nats_url: str) -> AsyncIterator[tuple[Relay, RelayBus]]:
-    config = RelayConfig(upstream=FeedConfig(url=sim.endpoint("L2"), token=UPSTREAM),
-                         clients=(("CLIENT", CLIENT),), port=0, grace=0.5)
+    config = RelayConfig(
+        upstream=FeedConfig(url=sim.endpoint("L2"), token=UPSTREAM),
+        clients=(("CLIENT", CLIENT),),
+        port=0,
+        grace=0.5,
+    )
     relay = Relay(config)
     bus = RelayBus(relay, BusConfig(url=nats_url))
     async with relay:
@@ -47,8 +51,14 @@ async def relaying(sim: SimServer, nats_url: str) -> AsyncIterator[tuple[Relay, 
 async def settled(sim: SimServer, relay: Relay, consumers: list[Consumer], keys: list[str]) -> None:
     sim.set_rate(0)
     try:
-        await until(lambda: all(not differences(relay.cache, c.market, keys) for c in consumers)
-                    and relay.cache.scrips.keys() >= set(keys), timeout=30, what="exact")
+        await until(
+            lambda: (
+                all(not differences(relay.cache, c.market, keys) for c in consumers)
+                and relay.cache.scrips.keys() >= set(keys)
+            ),
+            timeout=30,
+            what="exact",
+        )
     except AssertionError:
         for c in consumers:
             print(differences(relay.cache, c.market, keys), c.source.stats, c.source.unsynced())
@@ -94,8 +104,15 @@ async def test_relay_and_nats_restarted(nats_server: NatsServer) -> None:
             nats_server.kill()
             await asyncio.sleep(0.3)
             nats_server.start()
-            await until(lambda: bus.publisher.stats.state == "live" and bus.publisher.stats.store
-                        and c.source.health.state == "live", timeout=30, what="reconnected")
+            await until(
+                lambda: (
+                    bus.publisher.stats.state == "live"
+                    and bus.publisher.stats.store
+                    and c.source.health.state == "live"
+                ),
+                timeout=30,
+                what="reconnected",
+            )
             await asyncio.sleep(0.3)
             await settled(sim, relay, [c], KEYS)
         async with relaying(sim, nats_server.url) as (relay2, bus2):  # a new relay run

@@ -137,8 +137,9 @@ def test_interest_is_reference_counted_with_a_grace_period() -> None:
     now = [0.0]
     subs: list[tuple[list[str], bool]] = []
     unsubs: list[list[str]] = []
-    interest = Interest(lambda k, o: subs.append((k, o)), unsubs.append, grace=5.0,
-                        clock=lambda: now[0])
+    interest = Interest(
+        lambda k, o: subs.append((k, o)), unsubs.append, grace=5.0, clock=lambda: now[0]
+    )
     interest.want("a", ["N|1", "N|2"], ["N|2"])
     assert sorted(subs) == [(["N|1"], False), (["N|2"], True)]
     interest.want("b", ["N|1"])
@@ -180,8 +181,11 @@ def test_splice_ignores_a_finished_run() -> None:
     over the run followed now; one of a later run does."""
     order = {"e1": 0, "e2": 1}
     applied: list[str] = []
-    sp = Splice("X|1", lambda m: applied.append(m["t"] + m["v"]),
-                newer=lambda a, b: order.get(a, -1) > order.get(b, -1))
+    sp = Splice(
+        "X|1",
+        lambda m: applied.append(m["t"] + m["v"]),
+        newer=lambda a, b: order.get(a, -1) > order.get(b, -1),
+    )
     assert not sp.batch("e2", 1, [_state(1)])  # following e2 from its start
     assert not sp.batch("e1", 99, [{"t": "df", "e": "X", "tk": "1", "v": "old"}])
     assert sp.state("e1", 50, _state(50))  # a stale read of the store: ignored

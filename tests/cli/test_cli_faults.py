@@ -78,8 +78,19 @@ def ca_pem(ca: trustme.CA, tmp_path: Path) -> Path:
 
 
 def snapshot(url: str, *extra: str) -> tuple[int, dict, str]:
-    out = run_cli("snapshot", "--url", url, "--token-env", "MD_TOKEN", "--scrip", "NSE|1",
-                  "--seconds", LONG, *extra, timeout=ENDS_WITHIN)
+    out = run_cli(
+        "snapshot",
+        "--url",
+        url,
+        "--token-env",
+        "MD_TOKEN",
+        "--scrip",
+        "NSE|1",
+        "--seconds",
+        LONG,
+        *extra,
+        timeout=ENDS_WITHIN,
+    )
     assert TOKEN not in out.stdout + out.stderr
     return out.returncode, json.loads(out.stdout) if out.stdout else {}, out.stderr
 
@@ -94,8 +105,19 @@ def test_an_untrusted_certificate_exits_3_at_once(tls_feed):
 
 
 def test_ca_file_trusts_a_private_ca(tls_feed, ca_pem):
-    out = run_cli("snapshot", "--url", tls_feed.url(), "--token-env", "MD_TOKEN",
-                  "--scrip", "NSE|1", "--seconds", "1", "--ca-file", str(ca_pem))
+    out = run_cli(
+        "snapshot",
+        "--url",
+        tls_feed.url(),
+        "--token-env",
+        "MD_TOKEN",
+        "--scrip",
+        "NSE|1",
+        "--seconds",
+        "1",
+        "--ca-file",
+        str(ca_pem),
+    )
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["scrips"]["NSE|1"]["lp"] == "100.05" and doc["health"]["failure"] == ""
@@ -124,8 +146,18 @@ def test_a_token_that_cannot_be_a_header_exits_3(tmp_path):
     token.write_text("two words-Zq9\n")
     token.chmod(0o600)
     with ThreadFeed() as feed:
-        out = run_cli("snapshot", "--url", feed.url(), "--token-file", str(token),
-                      "--scrip", "NSE|1", "--seconds", LONG, timeout=ENDS_WITHIN)
+        out = run_cli(
+            "snapshot",
+            "--url",
+            feed.url(),
+            "--token-file",
+            str(token),
+            "--scrip",
+            "NSE|1",
+            "--seconds",
+            LONG,
+            timeout=ENDS_WITHIN,
+        )
         assert feed.upgrades == 0
     assert out.returncode == 3 and "two words" not in out.stdout + out.stderr
     assert json.loads(out.stdout)["health"]["failure"] == "token"
@@ -155,16 +187,35 @@ def test_an_unusable_ca_file_is_a_usage_error(url, content, expected, tmp_path, 
 def test_a_fifo_as_ca_file_is_refused_in_one_line(tmp_path):
     fifo = tmp_path / "ca.pem"
     os.mkfifo(fifo)
-    out = run_cli("snapshot", "--url", "wss://127.0.0.1:1/f", "--token-env", "MD_TOKEN",
-                  "--scrip", "NSE|1", "--ca-file", str(fifo), timeout=ENDS_WITHIN)
+    out = run_cli(
+        "snapshot",
+        "--url",
+        "wss://127.0.0.1:1/f",
+        "--token-env",
+        "MD_TOKEN",
+        "--scrip",
+        "NSE|1",
+        "--ca-file",
+        str(fifo),
+        timeout=ENDS_WITHIN,
+    )
     assert out.returncode == 2
     assert out.stderr == f"marketdesk: CA file {fifo}: is a FIFO (named pipe), not a file\n"
 
 
 def test_no_token_source_at_all_exits_2_at_once_with_the_usage_line():
     with ThreadFeed() as feed:
-        out = run_cli("snapshot", "--url", feed.url(), "--scrip", "NSE|1", "--seconds", LONG,
-                      token=None, timeout=ENDS_WITHIN)
+        out = run_cli(
+            "snapshot",
+            "--url",
+            feed.url(),
+            "--scrip",
+            "NSE|1",
+            "--seconds",
+            LONG,
+            token=None,
+            timeout=ENDS_WITHIN,
+        )
         assert feed.upgrades == 0  # not even tried
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.startswith("usage: marketdesk snapshot ")

@@ -129,8 +129,18 @@ def test_errors_naming_the_url_are_redacted():
 
 def test_snapshot_json_and_verbose_logs_never_show_a_query_value():
     with ThreadFeed() as feed:
-        out = run_cli("-v", "snapshot", "--url", feed.url(f"/2.0/market/feed/full?jKey={SECRET}"),
-                      "--token-env", "MD_TOKEN", "--scrip", "NSE|1", "--seconds", "1")
+        out = run_cli(
+            "-v",
+            "snapshot",
+            "--url",
+            feed.url(f"/2.0/market/feed/full?jKey={SECRET}"),
+            "--token-env",
+            "MD_TOKEN",
+            "--scrip",
+            "NSE|1",
+            "--seconds",
+            "1",
+        )
     assert out.returncode == 0, out.stderr
     assert SECRET not in out.stdout + out.stderr
     assert "jKey=<redacted>" in json.loads(out.stdout)["health"]["endpoint"]

@@ -70,7 +70,9 @@ async def test_the_state_printed_is_the_feeds_when_the_snapshot_was_taken():
 async def test_l0_falls_back_to_the_touchline_and_says_so():
     code, doc = await snap("L0", ["PSX|OGDC", "NSE|26000"])
     assert code == EXIT_OK
-    assert doc["notes"] == ["L0 feed: no depth at L0; subscribed the touchline instead (the best bid and ask only)"]
+    assert doc["notes"] == [
+        "L0 feed: no depth at L0; subscribed the touchline instead (the best bid and ask only)"
+    ]
     assert doc["health"]["refused"] == 0, doc["health"]["last_refusal"]
     for key in ("PSX|OGDC", "NSE|26000"):
         scrip = doc["scrips"][key]
@@ -96,8 +98,9 @@ async def test_orders_on_an_l1_feed_says_there_is_no_book():
 async def test_tail_on_l0_follows_the_touchline_too():
     async with SimServer(SimConfig(seed=5, rate=1000.0, tokens=(TOKEN,))) as server:
         out = io.StringIO()
-        code = await tail(FeedConfig(url=server.endpoint("L0"), token=TOKEN), ["PSX|OGDC"],
-                          30.0, count=3, out=out)  # fmt: skip  (a bound: stops at 3 lines)
+        code = await tail(
+            FeedConfig(url=server.endpoint("L0"), token=TOKEN), ["PSX|OGDC"], 30.0, count=3, out=out
+        )  # fmt: skip  (a bound: stops at 3 lines)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert code == EXIT_OK and len(lines) == 3
     assert all(line["key"] == "PSX|OGDC" and line["lp"] for line in lines)

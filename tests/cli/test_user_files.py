@@ -58,15 +58,31 @@ def test_read_text_refuses_what_is_not_a_regular_file(fifo, tmp_path):
 
 
 def test_a_fifo_token_file_is_refused_in_one_line(fifo):
-    out = run_cli("snapshot", *FEED, "--token-file", str(fifo), "--scrip", "NSE|1",
-                  token=None, timeout=ENDS_WITHIN)
+    out = run_cli(
+        "snapshot",
+        *FEED,
+        "--token-file",
+        str(fifo),
+        "--scrip",
+        "NSE|1",
+        token=None,
+        timeout=ENDS_WITHIN,
+    )
     assert out.returncode == 2
     assert out.stderr == f"marketdesk: token file {fifo}: is a FIFO (named pipe), not a file\n"
 
 
 def test_a_directory_as_token_file_is_one_line_without_chmod_advice(tmp_path):
-    out = run_cli("snapshot", *FEED, "--token-file", str(tmp_path), "--scrip", "NSE|1",
-                  token=None, timeout=ENDS_WITHIN)
+    out = run_cli(
+        "snapshot",
+        *FEED,
+        "--token-file",
+        str(tmp_path),
+        "--scrip",
+        "NSE|1",
+        token=None,
+        timeout=ENDS_WITHIN,
+    )
     assert out.returncode == 2
     assert out.stderr == f"marketdesk: token file {tmp_path}: is a directory, not a file\n"
 
@@ -77,7 +93,9 @@ def test_a_binary_token_file_gets_a_clear_message(tmp_path):
     token.chmod(0o600)
     with pytest.raises(TokenError) as info:
         resolve_token(file=str(token))
-    assert str(info.value) == f"token file {token} is not text (UTF-8 expected): is it the right file?"
+    assert (
+        str(info.value) == f"token file {token} is not text (UTF-8 expected): is it the right file?"
+    )
 
 
 def test_the_mode_is_checked_on_the_file_that_was_opened(tmp_path):

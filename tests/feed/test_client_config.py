@@ -53,7 +53,10 @@ def test_a_token_already_in_the_url_is_a_secret_too():
 
 
 def test_redact_url_hides_passwords_and_known_secrets():
-    assert redact_url("wss://u:pw@h/p?token=a&k=v") == "wss://<redacted>@h/p?token=<redacted>&k=<redacted>"
+    assert (
+        redact_url("wss://u:pw@h/p?token=a&k=v")
+        == "wss://<redacted>@h/p?token=<redacted>&k=<redacted>"
+    )
     assert redact("x a/b+c y a%2Fb%2Bc", ("a/b+c",)) == "x <redacted> y <redacted>"
 
 

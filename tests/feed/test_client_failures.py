@@ -90,7 +90,9 @@ async def test_a_404_or_400_on_the_upgrade_is_not_retried(status, hint):
         h = await failed_once(feed)
         health = h.client.health
         assert health.state == "failed" and health.failure == hs.ENDPOINT
-        assert health.last_error.startswith(f"HTTP {status} on upgrade") and hint in health.last_error
+        assert (
+            health.last_error.startswith(f"HTTP {status} on upgrade") and hint in health.last_error
+        )
         assert feed.upgrades == 1 and health.reconnects == 0
         assert feed_commands.exit_code(h.client) == feed_commands.EXIT_UNREACHABLE
 

@@ -66,14 +66,19 @@ async def test_drop_reconnects_with_one_connection_at_a_time_and_replays():
     async with feed.running():
         # only the drops may end a session here: a watchdog or ping timeout that a loaded
         # machine trips would add a reconnect the counts below do not expect
-        client = client_for(feed, stall_timeout=PATIENCE, ack_timeout=PATIENCE, ping_timeout=PATIENCE)
+        client = client_for(
+            feed, stall_timeout=PATIENCE, ack_timeout=PATIENCE, ping_timeout=PATIENCE
+        )
         client.subscribe(["NSE|1", "NSE|2"])
         client.subscribe(["BSE|9"], depth=False, orders=True)
         async with running(client) as h:
             for round_ in range(1, 4):
                 # live at the upgrade (header auth): wait until the replay has arrived too
-                await until(lambda r=round_: h.state == "live" and len(feed.live) == 1
-                            and len(feed.got("l")) == r)
+                await until(
+                    lambda r=round_: (
+                        h.state == "live" and len(feed.live) == 1 and len(feed.got("l")) == r
+                    )
+                )
                 feed.drop_all()
                 await until(lambda r=round_: client.health.reconnects >= r)
                 assert client.health.reconnects == round_

@@ -35,7 +35,6 @@ def new_token() -> str:
     return f"sim-{next(_ids)}-Kx7pSeCrEt"
 
 
-
 @contextlib.asynccontextmanager
 async def simulator(token: str, **faults: Any) -> AsyncIterator[SimServer]:
     cfg = SimConfig(seed=3, rate=800.0, tokens=(token,), faults=Faults(**faults))

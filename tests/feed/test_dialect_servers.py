@@ -28,12 +28,33 @@ TOKEN = "doc-Zq81-token"
 Handler = Callable[[ServerConnection, "Doc"], Awaitable[None]]
 
 #: the seed's depth example (docs/seeds/firstock-depth-feed.txt), NSE 26000
-SEED_DK = {"t": "dk", "e": "NSE", "tk": "26000", "ts": "Nifty 50", "pp": "2", "ls": "1",
-           "ti": "0.05", "lp": "24865.45", "pc": "-0.98", "ft": "1750652516",
-           "o": "24939.75", "h": "24988.10", "l": "24834.55", "c": "25112.40",
-           "52h": "26277.35", "52l": "21743.65", "toi": "62387700"}
-SEED_DF = {"t": "df", "e": "NSE", "tk": "26000", "lp": "24872.10", "pc": "-0.96",
-           "ft": "1750652527"}
+SEED_DK = {
+    "t": "dk",
+    "e": "NSE",
+    "tk": "26000",
+    "ts": "Nifty 50",
+    "pp": "2",
+    "ls": "1",
+    "ti": "0.05",
+    "lp": "24865.45",
+    "pc": "-0.98",
+    "ft": "1750652516",
+    "o": "24939.75",
+    "h": "24988.10",
+    "l": "24834.55",
+    "c": "25112.40",
+    "52h": "26277.35",
+    "52l": "21743.65",
+    "toi": "62387700",
+}
+SEED_DF = {
+    "t": "df",
+    "e": "NSE",
+    "tk": "26000",
+    "lp": "24872.10",
+    "pc": "-0.96",
+    "ft": "1750652527",
+}
 
 
 class Doc:
@@ -110,8 +131,16 @@ def noren_server(ack: dict[str, Any], heartbeat: str = "hk") -> Handler:
                 await ws.send(json.dumps({"t": heartbeat}))
             elif msg["t"] == "d":
                 await ws.send(json.dumps(SEED_DK))
-                await ws.send(json.dumps({"t": "om", "norenordno": "25062300001",
-                                          "status": "COMPLETE", "tsym": "NIFTY"}))
+                await ws.send(
+                    json.dumps(
+                        {
+                            "t": "om",
+                            "norenordno": "25062300001",
+                            "status": "COMPLETE",
+                            "tsym": "NIFTY",
+                        }
+                    )
+                )
                 await ws.send(json.dumps(SEED_DF))
 
     return handler
@@ -119,7 +148,10 @@ def noren_server(ack: dict[str, Any], heartbeat: str = "hk") -> Handler:
 
 async def check_noren_session(ack: dict[str, Any], dialect: str = "noren") -> FeedClient:
     doc = Doc(noren_server(ack))
-    async with doc.running(), running(client(f"ws://127.0.0.1:{doc.port}/NorenWSTP/", dialect)) as c:
+    async with (
+        doc.running(),
+        running(client(f"ws://127.0.0.1:{doc.port}/NorenWSTP/", dialect)) as c,
+    ):
         c.subscribe(["NSE|26000"])
         await until(lambda: price(c, "NSE|26000", "lp") == "24872.10", 5, "the df")
         await until(lambda: any(m["t"] == "h" for m in doc.received), 5, "a heartbeat")
@@ -141,18 +173,35 @@ async def test_noren_ck_with_ok_in_mixed_case_as_definedge_and_flattrade_write_i
 
 async def test_noren_connect_frame_carries_source_api() -> None:
     doc = Doc(noren_server({"t": "ck", "s": "OK"}))
-    async with doc.running(), running(client(f"ws://127.0.0.1:{doc.port}/NorenWSTP/", "noren")) as c:
+    async with (
+        doc.running(),
+        running(client(f"ws://127.0.0.1:{doc.port}/NorenWSTP/", "noren")) as c,
+    ):
         await until(lambda: c.health.state == "live", 5)
-    assert doc.received[0] == {"t": "c", "uid": "FA12345", "actid": "FA12345",
-                               "susertoken": TOKEN, "source": "API"}
+    assert doc.received[0] == {
+        "t": "c",
+        "uid": "FA12345",
+        "actid": "FA12345",
+        "susertoken": TOKEN,
+        "source": "API",
+    }
 
 
 async def test_close_1008_is_a_refusal_not_a_fault() -> None:
     doc = Doc(noren_server({"t": "ck", "s": "OK"}))
     async with doc.running():
         url = f"ws://127.0.0.1:{doc.port}/NorenWSTP/"
-        c = FeedClient(FeedConfig(url=url, token="wrong-token", uid="FA1", dialect="noren",
-                                  backoff_min=0.05, backoff_max=0.1), Market())
+        c = FeedClient(
+            FeedConfig(
+                url=url,
+                token="wrong-token",
+                uid="FA1",
+                dialect="noren",
+                backoff_min=0.05,
+                backoff_max=0.1,
+            ),
+            Market(),
+        )
         async with running(c):
             await until(lambda: c.health.state == "auth-failed", 5)
             await asyncio.sleep(0.3)  # a retry would have come by now
@@ -161,7 +210,10 @@ async def test_close_1008_is_a_refusal_not_a_fault() -> None:
 
 async def test_noren_refusal_in_a_ck_is_a_refusal_whatever_its_case() -> None:
     doc = Doc(noren_server({"t": "ck", "k": "Not_Ok", "emsg": "Session Expired"}))
-    async with doc.running(), running(client(f"ws://127.0.0.1:{doc.port}/NorenWSTP/", "noren")) as c:
+    async with (
+        doc.running(),
+        running(client(f"ws://127.0.0.1:{doc.port}/NorenWSTP/", "noren")) as c,
+    ):
         await until(lambda: c.health.state == "auth-failed", 5)
         assert "Session Expired" in c.health.last_error and doc.connections == 1
 
@@ -181,8 +233,13 @@ async def test_noren_token_connect_answered_by_ak() -> None:
         c.subscribe(["NSE|26000"])
         await until(lambda: price(c, "NSE|26000", "lp") == "24865.45", 5)
         assert c.health.auth == "token" and not c.errors.total
-    assert doc.received[0] == {"t": "a", "uid": "FA12345", "actid": "FA12345",
-                               "accesstoken": TOKEN, "source": "API"}
+    assert doc.received[0] == {
+        "t": "a",
+        "uid": "FA12345",
+        "actid": "FA12345",
+        "accesstoken": TOKEN,
+        "source": "API",
+    }
 
 
 # ------------------------------------------------------------------ PSX, bearer token
@@ -222,15 +279,37 @@ def v2_server(first: dict[str, Any]) -> Handler:
             if msg.get("action") != "subscribe":
                 continue
             for name in msg["tokens"].split("|"):
-                await ws.send(json.dumps({name: {
-                    "c_exch_seg": name.split(":")[0], "c_symbol": name.split(":")[1],
-                    "i_last_traded_price": 729, "i_closing_price": 733,
-                    "best_buy": [{"price": 728, "quantity": 556697, "orders": 31}, {}, {}, {}, {}],
-                    "best_sell": [{"price": 729, "quantity": 241310, "orders": 31}, {}, {}, {}, {}],
-                }}))
+                await ws.send(
+                    json.dumps(
+                        {
+                            name: {
+                                "c_exch_seg": name.split(":")[0],
+                                "c_symbol": name.split(":")[1],
+                                "i_last_traded_price": 729,
+                                "i_closing_price": 733,
+                                "best_buy": [
+                                    {"price": 728, "quantity": 556697, "orders": 31},
+                                    {},
+                                    {},
+                                    {},
+                                    {},
+                                ],
+                                "best_sell": [
+                                    {"price": 729, "quantity": 241310, "orders": 31},
+                                    {},
+                                    {},
+                                    {},
+                                    {},
+                                ],
+                            }
+                        }
+                    )
+                )
                 # a float limit as the page shows them, written as text to keep its digits
-                await ws.send(f'{{"{name}":{{"i_last_traded_price":730,'
-                              '"i_upper_circuit_limit":806.0000000000001}}')
+                await ws.send(
+                    f'{{"{name}":{{"i_last_traded_price":730,'
+                    '"i_upper_circuit_limit":806.0000000000001}}'
+                )
 
     return handler
 
@@ -238,7 +317,10 @@ def v2_server(first: dict[str, Any]) -> Handler:
 async def test_firstock_v2_session_subscribe_and_paise(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)  # websockets logs the upgrade's path (the jKey) at DEBUG
     doc = Doc(v2_server({"status": "success", "message": "Authentication successful"}))
-    async with doc.running(), running(client(f"ws://127.0.0.1:{doc.port}/V2/ws", "firstock-v2")) as c:
+    async with (
+        doc.running(),
+        running(client(f"ws://127.0.0.1:{doc.port}/V2/ws", "firstock-v2")) as c,
+    ):
         c.subscribe(["NSE|14366"])
         await until(lambda: price(c, "NSE|14366", "uc") == "8.06", 5)
         assert (price(c, "NSE|14366", "lp"), price(c, "NSE|14366", "bp1")) == ("7.30", "7.28")
@@ -258,11 +340,18 @@ async def test_firstock_v2_session_subscribe_and_paise(caplog: pytest.LogCapture
 
 async def test_firstock_v2_failed_status_and_session_limit() -> None:
     doc = Doc(v2_server({"status": "failed", "message": "Invalid jKey"}))
-    async with doc.running(), running(client(f"ws://127.0.0.1:{doc.port}/V2/ws", "firstock-v2")) as c:
+    async with (
+        doc.running(),
+        running(client(f"ws://127.0.0.1:{doc.port}/V2/ws", "firstock-v2")) as c,
+    ):
         await until(lambda: c.health.state == "auth-failed", 5)
         assert c.health.last_error == "Invalid jKey"
     doc = Doc(v2_server({"status": "failed", "message": "Maximum sessions limit (3) reached"}))
-    async with doc.running(), running(client(f"ws://127.0.0.1:{doc.port}/V2/ws", "firstock-v2",
-                                             session_limit_retry=5.0)) as c:
+    async with (
+        doc.running(),
+        running(
+            client(f"ws://127.0.0.1:{doc.port}/V2/ws", "firstock-v2", session_limit_retry=5.0)
+        ) as c,
+    ):
         await until(lambda: c.health.state == "session-limit", 5)
         assert "Maximum sessions limit" in c.health.last_error

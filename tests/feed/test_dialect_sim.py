@@ -36,7 +36,9 @@ def url(sim: SimServer, dialect: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def setup(dialect: str, token: str, **faults: Any) -> AsyncIterator[tuple[SimServer, FeedClient]]:
+async def setup(
+    dialect: str, token: str, **faults: Any
+) -> AsyncIterator[tuple[SimServer, FeedClient]]:
     cfg = SimConfig(seed=5, rate=800.0, tokens=(token,), faults=Faults(**faults), dialect=dialect)
     async with SimServer(cfg) as sim:
         args: dict[str, Any] = {
@@ -44,8 +46,14 @@ async def setup(dialect: str, token: str, **faults: Any) -> AsyncIterator[tuple[
             "backoff_max": 0.2, "stable_after": 0.5, "session_limit_retry": 0.3,
             "session_limit_max": 0.6, "ack_timeout": 1.0, "close_timeout": 0.2, "tick": 0.05,
         }  # fmt: skip
-        feed = FeedConfig(url=url(sim, dialect), token=token, uid="FA12345", dialect=dialect,
-                          auth="connect" if dialect == "psx" else "header", **args)
+        feed = FeedConfig(
+            url=url(sim, dialect),
+            token=token,
+            uid="FA12345",
+            dialect=dialect,
+            auth="connect" if dialect == "psx" else "header",
+            **args,
+        )
         client = FeedClient(feed, Market(), rng=random.Random(4))
         client.subscribe(stocks(sim))
         task = asyncio.create_task(client.run())
@@ -75,7 +83,9 @@ async def test_live_data_in_every_dialect(dialect: str) -> None:
     async with setup(dialect, token) as (sim, client):
         keys = stocks(sim)
         await until(lambda: flowing(client, 200), 5)
-        await until(lambda: all((v := client.market.view(k)) is not None and v.bids() for k in keys))
+        await until(
+            lambda: all((v := client.market.view(k)) is not None and v.bids() for k in keys)
+        )
         assert client.health.dialect == dialect and client.health.errors == {}
         assert token not in client.health.endpoint and sim.connections(token) == 1
         client.market.sweep()
@@ -113,8 +123,14 @@ async def test_garbage_is_counted_and_the_session_stays(dialect: str) -> None:
     async with setup(dialect, token, garbage_ratio=0.05) as (_, client):
         await until(lambda: client.errors.total >= 20, 8)
         assert client.health.state == "live" and client.health.reconnects == 0
-        kinds = {"not-json", "not-object", "unknown-type", "missing-key", "bad-number",
-                 "bad-message"}
+        kinds = {
+            "not-json",
+            "not-object",
+            "unknown-type",
+            "missing-key",
+            "bad-number",
+            "bad-message",
+        }
         await until(lambda: kinds <= client.health.errors.keys(), 8)
         assert all(token not in text for _, text in client.errors.samples)
 
@@ -136,8 +152,14 @@ async def test_a_bad_token_is_refused_once(dialect: str) -> None:
     token = new_token()
     cfg = SimConfig(seed=5, rate=100.0, tokens=(token,), dialect=dialect)
     async with SimServer(cfg) as sim:
-        feed = FeedConfig(url=url(sim, dialect), token="not-it-4242", uid="FA1", dialect=dialect,
-                          auth="connect" if dialect == "psx" else "header", backoff_min=0.05)
+        feed = FeedConfig(
+            url=url(sim, dialect),
+            token="not-it-4242",
+            uid="FA1",
+            dialect=dialect,
+            auth="connect" if dialect == "psx" else "header",
+            backoff_min=0.05,
+        )
         client = FeedClient(feed, Market())
         await asyncio.wait_for(client.run(), PATIENCE)  # returns: no retry
         assert client.health.state == "auth-failed" and client.health.reconnects == 0
@@ -153,10 +175,17 @@ async def test_a_relay_serves_the_seed_from_an_upstream_in_a_dialect(dialect: st
     up, client_token = new_token(), "relay-client-Zk2"
     cfg = SimConfig(seed=5, rate=800.0, tokens=(up,), dialect=dialect)
     async with SimServer(cfg) as sim:
-        upstream = FeedConfig(url=url(sim, dialect), token=up, uid="FA12345", dialect=dialect,
-                              backoff_min=0.05, backoff_max=0.3)
-        relay_cfg = RelayConfig(upstream=upstream, clients=(("DESK", client_token),), port=0,
-                                grace=0.3)
+        upstream = FeedConfig(
+            url=url(sim, dialect),
+            token=up,
+            uid="FA12345",
+            dialect=dialect,
+            backoff_min=0.05,
+            backoff_max=0.3,
+        )
+        relay_cfg = RelayConfig(
+            upstream=upstream, clients=(("DESK", client_token),), port=0, grace=0.3
+        )
         async with Relay(relay_cfg) as relay:
             market = Market()
             client = FeedClient(FeedConfig(url=relay.endpoint("L1"), token=client_token), market)
@@ -165,7 +194,9 @@ async def test_a_relay_serves_the_seed_from_an_upstream_in_a_dialect(dialect: st
             task = asyncio.create_task(client.run())
             try:
                 await until(lambda: flowing(client, 100), 8)
-                await until(lambda: all((v := market.view(k)) is not None and v.bids() for k in keys))
+                await until(
+                    lambda: all((v := market.view(k)) is not None and v.bids() for k in keys)
+                )
                 assert client.health.dialect == "psx" and not client.errors.total
                 market.sweep()
                 for key in keys:
@@ -190,8 +221,9 @@ async def test_the_desk_draws_a_dialects_prices_unchanged(dialect: str) -> None:
     async with SimServer(cfg) as sim:
         watch = [inst.key for inst in sim.instruments[:6]]
         market = Market()
-        client = FeedClient(FeedConfig(url=url(sim, dialect), token=token, uid="FA12345",
-                                       dialect=dialect), market)
+        client = FeedClient(
+            FeedConfig(url=url(sim, dialect), token=token, uid="FA12345", dialect=dialect), market
+        )
         stock = next(inst.key for inst in sim.instruments[:6] if not inst.index)
         app = make_app(market, client, watch=watch, selected=stock, refresh_hz=30)
         async with app.run_test(size=(160, 48)) as pilot:

@@ -39,14 +39,37 @@ VALUE_FIELDS = sorted(set(FIELDS) - {"e", "tk"})
 
 
 def good_dk() -> dict[str, object]:
-    msg: dict[str, object] = {"t": "dk", "e": "NSE", "tk": "22", "ts": "ACC-EQ", "pp": "2",
-                              "ti": "0.05", "ls": "1", "lp": "100.00", "pc": "1.25", "v": "500",
-                              "o": "99.00", "h": "101.00", "l": "98.00", "c": "98.75",
-                              "ap": "688.29", "ltt": "10:15:01", "ltq": "5", "lc": "90.00",
-                              "uc": "110.00", "ft": "1750652516"}
+    msg: dict[str, object] = {
+        "t": "dk",
+        "e": "NSE",
+        "tk": "22",
+        "ts": "ACC-EQ",
+        "pp": "2",
+        "ti": "0.05",
+        "ls": "1",
+        "lp": "100.00",
+        "pc": "1.25",
+        "v": "500",
+        "o": "99.00",
+        "h": "101.00",
+        "l": "98.00",
+        "c": "98.75",
+        "ap": "688.29",
+        "ltt": "10:15:01",
+        "ltq": "5",
+        "lc": "90.00",
+        "uc": "110.00",
+        "ft": "1750652516",
+    }
     for i in range(1, 6):
-        msg |= {f"bp{i}": f"{100 - i}.00", f"bq{i}": str(10 * i), f"bo{i}": str(i),
-                f"sp{i}": f"{100 + i}.00", f"sq{i}": str(10 * i), f"so{i}": str(i)}
+        msg |= {
+            f"bp{i}": f"{100 - i}.00",
+            f"bq{i}": str(10 * i),
+            f"bo{i}": str(i),
+            f"sp{i}": f"{100 + i}.00",
+            f"sq{i}": str(10 * i),
+            f"so{i}": str(i),
+        }
     return msg
 
 
@@ -77,8 +100,10 @@ def every_read(market: Market) -> None:
     events = market.tape.since(0)
     TapeFilter("B", 5).select(events)
     for event in events:
-        assert all(type(v) is str for v in (event.key, event.action, event.side, event.price,
-                                             event.qty, event.oid))
+        assert all(
+            type(v) is str
+            for v in (event.key, event.action, event.side, event.price, event.qty, event.oid)
+        )
 
 
 # -- the frame reader -----------------------------------------------------------------------
@@ -96,8 +121,18 @@ def every_read(market: Market) -> None:
         (b"", NOT_JSON),
         (b"7", NOT_OBJECT),
     ],
-    ids=["t-list", "t-object", "t-null", "nested-100k", "nested-in-t", "not-utf8",
-         "lone-surrogate", "huge-int", "empty", "number"],
+    ids=[
+        "t-list",
+        "t-object",
+        "t-null",
+        "nested-100k",
+        "nested-in-t",
+        "not-utf8",
+        "lone-surrogate",
+        "huge-int",
+        "empty",
+        "number",
+    ],
 )
 def test_the_frame_reader_never_raises(raw, kind):
     errors = DecodeErrors()
@@ -141,7 +176,9 @@ def test_bad_values_are_counted_by_kind_with_the_field_named():
 def test_a_good_value_then_a_bad_one_before_any_read_keeps_the_good_one():
     """The issue's own sequences: ``snapshot`` printed no ``lp``, the view had ``ap=None``."""
     market, reader = fed_market()
-    reader.feed(frame({"t": "dk", "e": "NSE", "tk": "22", "pp": "2", "lp": "100.00", "ap": "688.29"}))
+    reader.feed(
+        frame({"t": "dk", "e": "NSE", "tk": "22", "pp": "2", "lp": "100.00", "ap": "688.29"})
+    )
     reader.feed(frame({"t": "df", "e": "NSE", "tk": "22", "lp": "101.00"}))
     reader.feed(frame({"t": "df", "e": "NSE", "tk": "22", "lp": "abc", "ap": "abc"}))
     market.sweep()
@@ -153,7 +190,9 @@ def test_a_good_value_then_a_bad_one_before_any_read_keeps_the_good_one():
 def test_the_good_fields_of_a_message_with_a_bad_field_are_merged():
     market, reader = fed_market()
     reader.feed(frame(good_dk()))
-    reader.feed(frame({"t": "df", "e": "NSE", "tk": "22", "lp": {"x": 1}, "v": "700", "bp1": "99.50"}))
+    reader.feed(
+        frame({"t": "df", "e": "NSE", "tk": "22", "lp": {"x": 1}, "v": "700", "bp1": "99.50"})
+    )
     scrip = market.view(KEY)
     assert (scrip.get("lp"), scrip.get("v"), scrip.get("bp1")) == (10000, 700, 9950)
 
@@ -188,14 +227,33 @@ def test_thousands_of_digits_are_refused_not_raised(name):
 # -- L2 -------------------------------------------------------------------------------------
 def l2_market() -> tuple[Market, FrameReader]:
     market, reader = fed_market()
-    reader.feed(frame({"t": "lk", "e": "NSE", "tk": "22", "sq": "0",
-                       "b": [["b1", "99.00", "10"]], "s": [["s1", "101.00", "20"]]}))
+    reader.feed(
+        frame(
+            {
+                "t": "lk",
+                "e": "NSE",
+                "tk": "22",
+                "sq": "0",
+                "b": [["b1", "99.00", "10"]],
+                "s": [["s1", "101.00", "20"]],
+            }
+        )
+    )
     return market, reader
 
 
 def lo(seq: int, **fields: object) -> bytes:
-    base = {"t": "lo", "e": "NSE", "tk": "22", "sq": str(seq), "oid": "n1", "ac": "A",
-            "sd": "B", "pr": "98.00", "q": "5"}
+    base = {
+        "t": "lo",
+        "e": "NSE",
+        "tk": "22",
+        "sq": str(seq),
+        "oid": "n1",
+        "ac": "A",
+        "sd": "B",
+        "pr": "98.00",
+        "q": "5",
+    }
     return frame(base | fields)
 
 
@@ -217,17 +275,55 @@ def test_a_hostile_order_event_crashes_nothing_and_loses_nothing(name, bad):
 @pytest.mark.parametrize("bad", HOSTILE, ids=HOSTILE_IDS)
 def test_a_hostile_execution_or_book_row_crashes_nothing(bad):
     market, reader = l2_market()
-    reader.feed(frame({"t": "lt", "e": "NSE", "tk": "22", "sq": "1", "oid": [bad], "sd": "B",
-                       "pr": "99.00", "q": "1"}))
-    reader.feed(frame({"t": "lt", "e": "NSE", "tk": "22", "sq": "2", "oid": "b1", "sd": "B",
-                       "pr": bad, "q": bad}))
+    reader.feed(
+        frame(
+            {
+                "t": "lt",
+                "e": "NSE",
+                "tk": "22",
+                "sq": "1",
+                "oid": [bad],
+                "sd": "B",
+                "pr": "99.00",
+                "q": "1",
+            }
+        )
+    )
+    reader.feed(
+        frame(
+            {
+                "t": "lt",
+                "e": "NSE",
+                "tk": "22",
+                "sq": "2",
+                "oid": "b1",
+                "sd": "B",
+                "pr": bad,
+                "q": bad,
+            }
+        )
+    )
     every_read(market)
     bids, _ = market.books[KEY].levels(2, 10)
     assert [(lv.price, lv.qty) for lv in bids] == [(9900, 10)]
-    reader.feed(frame({"t": "lk", "e": "NSE", "tk": "22", "sq": "3",
-                       "b": [["b1", bad, "10"], ["b2", "98.00", bad], [bad, "97.00", "1"],
-                             bad, ["b3", "96.00", "3"]],
-                       "s": bad}))
+    reader.feed(
+        frame(
+            {
+                "t": "lk",
+                "e": "NSE",
+                "tk": "22",
+                "sq": "3",
+                "b": [
+                    ["b1", bad, "10"],
+                    ["b2", "98.00", bad],
+                    [bad, "97.00", "1"],
+                    bad,
+                    ["b3", "96.00", "3"],
+                ],
+                "s": bad,
+            }
+        )
+    )
     every_read(market)
     bids, _ = market.books[KEY].levels(2, 10)
     assert [(lv.price, lv.qty) for lv in bids][-1] == (9600, 3)
@@ -237,7 +333,19 @@ def test_a_hostile_execution_or_book_row_crashes_nothing(bad):
 
 def test_lk_with_a_list_oid_and_lt_with_a_list_oid():
     market, reader = l2_market()
-    reader.feed(frame({"t": "lt", "e": "NSE", "tk": "22", "sq": "1", "oid": [1], "sd": "B",
-                       "pr": "99.00", "q": "1"}))
+    reader.feed(
+        frame(
+            {
+                "t": "lt",
+                "e": "NSE",
+                "tk": "22",
+                "sq": "1",
+                "oid": [1],
+                "sd": "B",
+                "pr": "99.00",
+                "q": "1",
+            }
+        )
+    )
     every_read(market)
     assert market.errors.by_field["oid"] == 1

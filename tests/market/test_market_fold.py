@@ -56,7 +56,8 @@ def ref_fold(messages):
             old = state.get(key, {})
             pp = old.get("pp", 2)
             state[key] = {
-                name: old[name] for name, text in msg.items()
+                name: old[name]
+                for name, text in msg.items()
                 if name not in ("t", "pp") and name in old and ref_convert(name, text, pp) is None
             }
         typed = state.setdefault(key, {})
@@ -88,7 +89,9 @@ def price_text(draw_pp):
 good_value = {
     **{name: st.integers(0, 10**7).map(lambda u: f"{u // 100}.{u % 100:02d}") for name in PRICES},
     **{name: st.integers(0, 10**12).map(str) for name in INTS},
-    "pc": st.integers(-10**4, 10**4).map(lambda u: ("-" if u < 0 else "") + f"{abs(u) // 100}.{abs(u) % 100:02d}"),
+    "pc": st.integers(-(10**4), 10**4).map(
+        lambda u: ("-" if u < 0 else "") + f"{abs(u) // 100}.{abs(u) % 100:02d}"
+    ),
     "ltt": st.sampled_from(["09:15:00", "15:29:59"]),
     "ts": st.sampled_from(["Nifty 50", "OGDC"]),
 }
@@ -147,7 +150,9 @@ def test_bad_fields_are_counted_and_keep_the_last_good_value(messages):
     assert strip(market_state(market)) == strip(ref_fold(messages))
     # read after every message, every bad value received is counted once, its field named
     bad = [
-        name for msg in messages for name, text in msg.items()
+        name
+        for msg in messages
+        for name, text in msg.items()
         if name not in ("t", "e", "tk", "pp") and ref_convert(name, text, 2) is None
     ]
     assert market.errors.by_kind.get(BAD_NUMBER, 0) == len(bad)
@@ -156,7 +161,19 @@ def test_bad_fields_are_counted_and_keep_the_last_good_value(messages):
 
 def test_absent_means_unchanged_and_snapshot_replaces():
     market = Market()
-    market.apply({"t": "dk", "e": "NSE", "tk": "26000", "pp": "2", "lp": "10.00", "v": "5", "bp1": "9.95", "bq1": "10", "bo1": "1"})
+    market.apply(
+        {
+            "t": "dk",
+            "e": "NSE",
+            "tk": "26000",
+            "pp": "2",
+            "lp": "10.00",
+            "v": "5",
+            "bp1": "9.95",
+            "bq1": "10",
+            "bo1": "1",
+        }
+    )
     market.apply({"t": "df", "e": "NSE", "tk": "26000", "lp": "10.05"})
     assert market.flush(1.0) == {"NSE|26000"}
     scrip = market.view("NSE|26000")
@@ -168,7 +185,20 @@ def test_absent_means_unchanged_and_snapshot_replaces():
 
 def test_an_emptied_level_is_representable():
     market = Market()
-    market.apply({"t": "dk", "e": "PSX", "tk": "OGDC", "pp": "2", "sp1": "120.50", "sq1": "300", "so1": "2", "sp2": "120.55", "sq2": "100", "so2": "1"})
+    market.apply(
+        {
+            "t": "dk",
+            "e": "PSX",
+            "tk": "OGDC",
+            "pp": "2",
+            "sp1": "120.50",
+            "sq1": "300",
+            "so1": "2",
+            "sp2": "120.55",
+            "sq2": "100",
+            "so2": "1",
+        }
+    )
     market.apply({"t": "df", "e": "PSX", "tk": "OGDC", "sp2": "0", "sq2": "0", "so2": "0"})
     scrip = market.view("PSX|OGDC")
     assert [lv.price for lv in scrip.asks()] == [12050]

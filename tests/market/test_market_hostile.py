@@ -42,13 +42,34 @@ FIELDS = {
 FIELDS["df"] = FIELDS["tk"] = FIELDS["tf"] = FIELDS["dk"]
 
 scalar = (
-    st.none() | st.booleans() | st.integers(-(10**20), 10**20)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)
-    | st.sampled_from(["9" * 5000, "1." + "5" * 5000, "-1", "1e3", "0", "100.00", "B", "S",
-                       "A", "M", "X", "o1", "2"])
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+    | st.sampled_from(
+        [
+            "9" * 5000,
+            "1." + "5" * 5000,
+            "-1",
+            "1e3",
+            "0",
+            "100.00",
+            "B",
+            "S",
+            "A",
+            "M",
+            "X",
+            "o1",
+            "2",
+        ]
+    )
 )
 json_value = st.recursive(
-    scalar, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    scalar,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -138,7 +159,9 @@ def test_any_interleaving_of_good_and_bad_values_folds_like_skipping_the_bad_one
     market.sweep()
     assert strip(market_state(market)) == strip(ref_fold(messages))
     bad_received = sum(
-        1 for msg in messages for name, text in msg.items()
+        1
+        for msg in messages
+        for name, text in msg.items()
         if name not in ("t", "e", "tk", "pp") and ref_convert(name, text, 2) is None
     )
     # a bad value is counted when a read meets it: one replaced before any read is not

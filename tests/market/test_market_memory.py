@@ -37,8 +37,22 @@ def test_a_flood_of_unsolicited_keys_is_counted_and_not_kept():
     before = len(gc.get_objects())
     for i in range(200_000):
         t = ("df", "dk", "tf", "lo", "lk")[i % 5]
-        reader.feed(frame(t=t, e="BSE", tk=str(i), pp="2", lp="1.00", sq="1", oid="o",
-                          ac="A", sd="B", pr="1.00", q="1", b=[["o", "1.00", "1"]]))
+        reader.feed(
+            frame(
+                t=t,
+                e="BSE",
+                tk=str(i),
+                pp="2",
+                lp="1.00",
+                sq="1",
+                oid="o",
+                ac="A",
+                sd="B",
+                pr="1.00",
+                q="1",
+                b=[["o", "1.00", "1"]],
+            )
+        )
     gc.collect()
     grown = len(gc.get_objects()) - before
     assert list(market.scrips) == ["NSE|22"] and market.books == {}
@@ -71,7 +85,9 @@ def test_unknown_field_names_are_kept_only_up_to_a_bound():
     try:
         before = tracemalloc.get_traced_memory()[0]
         for i in range(0, 30_000, 10):
-            reader.feed(frame(t="df", e="NSE", tk="22", **{f"x{j}": "v" * 20 for j in range(i, i + 10)}))
+            reader.feed(
+                frame(t="df", e="NSE", tk="22", **{f"x{j}": "v" * 20 for j in range(i, i + 10)})
+            )
         market.sweep()
         grown = tracemalloc.get_traced_memory()[0] - before
     finally:

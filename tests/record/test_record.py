@@ -32,9 +32,14 @@ class FakeNs:
 
 
 def header(**kw: object) -> fmt.Header:
-    fields: dict[str, object] = {"program": "marketdesk test", "endpoint": "ws://127.0.0.1:1/2.0/market/feed/full",
-                                     "started_ns": 0, "level": "L1", "auth": "header",
-                                     "subscriptions": {"d": ["NSE|26000"]}}
+    fields: dict[str, object] = {
+        "program": "marketdesk test",
+        "endpoint": "ws://127.0.0.1:1/2.0/market/feed/full",
+        "started_ns": 0,
+        "level": "L1",
+        "auth": "header",
+        "subscriptions": {"d": ["NSE|26000"]},
+    }
     fields.update(kw)
     return fmt.Header(**fields)  # type: ignore[arg-type]
 
@@ -67,8 +72,16 @@ def test_every_kind_of_record_round_trips_with_its_receive_time(tmp_path: Path) 
     assert f.header.format == fmt.VERSION and f.header.part == 1
     got = list(f.records())
     kinds = [fmt.KINDS[k] for k, _, _ in got]
-    assert kinds == ["opened", "received", "acknowledged", "sent", "received", "received",
-                     "received", "closed"]
+    assert kinds == [
+        "opened",
+        "received",
+        "acknowledged",
+        "sent",
+        "received",
+        "received",
+        "received",
+        "closed",
+    ]
     assert got[4][2] == frame(0) and got[6][2] == frame(2)
     assert [ns for _, ns, _ in got] == sorted(ns for _, ns, _ in got)
     assert got[-1][2] == b'{"code":1000,"reason":"client stopped"}'
@@ -89,7 +102,9 @@ def test_a_block_is_written_once_a_second_while_the_file_stays_open(tmp_path: Pa
     rec.close()
 
 
-def test_files_rotate_by_size_and_each_starts_with_the_subscriptions_in_force(tmp_path: Path) -> None:
+def test_files_rotate_by_size_and_each_starts_with_the_subscriptions_in_force(
+    tmp_path: Path,
+) -> None:
     clock = FakeNs()
     rec = Recorder(tmp_path, header(), clock_ns=clock, max_bytes=2000)
     rec.start()
@@ -133,7 +148,9 @@ def test_unsubscribing_is_tracked_for_the_next_header(tmp_path: Path) -> None:
     assert rec.subscriptions == {"d": set(), "l": {"NSE|2885"}}
 
 
-def test_the_subscriptions_of_a_recording_include_those_sent_after_its_header(tmp_path: Path) -> None:
+def test_the_subscriptions_of_a_recording_include_those_sent_after_its_header(
+    tmp_path: Path,
+) -> None:
     rec = Recorder(tmp_path, header(subscriptions={}), clock_ns=FakeNs())
     rec.start()
     rec.sent(b'{"t":"d","k":"NSE|1#NSE|2"}')
@@ -180,7 +197,9 @@ def test_a_damaged_block_stops_the_replay_there(tmp_path: Path) -> None:
     assert f"at byte {offsets[2]} (block 3, after" in f.damage
 
 
-def test_a_file_cut_inside_its_header_or_of_another_kind_is_refused_in_one_line(tmp_path: Path) -> None:
+def test_a_file_cut_inside_its_header_or_of_another_kind_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
     path = write_session(tmp_path)
     cut = tmp_path / "cut.mdrec"
     cut.write_bytes(path.read_bytes()[:20])
@@ -238,8 +257,9 @@ def test_a_write_error_keeps_every_earlier_block_and_retries_later(tmp_path: Pat
         room = 1500 if len(opened) == 1 else 1 << 20
         return FullDisk(path, room)  # type: ignore[return-value]
 
-    rec = Recorder(tmp_path, header(), clock_ns=clock, opener=opener, on_error=told.append,
-                   retry_after=10.0)
+    rec = Recorder(
+        tmp_path, header(), clock_ns=clock, opener=opener, on_error=told.append, retry_after=10.0
+    )
     rec.start()
     for _ in range(6):  # about 400 compressed bytes a block: the fourth or so fails
         record_n(rec, clock, 40)
@@ -292,7 +312,8 @@ def test_a_writer_killed_mid_stream_leaves_everything_but_the_last_second(tmp_pa
     f = RecordingFile(path)
     got = list(f.records())
     assert f.damage is None or "truncated" in f.damage
-    assert [p for _, _, p in got] == [b'{"t":"df","e":"NSE","tk":"1","lp":"%d"}' % i
-                                      for i in range(len(got))]  # an exact prefix
+    assert [p for _, _, p in got] == [
+        b'{"t":"df","e":"NSE","tk":"1","lp":"%d"}' % i for i in range(len(got))
+    ]  # an exact prefix
     # at most the last second (plus the scheduler's slack on a busy machine) is lost
     assert killed_ns - got[-1][1] < 3 * NS

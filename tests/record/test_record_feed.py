@@ -40,8 +40,9 @@ async def wait_for(cond, timeout: float = 30.0) -> None:  # type: ignore[no-unty
         await asyncio.sleep(0.02)
 
 
-async def record_session(directory: Path, url: str, auth: str, *, token: str = SECRET,
-                         frames: int = 200) -> FeedClient:
+async def record_session(
+    directory: Path, url: str, auth: str, *, token: str = SECRET, frames: int = 200
+) -> FeedClient:
     client = FeedClient(FeedConfig(url=url, token=token, auth=auth), Market(DecodeErrors()))
     client.subscribe(KEYS, depth=True, orders=True)
     recorder = attach_recorder(client, directory)
@@ -85,8 +86,10 @@ async def test_no_secret_reaches_a_recording_in_any_dialect(tmp_path: Path, dial
     ``jKey`` in the URL): none of them reaches the files."""
     async with SimServer(SimConfig(seed=3, rate=500, tokens=(SECRET,), dialect=dialect)) as sim:
         url = f"{sim.url}/V2/ws" if dialect == "firstock-v2" else sim.endpoint("L1")
-        client = FeedClient(FeedConfig(url=url, token=SECRET, uid="FA12345", dialect=dialect),
-                            Market(DecodeErrors()))
+        client = FeedClient(
+            FeedConfig(url=url, token=SECRET, uid="FA12345", dialect=dialect),
+            Market(DecodeErrors()),
+        )
         client.subscribe(KEYS, depth=True)
         recorder = attach_recorder(client, tmp_path)
         task = asyncio.create_task(client.run())
@@ -104,7 +107,9 @@ async def test_no_secret_reaches_a_recording_in_any_dialect(tmp_path: Path, dial
     assert_no_secret(everything_in(tmp_path))
 
 
-async def test_a_token_carried_in_the_url_is_redacted_from_header_and_events(tmp_path: Path) -> None:
+async def test_a_token_carried_in_the_url_is_redacted_from_header_and_events(
+    tmp_path: Path,
+) -> None:
     async with SimServer(SimConfig(seed=3, rate=500, tokens=(SECRET,))) as sim:
         url = sim.endpoint("L1") + "?token=" + quote(SECRET, safe="")
         await record_session(tmp_path, url, "query", token="")
@@ -117,15 +122,19 @@ async def test_a_feed_that_echoes_the_token_has_it_scrubbed_from_the_frame(tmp_p
     """The simulator answers a malformed connect by quoting the request: the recorder
     scrubs the secret from received frames too."""
     async with SimServer(SimConfig(seed=3, rate=500, tokens=(SECRET,))) as sim:
-        client = FeedClient(FeedConfig(url=sim.endpoint("L1"), token=SECRET), Market(DecodeErrors()))
+        client = FeedClient(
+            FeedConfig(url=sim.endpoint("L1"), token=SECRET), Market(DecodeErrors())
+        )
         recorder = attach_recorder(client, tmp_path)
         recorder.received(b'{"t":"er","emsg":"bad token ' + SECRET.encode() + b'"}')
         recorder.close()
-    (_, _, payload), = RecordingFile(next(tmp_path.glob("*.mdrec"))).records()
+    ((_, _, payload),) = RecordingFile(next(tmp_path.glob("*.mdrec"))).records()
     assert payload == b'{"t":"er","emsg":"bad token <redacted>"}'
 
 
-async def test_a_session_is_recorded_with_its_requests_and_connection_events(tmp_path: Path) -> None:
+async def test_a_session_is_recorded_with_its_requests_and_connection_events(
+    tmp_path: Path,
+) -> None:
     async with SimServer(SimConfig(seed=3, rate=500)) as sim:
         client = await record_session(tmp_path, sim.endpoint("L2"), "connect", token="demo-token")
     rec = Recording(tmp_path.glob("*.mdrec"))
@@ -150,20 +159,52 @@ async def test_a_session_is_recorded_with_its_requests_and_connection_events(tmp
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, MD_TOKEN=SECRET)
-    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
 
 
 @pytest.mark.slow
 async def test_the_record_command_and_tail_record_write_recordings(tmp_path: Path) -> None:
     async with SimServer(SimConfig(seed=3, rate=500, tokens=(SECRET,))) as sim:
         url = sim.endpoint("L2")
-        rec = asyncio.to_thread(run_cli, "record", "--url", url, "--token-env", "MD_TOKEN",
-                                "--auth", "query", "--scrip", "NSE|26000", "--orders",
-                                "--record", str(tmp_path / "rec"), "--seconds", "2")
-        tail = asyncio.to_thread(run_cli, "tail", "--url", url, "--token-env", "MD_TOKEN",
-                                 "--scrip", "NSE|2885", "--seconds", "2",
-                                 "--record", str(tmp_path / "tail"))
+        rec = asyncio.to_thread(
+            run_cli,
+            "record",
+            "--url",
+            url,
+            "--token-env",
+            "MD_TOKEN",
+            "--auth",
+            "query",
+            "--scrip",
+            "NSE|26000",
+            "--orders",
+            "--record",
+            str(tmp_path / "rec"),
+            "--seconds",
+            "2",
+        )
+        tail = asyncio.to_thread(
+            run_cli,
+            "tail",
+            "--url",
+            url,
+            "--token-env",
+            "MD_TOKEN",
+            "--scrip",
+            "NSE|2885",
+            "--seconds",
+            "2",
+            "--record",
+            str(tmp_path / "tail"),
+        )
         done_rec, done_tail = await asyncio.gather(rec, tail)
     assert done_rec.returncode == 0, done_rec.stderr
     summary = json.loads(done_rec.stderr.strip().splitlines()[-1])
@@ -179,22 +220,43 @@ async def test_the_record_command_and_tail_record_write_recordings(tmp_path: Pat
 def test_an_unwritable_record_directory_is_one_line_and_exit_2(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    done = run_cli("record", "--url", "ws://127.0.0.1:9/2.0/market/feed", "--token-env",
-                   "MD_TOKEN", "--scrip", "NSE|26000", "--record", str(blocker / "sub"))
+    done = run_cli(
+        "record",
+        "--url",
+        "ws://127.0.0.1:9/2.0/market/feed",
+        "--token-env",
+        "MD_TOKEN",
+        "--scrip",
+        "NSE|26000",
+        "--record",
+        str(blocker / "sub"),
+    )
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "--record" in done.stderr, done.stderr
     os.environ["MD_CLIENT_TOKEN"] = "a-client-token"
     try:
-        done = run_cli("relay", "--url", "ws://127.0.0.1:9/2.0/market/feed", "--token-env",
-                       "MD_TOKEN", "--client-token-env", "MD_CLIENT_TOKEN", "--listen",
-                       "127.0.0.1:0", "--record", str(blocker / "sub"))
+        done = run_cli(
+            "relay",
+            "--url",
+            "ws://127.0.0.1:9/2.0/market/feed",
+            "--token-env",
+            "MD_TOKEN",
+            "--client-token-env",
+            "MD_CLIENT_TOKEN",
+            "--listen",
+            "127.0.0.1:0",
+            "--record",
+            str(blocker / "sub"),
+        )
     finally:
         del os.environ["MD_CLIENT_TOKEN"]
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().count("\n") == 0 and "--record" in done.stderr, done.stderr
 
 
-async def test_the_relay_records_its_upstream_and_no_token_reaches_the_files(tmp_path: Path) -> None:
+async def test_the_relay_records_its_upstream_and_no_token_reaches_the_files(
+    tmp_path: Path,
+) -> None:
     """``marketdesk relay --record DIR``: the upstream client's frames are recorded; neither
     the upstream token nor a client's reaches a file."""
     from tui.relay.cli import serve
@@ -205,14 +267,18 @@ async def test_the_relay_records_its_upstream_and_no_token_reaches_the_files(tmp
         with socket.socket() as probe:  # a free port for the relay (serve() prints it)
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        config = RelayConfig(upstream=FeedConfig(url=sim.endpoint("L2"), token=SECRET, auth="query"),
-                             clients=(("DESK", client_token),), port=port)
+        config = RelayConfig(
+            upstream=FeedConfig(url=sim.endpoint("L2"), token=SECRET, auth="query"),
+            clients=(("DESK", client_token),),
+            port=port,
+        )
         server = asyncio.create_task(serve(config, record=tmp_path / "relay"))
         await wait_for(lambda: any((tmp_path / "relay").glob("*.mdrec")))
         await wait_for(lambda: sim.connections(SECRET) == 1)
-        desk = FeedClient(FeedConfig(url=f"ws://127.0.0.1:{port}/2.0/market/feed/l2",
-                                     token=client_token),
-                          Market(DecodeErrors()))
+        desk = FeedClient(
+            FeedConfig(url=f"ws://127.0.0.1:{port}/2.0/market/feed/l2", token=client_token),
+            Market(DecodeErrors()),
+        )
         desk.subscribe(KEYS, depth=True, orders=True)
         task = asyncio.create_task(desk.run())
         try:

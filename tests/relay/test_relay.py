@@ -68,8 +68,12 @@ async def test_clients_joining_and_leaving_mid_stream_end_exactly_as_a_direct_cl
         await settle(sim, first, conflated, late, leaver, direct=direct)
         assert sim.max_connections(UP) == 1
         # (not the leaver: messages in flight when it unsubscribed meet a forgotten book)
-        for name, c in (("first", first), ("conflated", conflated), ("late", late),
-                        ("direct", direct)):
+        for name, c in (
+            ("first", first),
+            ("conflated", conflated),
+            ("late", late),
+            ("direct", direct),
+        ):
             assert c.market.errors.total == 0, (name, c.market.errors.samples)
         for c in (first, conflated, late, leaver, direct):
             await c.stop()
@@ -92,18 +96,22 @@ async def test_a_touchline_client_of_a_scrip_others_take_as_depth_gets_the_touch
             return not differences(picture(touch.market, keys), want)
 
         await until(same, 15, "the touchline client to match")
-        assert all(set(v) and not any(n.startswith(("bp2", "sp5")) for n in v)
-                   for v, _ in picture(touch.market, keys).values())
+        assert all(
+            set(v) and not any(n.startswith(("bp2", "sp5")) for n in v)
+            for v, _ in picture(touch.market, keys).values()
+        )
         for c in (direct, deep, touch):
             await c.stop()
 
 
-async def test_one_upstream_connection_whatever_the_clients_and_the_union_of_subscriptions() -> None:
+async def test_one_upstream_connection_whatever_the_clients_and_the_union_of_subscriptions() -> (
+    None
+):
     async with stack() as (sim, relay):
         keys = stocks(sim, 4)
         clients = [Client(relay_url(relay), token) for token in T[:6]]
         for i, c in enumerate(clients):
-            c.subscribe(keys[i % 4: i % 4 + 1], orders=i % 2 == 0)
+            c.subscribe(keys[i % 4 : i % 4 + 1], orders=i % 2 == 0)
         await until(lambda: all(c.client.health.messages > 5 for c in clients), 10)
         assert sim.connections(UP) == 1 and sim.max_connections(UP) == 1
         assert set(keys) <= sim.subs["d"].keys()
@@ -113,7 +121,9 @@ async def test_one_upstream_connection_whatever_the_clients_and_the_union_of_sub
             await c.stop()
 
 
-async def test_an_unsubscribe_never_removes_another_clients_data_and_the_last_one_out_leaves_after_the_grace() -> None:
+async def test_an_unsubscribe_never_removes_another_clients_data_and_the_last_one_out_leaves_after_the_grace() -> (
+    None
+):
     async with stack(grace=0.5) as (sim, relay):
         key = stocks(sim, 1)[0]
         a, b = Client(relay_url(relay), T[0]), Client(relay_url(relay), T[1])
@@ -144,8 +154,13 @@ async def test_upstream_drop_and_kick_while_clients_are_attached() -> None:
         await until(lambda: desk.client.health.upstream == "live", 10)
         sessions = relay.upstream.health.sessions
         assert sim.drop_all() >= 2  # the relay's upstream and the direct client
-        await until(lambda: desk.client.health.upstream == "reconnecting"
-                    or relay.upstream.health.sessions > sessions, 10)
+        await until(
+            lambda: (
+                desk.client.health.upstream == "reconnecting"
+                or relay.upstream.health.sessions > sessions
+            ),
+            10,
+        )
         await until(lambda: relay.upstream.health.sessions > sessions, 10, "upstream back")
         await until(lambda: desk.client.health.upstream == "live", 10)
         assert desk.client.health.reconnects == 0  # the desk stayed attached to the relay
@@ -174,14 +189,18 @@ async def test_a_slow_client_is_told_merged_and_bounded_while_the_others_are_una
         direct.subscribe(keys, orders=True)
         fast_one = Client(relay_url(relay), T[0])
         fast_one.subscribe(keys, orders=True)
-        slow = await connect(relay_url(relay), additional_headers={"Authorization": f"Bearer {T[1]}"},
-                             max_queue=1)
+        slow = await connect(
+            relay_url(relay), additional_headers={"Authorization": f"Bearer {T[1]}"}, max_queue=1
+        )
         replica = Replica()
         replica.feed(await slow.recv())
         await slow.send(json.dumps({"t": "d", "k": "#".join(keys)}))
         await slow.send(json.dumps({"t": "l", "k": "#".join(keys)}))
-        await until(lambda: any(s.stream and s.stream.behind for s in relay.sessions), 20,
-                    "the slow client to fall behind")
+        await until(
+            lambda: any(s.stream and s.stream.behind for s in relay.sessions),
+            20,
+            "the slow client to fall behind",
+        )
         stream = next(s.stream for s in relay.sessions if s.stream and s.stream.behind)
         held = len(stream.prices.keys() | stream.l2.keys())
         assert held <= len(keys)
@@ -199,9 +218,11 @@ async def test_a_slow_client_is_told_merged_and_bounded_while_the_others_are_una
         assert told[:2] == ["upstream", "behind"] or told.index("behind") < told.index("caught-up")
         assert stream.merged > 0
         sim.set_rate(0)
-        await until(lambda: not differences(picture(fast_one.market, keys),
-                                            picture(direct.market, keys)), 15,
-                    "the fast client to match the direct one")
+        await until(
+            lambda: not differences(picture(fast_one.market, keys), picture(direct.market, keys)),
+            15,
+            "the fast client to match the direct one",
+        )
         async with asyncio.timeout(60):  # read until the slow one holds the same picture
             while differences(picture(replica.market, keys), picture(direct.market, keys)):
                 replica.feed(await slow.recv())
@@ -265,7 +286,9 @@ async def test_a_held_backlog_is_never_released_ahead_of_a_resync() -> None:
                 s.stream.held = s.stream.behind = True
         assert relay.stall(1.0, pongs=True) == 2
         seen = conflated.client.health.messages
-        await until(lambda: conflated.client.health.messages > seen + 300, 15, "data after the stall")
+        await until(
+            lambda: conflated.client.health.messages > seen + 300, 15, "data after the stall"
+        )
         await settle(sim, conflated, behind, direct=direct)
         for name, c in (("conflated", conflated), ("behind", behind)):
             assert c.market.errors.total == 0, (name, list(c.market.errors.samples)[:3])
@@ -285,23 +308,38 @@ async def test_conflated_clients_of_one_rate_share_a_backlog_and_a_stalled_one_c
         direct.subscribe(keys, orders=True)
         reader = Client(relay_url(relay, conflate=10), T[0])
         reader.subscribe(keys, orders=True)
-        stalled = await connect(relay_url(relay, conflate=10), max_queue=1,
-                                additional_headers={"Authorization": f"Bearer {T[1]}"})
+        stalled = await connect(
+            relay_url(relay, conflate=10),
+            max_queue=1,
+            additional_headers={"Authorization": f"Bearer {T[1]}"},
+        )
         replica = Replica()
         replica.feed(await stalled.recv())
         await stalled.send(json.dumps({"t": "d", "k": "#".join(keys)}))
         await stalled.send(json.dumps({"t": "l", "k": "#".join(keys)}))
-        await until(lambda: len(relay.fanout.cohorts) == 1
-                    and len(next(iter(relay.fanout.cohorts.values())).members) == 2, 10)
+        await until(
+            lambda: (
+                len(relay.fanout.cohorts) == 1
+                and len(next(iter(relay.fanout.cohorts.values())).members) == 2
+            ),
+            10,
+        )
         # it reads nothing: its socket fills and it misses releases
-        await until(lambda: any(s.stream and s.stream.stale for s in relay.sessions), 30,
-                    "the stalled member to miss a release")
+        await until(
+            lambda: any(s.stream and s.stream.stale for s in relay.sessions),
+            30,
+            "the stalled member to miss a release",
+        )
         moving = reader.client.health.messages
-        await until(lambda: reader.client.health.messages > moving + 200, 15, "the other keeps going")
+        await until(
+            lambda: reader.client.health.messages > moving + 200, 15, "the other keeps going"
+        )
         sim.set_rate(0)
-        await until(lambda: not differences(picture(reader.market, keys),
-                                            picture(direct.market, keys)), 15,
-                    "the reading member to match the direct client")
+        await until(
+            lambda: not differences(picture(reader.market, keys), picture(direct.market, keys)),
+            15,
+            "the reading member to match the direct client",
+        )
         async with asyncio.timeout(60):  # it reads again: snapshots, then the same picture
             while differences(picture(replica.market, keys), picture(direct.market, keys)):
                 replica.feed(await stalled.recv())

@@ -36,7 +36,9 @@ async def get(url: str, token: str | None = None) -> tuple[int, bytes]:
 
     def fetch() -> tuple[int, bytes]:
         try:
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=15) as r:
+            with urllib.request.urlopen(
+                urllib.request.Request(url, headers=headers), timeout=15
+            ) as r:
                 return r.status, r.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
@@ -67,7 +69,9 @@ async def test_health_snapshot_and_metrics_pages() -> None:
         doc = json.loads(body)
         assert status == 200 and set(doc["scrips"]) == {keys[0], key}
         assert doc["scrips"][key]["bids"] and doc["health"]["state"] == "live"
-        await until(lambda: key not in sim.subs["d"], 5, "the snapshot's scrip dropped after the grace")
+        await until(
+            lambda: key not in sim.subs["d"], 5, "the snapshot's scrip dropped after the grace"
+        )
         status, body = await get(http + "/metrics")
         families = {f.name: f for f in text_string_to_metric_families(body.decode())}
         assert status == 200 and families["marketdesk_relay_clients"].samples[0].value == 1
@@ -79,16 +83,21 @@ async def test_health_snapshot_and_metrics_pages() -> None:
 async def test_levels_are_capped_at_the_upstreams() -> None:
     async with stack(level="L1") as (sim, relay):
         key = next(i.key for i in sim.instruments if not i.index)
-        ws = await connect(relay_url(relay, "L2"), additional_headers={"Authorization": f"Bearer {T[0]}"})
+        ws = await connect(
+            relay_url(relay, "L2"), additional_headers={"Authorization": f"Bearer {T[0]}"}
+        )
         await ws.recv()
         await ws.send(json.dumps({"t": "l", "k": key}))
         await ws.send(json.dumps({"t": "d", "k": key}))
         got = [json.loads(await ws.recv()) for _ in range(3)]
         errors = [m for m in got if m["t"] == "er"]
-        assert errors == [{"t": "er", "emsg": "order-level data needs L2 (the relay's upstream is L1)",
-                           "k": key}]
+        assert errors == [
+            {"t": "er", "emsg": "order-level data needs L2 (the relay's upstream is L1)", "k": key}
+        ]
         assert any(m["t"] == "dk" for m in got) or (await ws.recv())
-        l0 = await connect(relay_url(relay, "L0"), additional_headers={"Authorization": f"Bearer {T[1]}"})
+        l0 = await connect(
+            relay_url(relay, "L0"), additional_headers={"Authorization": f"Bearer {T[1]}"}
+        )
         await l0.recv()
         await l0.send(json.dumps({"t": "d", "k": key}))
         msg = json.loads(await l0.recv())
@@ -112,12 +121,17 @@ async def test_noren_rest_api_py_is_a_client_of_the_relay() -> None:
 
         def on_data(msg: dict[str, Any]) -> None:
             received.append(msg)
-            if {("dk", "2885"), ("df", "2885"), ("dk", "OGDC")} <= {(m["t"], m["tk"]) for m in received}:
+            if {("dk", "2885"), ("df", "2885"), ("dk", "OGDC")} <= {
+                (m["t"], m["tk"]) for m in received
+            }:
                 done.set()
 
         api.set_session(userid="FA12345", password="", usertoken=T[0])
-        api.start_websocket(subscribe_callback=on_data, socket_open_callback=on_open,
-                            socket_error_callback=errors.append)
+        api.start_websocket(
+            subscribe_callback=on_data,
+            socket_open_callback=on_open,
+            socket_error_callback=errors.append,
+        )
         try:
             await until(done.is_set, 15, "dk and df through the relay")
             assert sim.connections(UP) == 1 and not errors
@@ -131,9 +145,28 @@ async def test_noren_rest_api_py_is_a_client_of_the_relay() -> None:
 def certificate(tmp_path: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and its key (openssl)."""
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -142,9 +175,18 @@ async def test_tls_when_given_a_certificate(certificate: tuple[Path, Path]) -> N
     cert, key = certificate
     async with stack() as (sim, _):
         args = argparse.Namespace(
-            url=sim.endpoint("L1"), token_env="RELAY_UP", token_file=None, auth="header",
-            uid="x", listen=("127.0.0.1", 0), client_token_env=["RELAY_C"],
-            tls_cert=str(cert), tls_key=str(key), grace=1.0, max_sessions=4)
+            url=sim.endpoint("L1"),
+            token_env="RELAY_UP",
+            token_file=None,
+            auth="header",
+            uid="x",
+            listen=("127.0.0.1", 0),
+            client_token_env=["RELAY_C"],
+            tls_cert=str(cert),
+            tls_key=str(key),
+            grace=1.0,
+            max_sessions=4,
+        )
         import os
 
         os.environ.update(RELAY_UP=UP, RELAY_C=T[0])
@@ -155,14 +197,18 @@ async def test_tls_when_given_a_certificate(certificate: tuple[Path, Path]) -> N
         async with Relay(config) as relay:
             assert relay.url.startswith("wss://")
             context = ssl.create_default_context(cafile=str(cert))
-            ws = await connect(relay.endpoint("L1"), ssl=context,
-                               additional_headers={"Authorization": f"Bearer {T[0]}"})
+            ws = await connect(
+                relay.endpoint("L1"),
+                ssl=context,
+                additional_headers={"Authorization": f"Bearer {T[0]}"},
+            )
             assert json.loads(await ws.recv())["s"] == "OK"
             await ws.close()
 
 
 def test_the_command_line_refuses_what_would_leak_or_cannot_work(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("RELAY_UP", UP)
     monkeypatch.setenv("RELAY_SAME", UP)
@@ -202,8 +248,9 @@ async def test_a_refused_upstream_token_is_told_to_clients_as_auth_failed() -> N
         upstream = fast(sim.endpoint("L1"), "a-wrong-token", auth="connect")
         config = RelayConfig(upstream=upstream, clients=CLIENTS[:1], port=0, status_every=0.05)
         async with Relay(config) as relay:
-            ws = await connect(relay_url(relay, "L1"),
-                               additional_headers={"Authorization": f"Bearer {T[0]}"})
+            ws = await connect(
+                relay_url(relay, "L1"), additional_headers={"Authorization": f"Bearer {T[0]}"}
+            )
             told: list[str] = []
             async with asyncio.timeout(10):
                 while "auth-failed" not in told:

@@ -39,8 +39,9 @@ async def test_a_subscription_mid_stream_and_the_loop_keep_every_client_exact() 
     config = ServerConfig(users=(("BENCH", ff.TOKEN),), max_sessions=4)
     async with ProtocolServer(config, feed) as source:
         feed.server = source
-        relay_config = RelayConfig(upstream=fast(source.endpoint("L2"), ff.TOKEN),
-                                   clients=CLIENTS, port=0, grace=30)
+        relay_config = RelayConfig(
+            upstream=fast(source.endpoint("L2"), ff.TOKEN), clients=CLIENTS, port=0, grace=30
+        )
         async with Relay(relay_config) as relay:
             keys = list(feed.keys)
             tick = Client(relay_url(relay), T[0])
@@ -62,7 +63,9 @@ async def test_a_subscription_mid_stream_and_the_loop_keep_every_client_exact() 
                 return not differences(picture(c.market, ks), {k: want[k] for k in ks})
 
             for c, ks in ((tick, keys), (desk, keys), (late, keys[:5])):
-                await until(lambda c=c, ks=ks: exact(c, ks), 30, "a client to hold the relay's picture")
+                await until(
+                    lambda c=c, ks=ks: exact(c, ks), 30, "a client to hold the relay's picture"
+                )
             for market in (relay.cache, tick.market, desk.market, late.market):
                 assert market.errors.total == 0, list(market.errors.samples)[:3]
                 assert not any(book.gap for book in market.books.values())

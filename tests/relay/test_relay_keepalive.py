@@ -34,12 +34,20 @@ def in_flight(s: Session) -> int:
 async def test_a_slow_reader_has_little_in_flight_and_keeps_its_connection() -> None:
     async with stack(rate=20000.0) as (sim, relay):
         keys = [i.key for i in sim.instruments if not i.index][:20]
-        ws = await connect(relay_url(relay), additional_headers={"Authorization": f"Bearer {T[0]}"},
-                           max_queue=4, ping_interval=1.0, ping_timeout=20)
+        ws = await connect(
+            relay_url(relay),
+            additional_headers={"Authorization": f"Bearer {T[0]}"},
+            max_queue=4,
+            ping_interval=1.0,
+            ping_timeout=20,
+        )
         await ws.send(json.dumps({"t": "d", "k": "#".join(keys)}))
         await ws.send(json.dumps({"t": "l", "k": "#".join(keys)}))
-        await until(lambda: any(s.stream and s.stream.behind for s in relay.sessions), 30,
-                    "the slow reader to fall behind")
+        await until(
+            lambda: any(s.stream and s.stream.behind for s in relay.sessions),
+            30,
+            "the slow reader to fall behind",
+        )
         [s] = [s for s in relay.sessions if s.authed]
         worst = 0
         n, start = 0, time.monotonic()

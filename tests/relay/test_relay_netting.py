@@ -31,7 +31,9 @@ def mark(touched: Touched, msg: dict[str, str], before: Any) -> None:
 
 def test_netted_windows_of_the_simulators_order_flow_keep_the_clients_books_exact() -> None:
     market = SimMarket(7, start=time.time())
-    start = {f"{m['e']}|{m['tk']}": m for m in market.snapshot_messages(orders=True) if m["t"] == "lk"}
+    start = {
+        f"{m['e']}|{m['tk']}": m for m in market.snapshot_messages(orders=True) if m["t"] == "lk"
+    }
     relay_errors, client_errors = DecodeErrors(), DecodeErrors()
     relay = {key: OrderBook(key) for key in start}
     client = {key: OrderBook(key) for key in start}
@@ -50,20 +52,28 @@ def test_netted_windows_of_the_simulators_order_flow_keep_the_clients_books_exac
         for key, marks in touched.items():
             mine, theirs = client[key], relay[key]
             events = net(key, marks, theirs, mine.seq, "ft")
-            assert [int(m["sq"]) for m in events] == list(range(mine.seq + 1, mine.seq + 1 + len(events)))
+            assert [int(m["sq"]) for m in events] == list(
+                range(mine.seq + 1, mine.seq + 1 + len(events))
+            )
             for msg in events:
                 apply(mine, msg, client_errors)
             sent += len(events)
-            assert list(mine.orders.items()) == list(theirs.orders.items()), key  # time priority too
+            assert list(mine.orders.items()) == list(theirs.orders.items()), (
+                key
+            )  # time priority too
     assert relay_errors.total == 0 and client_errors.total == 0, list(client_errors.samples)
     assert not any(book.gap for book in client.values())
     assert upstream > 20_000 and sent < upstream * 0.7, (upstream, sent)
 
 
-def test_an_order_added_and_gone_in_a_window_vanishes_and_a_modified_one_sends_its_final_state() -> None:
+def test_an_order_added_and_gone_in_a_window_vanishes_and_a_modified_one_sends_its_final_state() -> (
+    None
+):
     errors = DecodeErrors()
     book = OrderBook("X|1")
-    book.snapshot({"t": "lk", "e": "X", "tk": "1", "sq": "10", "b": [["o1", "10.00", "5"]], "s": []}, errors)
+    book.snapshot(
+        {"t": "lk", "e": "X", "tk": "1", "sq": "10", "b": [["o1", "10.00", "5"]], "s": []}, errors
+    )
     base = {"e": "X", "tk": "1", "ft": "1"}
     window = [
         {**base, "t": "lo", "sq": "11", "oid": "n1", "sd": "S", "ac": "A", "pr": "11.00", "q": "3"},
@@ -78,9 +88,20 @@ def test_an_order_added_and_gone_in_a_window_vanishes_and_a_modified_one_sends_i
         mark(touched, msg, apply(book, msg, errors))
     events = net("X|1", touched, book, 10, "1")
     assert [(m["oid"], m["ac"], m["pr"], m["q"], m["sq"]) for m in events] == [
-        ("o1", "M", "9.50", "2", "11"), ("n2", "A", "9.00", "4", "12")]
+        ("o1", "M", "9.50", "2", "11"),
+        ("n2", "A", "9.00", "4", "12"),
+    ]
     gone = Touched()
-    cancel = {**base, "t": "lo", "sq": "17", "oid": "o1", "sd": "B", "ac": "X", "pr": "9.50", "q": "2"}
+    cancel = {
+        **base,
+        "t": "lo",
+        "sq": "17",
+        "oid": "o1",
+        "sd": "B",
+        "ac": "X",
+        "pr": "9.50",
+        "q": "2",
+    }
     mark(gone, cancel, apply(book, cancel, errors))
     assert [(m["oid"], m["ac"]) for m in net("X|1", gone, book, 12, "1")] == [("o1", "X")]
     assert errors.total == 0

@@ -35,8 +35,9 @@ def picture(market: Market) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[int, int, bytes]]:
-    files = synthetic_recording(tmp_path_factory.mktemp("cache"), seed=11, rate=3000,
-                                seconds=8, keys=KEYS)
+    files = synthetic_recording(
+        tmp_path_factory.mktemp("cache"), seed=11, rate=3000, seconds=8, keys=KEYS
+    )
     return list(Recording(files).records())
 
 
@@ -69,11 +70,27 @@ def test_a_client_joining_from_the_cache_at_any_moment_has_the_full_picture(
 
 def test_a_touchline_comes_from_depth_when_only_depth_was_recorded() -> None:
     cache = WireCache()
-    cache.apply({"t": "dk", "e": "NSE", "tk": "1", "lp": "10.00", "bp1": "9.95", "bp2": "9.90",
-                 "sq5": "4", "pp": "2"})
+    cache.apply(
+        {
+            "t": "dk",
+            "e": "NSE",
+            "tk": "1",
+            "lp": "10.00",
+            "bp1": "9.95",
+            "bp2": "9.90",
+            "sq5": "4",
+            "pp": "2",
+        }
+    )
     cache.apply({"t": "df", "e": "NSE", "tk": "1", "lp": "10.05", "bq3": "7"})
-    assert cache.snapshot("t", "NSE|1") == {"t": "tk", "e": "NSE", "tk": "1", "lp": "10.05",
-                                            "bp1": "9.95", "pp": "2"}
+    assert cache.snapshot("t", "NSE|1") == {
+        "t": "tk",
+        "e": "NSE",
+        "tk": "1",
+        "lp": "10.05",
+        "bp1": "9.95",
+        "pp": "2",
+    }
     assert touchline_of({"bp1": "1", "sp5": "2", "so2": "3", "lp": "4"}) == {"bp1": "1", "lp": "4"}
     assert cache.snapshot("l", "NSE|1") is None and cache.snapshot("d", "NSE|2") is None
 
@@ -82,5 +99,7 @@ def test_messages_without_a_key_or_of_no_market_kind_are_not_folded(tmp_path: Pa
     cache = WireCache()
     assert cache.apply({"t": "ck", "s": "OK"}) == ""
     assert cache.apply({"t": "df", "lp": "1"}) == ""
-    assert cache.apply({"t": "lo", "e": "NSE", "tk": "1", "oid": "9", "ac": "M", "q": "5"}) == "NSE|1"
+    assert (
+        cache.apply({"t": "lo", "e": "NSE", "tk": "1", "oid": "9", "ac": "M", "q": "5"}) == "NSE|1"
+    )
     assert cache.keys() == {"NSE|1"}

@@ -30,15 +30,24 @@ KEYS = ["PSX|OGDC", "PSX|HBL", "PSX|LUCK", "PSX|ENGRO"]
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    return synthetic_recording(tmp_path_factory.mktemp("rec"), seed=5, rate=400, seconds=30,
-                               keys=KEYS, start_ns=START)
+    return synthetic_recording(
+        tmp_path_factory.mktemp("rec"), seed=5, rate=400, seconds=30, keys=KEYS, start_ns=START
+    )
 
 
 def desk(files: list[Path], speed: float = 1.0) -> tuple[ReplayDesk, ReplaySource]:
     market = Market(DecodeErrors())
     source = ReplaySource(Recording(files), market, speed=speed)
-    app = make_app(market, source, watch=KEYS, clock=source.clock, wall=source.clock,
-                   refresh_hz=20, tz=UTC, app_class=ReplayDesk)
+    app = make_app(
+        market,
+        source,
+        watch=KEYS,
+        clock=source.clock,
+        wall=source.clock,
+        refresh_hz=20,
+        tz=UTC,
+        app_class=ReplayDesk,
+    )
     assert isinstance(app, ReplayDesk)
     return app, source
 
@@ -51,10 +60,14 @@ async def until(pilot: Pilot[None], cond: Callable[[], bool], tries: int = 300) 
     raise AssertionError("condition not met in time")
 
 
-async def test_the_replay_desk_shows_recorded_prices_on_the_replay_clock(recording: list[Path]) -> None:
+async def test_the_replay_desk_shows_recorded_prices_on_the_replay_clock(
+    recording: list[Path],
+) -> None:
     app, source = desk(recording, speed=2.0)
     async with app.run_test(size=(160, 48)) as pilot:
-        await until(pilot, lambda: source.frames > 50 and app.watchlist.rows_built.get(KEYS[0], 0) > 1)
+        await until(
+            pilot, lambda: source.frames > 50 and app.watchlist.rows_built.get(KEYS[0], 0) > 1
+        )
         app.show_replay_clock()
         assert app.title.startswith("marketdesk replay ▶ 09:30:") and app.title.endswith("· 2x")
         assert START / NS <= source.clock() < START / NS + 30
@@ -104,13 +117,24 @@ async def test_the_transport_keys_pause_change_speed_step_and_jump(recording: li
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True,
-                          timeout=60, cwd=ROOT, env=dict(os.environ), check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env=dict(os.environ),
+        check=False,
+    )
 
 
-def test_replay_refuses_what_it_cannot_read_in_one_line(tmp_path: Path, recording: list[Path]) -> None:
+def test_replay_refuses_what_it_cannot_read_in_one_line(
+    tmp_path: Path, recording: list[Path]
+) -> None:
     future = tmp_path / "future.mdrec"
-    future.write_bytes(fmt.Header(program="x", endpoint="ws://x/", started_ns=1, format=99).encode())
+    future.write_bytes(
+        fmt.Header(program="x", endpoint="ws://x/", started_ns=1, format=99).encode()
+    )
     cases = {
         str(tmp_path): "is a directory",
         str(tmp_path / "nope.mdrec"): "no such file",
@@ -139,10 +163,24 @@ def test_the_replay_desk_paused_at_a_moment(snap_compare, recording: list[Path])
     market = Market(DecodeErrors())
     source = ReplaySource(Recording(recording), market, speed=1.0, start_ns=START + 12 * NS)
     source.pause()
-    figures = replace(FixedHealth(), state="paused", endpoint="replay of " + recording[0].name,
-                      subscriptions=len(KEYS), connections_used=0)
-    app = make_app(market, source, watch=KEYS, clock=source.clock, wall=source.clock,
-                   refresh_hz=0, tz=UTC, health=lambda: figures, app_class=ReplayDesk)
+    figures = replace(
+        FixedHealth(),
+        state="paused",
+        endpoint="replay of " + recording[0].name,
+        subscriptions=len(KEYS),
+        connections_used=0,
+    )
+    app = make_app(
+        market,
+        source,
+        watch=KEYS,
+        clock=source.clock,
+        wall=source.clock,
+        refresh_hz=0,
+        tz=UTC,
+        health=lambda: figures,
+        app_class=ReplayDesk,
+    )
 
     async def settled(pilot: Pilot[None]) -> None:
         await until(pilot, lambda: source.health.state == "paused" and source.frames > 0)

@@ -32,16 +32,31 @@ def state(market: Market) -> dict[str, Any]:
     the tape's length and last events."""
     market.sweep()
     scrips = {key: scrip_json(s) for key in sorted(market.scrips) if (s := market.view(key))}
-    books = {key: sorted((oid, tuple(o)) for oid, o in b.orders.items())
-             for key, b in sorted(market.books.items())}  # copies: orders change in place
-    tape = [(e.key, e.action, e.side, e.price, e.qty, e.oid) for e in list(market.tape.events)[-50:]]
-    return {"scrips": scrips, "books": books, "tape_total": market.tape.total, "tape": tape,
-            "errors": market.errors.as_dict()}
+    books = {
+        key: sorted((oid, tuple(o)) for oid, o in b.orders.items())
+        for key, b in sorted(market.books.items())
+    }  # copies: orders change in place
+    tape = [
+        (e.key, e.action, e.side, e.price, e.qty, e.oid) for e in list(market.tape.events)[-50:]
+    ]
+    return {
+        "scrips": scrips,
+        "books": books,
+        "tape_total": market.tape.total,
+        "tape": tape,
+        "errors": market.errors.as_dict(),
+    }
 
 
 async def live_session(
-    directory: Path, seconds: float, every: float, on_tick: Callable[[Market, int], None],
-    *, scenarios: bool = False, rate: float = 1500, market: Market | None = None,
+    directory: Path,
+    seconds: float,
+    every: float,
+    on_tick: Callable[[Market, int], None],
+    *,
+    scenarios: bool = False,
+    rate: float = 1500,
+    market: Market | None = None,
     **record_options: Any,
 ) -> None:
     """A seeded simulator session recorded to ``directory``; ``on_tick(market, ns)`` every
@@ -85,7 +100,9 @@ async def test_a_replay_has_the_live_state_at_every_moment(tmp_path: Path) -> No
     assert source.frames > 1000
 
 
-async def test_the_rules_on_the_replay_clock_fire_the_alerts_they_fired_live(tmp_path: Path) -> None:
+async def test_the_rules_on_the_replay_clock_fire_the_alerts_they_fired_live(
+    tmp_path: Path,
+) -> None:
     """Every simulator scenario in turn (``--scenario all``): the rules run live on the wall
     clock, then on the replay clock at the same moments, and raise the same alerts."""
     live_alerts: list[tuple[Any, ...]] = []
@@ -104,8 +121,9 @@ async def test_the_rules_on_the_replay_clock_fire_the_alerts_they_fired_live(tmp
     now = [0.0]
     live_market = Market(DecodeErrors())
     live_engine = RuleEngine(live_market, Thresholds(), wall=lambda: now[0])
-    await live_session(tmp_path, 12.0, 0.25, live_tick, scenarios=True, rate=1000,
-                       market=live_market)
+    await live_session(
+        tmp_path, 12.0, 0.25, live_tick, scenarios=True, rate=1000, market=live_market
+    )
     assert len({a[2] for a in live_alerts}) >= 3, live_alerts  # several rules fired
 
     market = Market(DecodeErrors())
@@ -157,10 +175,13 @@ async def test_the_replay_loop_plays_pauses_steps_and_jumps_back_exactly(tmp_pat
     assert events[0][0] == "connected" and ("replay-ended" in [k for k, _ in events])
 
 
-async def test_a_rotated_file_replays_on_its_own_from_the_state_it_starts_with(tmp_path: Path) -> None:
+async def test_a_rotated_file_replays_on_its_own_from_the_state_it_starts_with(
+    tmp_path: Path,
+) -> None:
     snapshots: list[tuple[int, dict[str, Any]]] = []
-    await live_session(tmp_path, 4.0, 0.4, lambda m, ns: snapshots.append((ns, state(m))),
-                       max_bytes=40_000)
+    await live_session(
+        tmp_path, 4.0, 0.4, lambda m, ns: snapshots.append((ns, state(m))), max_bytes=40_000
+    )
     files = sorted(tmp_path.glob("*.mdrec"))
     assert len(files) >= 3
     for first in (1, len(files) - 1):  # from the second file, and from the last alone

@@ -38,15 +38,18 @@ CONFIG = ServerConfig(users=(("REPLAY1", TOKEN), ("REPLAY2", TOKEN2)))
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    return synthetic_recording(tmp_path_factory.mktemp("srv"), seed=9, rate=2000, seconds=4,
-                               keys=KEYS)
+    return synthetic_recording(
+        tmp_path_factory.mktemp("srv"), seed=9, rate=2000, seconds=4, keys=KEYS
+    )
 
 
 def picture(market: Market) -> dict[str, Any]:
     market.sweep()
     scrips = {k: scrip_json(s) for k in sorted(market.scrips) if (s := market.view(k))}
-    books = {k: sorted((oid, tuple(o)) for oid, o in b.orders.items())
-             for k, b in sorted(market.books.items())}
+    books = {
+        k: sorted((oid, tuple(o)) for oid, o in b.orders.items())
+        for k, b in sorted(market.books.items())
+    }
     return {"scrips": scrips, "books": books}
 
 
@@ -81,7 +84,9 @@ async def settled(server: ReplayServer, clients: list[FeedClient]) -> None:
 
 
 @pytest.mark.parametrize("auth", ["header", "query", "connect"])
-async def test_a_client_of_any_auth_mode_ends_with_the_recorded_state(files: list[Path], auth: str) -> None:
+async def test_a_client_of_any_auth_mode_ends_with_the_recorded_state(
+    files: list[Path], auth: str
+) -> None:
     async with ReplayServer(Recording(files), CONFIG, speed=0) as server:
         c = client(server.endpoint("L2"), auth)
         task = asyncio.create_task(c.run())
@@ -95,13 +100,20 @@ async def test_a_client_of_any_auth_mode_ends_with_the_recorded_state(files: lis
     assert not c.market.errors.by_kind
 
 
-async def test_a_client_joining_mid_replay_or_from_a_moment_ends_with_the_same_state(files: list[Path]) -> None:
+async def test_a_client_joining_mid_replay_or_from_a_moment_ends_with_the_same_state(
+    files: list[Path],
+) -> None:
     expected = recorded_end(files)
     async with ReplayServer(Recording(files), CONFIG, speed=1.0) as server:
         first = client(server.endpoint("L2"))
         tasks = [asyncio.create_task(first.run())]
-        await until(lambda: server.replay.started and server.replay.clock.now_ns()
-                    > server.replay.recording.header.started_ns + 2 * NS)
+        await until(
+            lambda: (
+                server.replay.started
+                and server.replay.clock.now_ns()
+                > server.replay.recording.header.started_ns + 2 * NS
+            )
+        )
         late = client(server.endpoint("L2"), "connect", TOKEN2)  # starts from the cache
         tasks.append(asyncio.create_task(late.run()))
         try:
@@ -126,7 +138,9 @@ async def test_a_client_joining_mid_replay_or_from_a_moment_ends_with_the_same_s
 
 async def test_a_wrong_token_and_what_the_recording_lacks_are_refused(files: list[Path]) -> None:
     async with ReplayServer(Recording(files), CONFIG, speed=0) as server:
-        bad = FeedClient(FeedConfig(url=server.endpoint("L2"), token="nope"), Market(DecodeErrors()))
+        bad = FeedClient(
+            FeedConfig(url=server.endpoint("L2"), token="nope"), Market(DecodeErrors())
+        )
         await asyncio.wait_for(bad.run(), 30)
         assert bad.health.state == "auth-failed"
         refusals: list[str] = []
@@ -141,7 +155,8 @@ async def test_a_wrong_token_and_what_the_recording_lacks_are_refused(files: lis
             await c.stop()
             await task
         assert "scrip not in the recording (NSE|99999)" in c.health.last_refusal or any(
-            "not in the recording" in r for r in refusals)
+            "not in the recording" in r for r in refusals
+        )
         assert server.max_connections(TOKEN) == 1
 
 
@@ -149,9 +164,24 @@ async def test_a_wrong_token_and_what_the_recording_lacks_are_refused(files: lis
 def test_the_replay_command_serves_a_recording_to_marketdesk_snapshot(files: list[Path]) -> None:
     env = dict(os.environ, MD_TOKEN="s3cret-replay")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tui", "replay", *map(str, files), "--port", "0", "--speed", "0",
-         "--token-env", "MD_TOKEN"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "tui",
+            "replay",
+            *map(str, files),
+            "--port",
+            "0",
+            "--speed",
+            "0",
+            "--token-env",
+            "MD_TOKEN",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
     )
     try:
         assert proc.stdout is not None
@@ -159,9 +189,26 @@ def test_the_replay_command_serves_a_recording_to_marketdesk_snapshot(files: lis
         assert lines[0].startswith("marketdesk replay: ") and "s3cret" not in "".join(lines)
         url = next(line.split()[1] for line in lines if line.strip().startswith("L2"))
         done = subprocess.run(
-            [sys.executable, "-m", "tui", "snapshot", "--url", url, "--token-env", "MD_TOKEN",
-             "--scrip", "PSX|OGDC", "--seconds", "3"],
-            capture_output=True, text=True, timeout=60, cwd=ROOT, env=env, check=False,
+            [
+                sys.executable,
+                "-m",
+                "tui",
+                "snapshot",
+                "--url",
+                url,
+                "--token-env",
+                "MD_TOKEN",
+                "--scrip",
+                "PSX|OGDC",
+                "--seconds",
+                "3",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+            env=env,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
         doc = json.loads(done.stdout)
@@ -183,12 +230,15 @@ async def test_the_reference_noren_client_replays_unchanged(files: list[Path]) -
     async with ReplayServer(Recording(files), CONFIG, speed=0) as server:
         received: list[dict[str, Any]] = []
         errors: list[Any] = []
-        api = noren.NorenApi(host="http://127.0.0.1:1/NorenWClientTP/",
-                             websocket=server.endpoint("L1"))
+        api = noren.NorenApi(
+            host="http://127.0.0.1:1/NorenWClientTP/", websocket=server.endpoint("L1")
+        )
         api.set_session(userid="FA12345", password="", usertoken=TOKEN)
-        api.start_websocket(subscribe_callback=received.append, socket_error_callback=errors.append,
-                            socket_open_callback=lambda: api.subscribe(["PSX|OGDC", "PSX|HBL"],
-                                                                       feed_type=2))
+        api.start_websocket(
+            subscribe_callback=received.append,
+            socket_error_callback=errors.append,
+            socket_open_callback=lambda: api.subscribe(["PSX|OGDC", "PSX|HBL"], feed_type=2),
+        )
         try:
             await until_sync(lambda: server.replay.ended and len(received) > 100)
             await asyncio.sleep(0.5)
@@ -205,7 +255,8 @@ async def test_the_reference_noren_client_replays_unchanged(files: list[Path]) -
 
 @pytest.mark.parametrize("dialect", ["noren", "firstock-v2"])
 async def test_a_broker_dialects_recording_replays_into_the_desk_and_serves_as_psx(
-    tmp_path: Path, dialect: str,
+    tmp_path: Path,
+    dialect: str,
 ) -> None:
     """A recording of a broker dialect is read with that dialect (the desk's replay source)
     and served in the seed's protocol: both end with the live client's state."""
@@ -215,8 +266,9 @@ async def test_a_broker_dialects_recording_replays_into_the_desk_and_serves_as_p
     keys = ["PSX|OGDC", "PSX|HBL", "NSE|2885"]
     async with SimServer(SimConfig(seed=4, rate=600, tokens=(TOKEN,), dialect=dialect)) as sim:
         url = f"{sim.url}/V2/ws" if dialect == "firstock-v2" else sim.endpoint("L1")
-        live = FeedClient(FeedConfig(url=url, token=TOKEN, uid="FA12345", dialect=dialect),
-                          Market(DecodeErrors()))
+        live = FeedClient(
+            FeedConfig(url=url, token=TOKEN, uid="FA12345", dialect=dialect), Market(DecodeErrors())
+        )
         live.subscribe(keys, depth=True)
         recorder = attach_recorder(live, tmp_path)
         task = asyncio.create_task(live.run())

@@ -11,9 +11,17 @@ from tui.replay.timeline import NS, ReplayClock, faster, parse_speed, parse_time
 START = int(datetime(2026, 11, 28, 9, 15, 0, tzinfo=UTC).timestamp()) * NS
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("+90", 90), ("+90s", 90), ("+1m30s", 90), ("+2h", 7200), ("+1h2m3.5s", 3723.5), ("+0", 0),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("+90", 90),
+        ("+90s", 90),
+        ("+1m30s", 90),
+        ("+2h", 7200),
+        ("+1h2m3.5s", 3723.5),
+        ("+0", 0),
+    ],
+)
 def test_offsets_count_from_the_start(text: str, seconds: float) -> None:
     assert parse_time(text, START) == START + int(seconds * NS)
 

@@ -62,6 +62,7 @@ def options(*argv: str) -> serve_cli.ServeOptions:
 
 # -- options and refusals --------------------------------------------------------------------
 
+
 def test_defaults_serve_loopback_without_password_over_the_simulator() -> None:
     opts = options("serve")
     assert (opts.host, opts.port, opts.password, opts.max_tabs) == ("127.0.0.1", 8000, None, 8)
@@ -69,8 +70,17 @@ def test_defaults_serve_loopback_without_password_over_the_simulator() -> None:
 
 
 def test_the_built_in_simulator_takes_the_desks_options() -> None:
-    opts = options("--seed", "5", "--rate", "300", "--sim-fault", "drop-every=20",
-                   "--scenario", "spread", "serve")
+    opts = options(
+        "--seed",
+        "5",
+        "--rate",
+        "300",
+        "--sim-fault",
+        "drop-every=20",
+        "--scenario",
+        "spread",
+        "serve",
+    )
     assert opts.sim is not None
     assert (opts.sim.seed, opts.sim.rate, opts.sim.faults["drop_every"]) == (5, 300.0, 20.0)
     assert [name for name, _ in opts.sim.scenarios] == ["spread"]
@@ -117,18 +127,21 @@ def test_the_password_is_never_a_flag(capsys: pytest.CaptureFixture[str]) -> Non
     assert PASSWORD not in captured.err + captured.out
 
 
-def test_an_existing_relay_or_the_configured_feed(monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_existing_relay_or_the_configured_feed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("RELAY_TOKEN", "client-token-1")
-    opts = options("serve", "--url", "ws://127.0.0.1:8770/2.0/market/feed/l2",
-                   "--token-env", "RELAY_TOKEN")
+    opts = options(
+        "serve", "--url", "ws://127.0.0.1:8770/2.0/market/feed/l2", "--token-env", "RELAY_TOKEN"
+    )
     assert opts.relay_url == "ws://127.0.0.1:8770/2.0/market/feed/l2"
     assert opts.relay_token == "client-token-1" and "RELAY_TOKEN" in opts.hidden
     assert opts.sim is None and opts.feed is None
 
     monkeypatch.setenv("FEED_TOKEN", "upstream-token-1")
-    opts = options("--url", "ws://127.0.0.1:9/2.0/market/feed/full", "--token-env", "FEED_TOKEN",
-                   "serve")
+    opts = options(
+        "--url", "ws://127.0.0.1:9/2.0/market/feed/full", "--token-env", "FEED_TOKEN", "serve"
+    )
     assert opts.feed is not None and opts.feed.token == "upstream-token-1"
     assert "FEED_TOKEN" in opts.hidden and opts.relay_url is None
 
@@ -145,8 +158,13 @@ def test_an_existing_relay_or_the_configured_feed(monkeypatch: pytest.MonkeyPatc
 def test_the_banner_says_who_may_come_in(monkeypatch: pytest.MonkeyPatch) -> None:
     from tui.serve.upstream import Upstream
 
-    upstream = Upstream("ws://127.0.0.1:1/2.0/market/feed/l2", "tab-token", simulated=True,
-                        summary="one relay in this process", health=dict)
+    upstream = Upstream(
+        "ws://127.0.0.1:1/2.0/market/feed/l2",
+        "tab-token",
+        simulated=True,
+        summary="one relay in this process",
+        health=dict,
+    )
     text = serve_cli.banner(options("serve"), "http://127.0.0.1:8000/", upstream)
     assert "open to this machine only" in text and "tab-token" not in text
     monkeypatch.setenv("SERVE_PW", PASSWORD)
@@ -167,10 +185,13 @@ def test_a_port_in_use_is_said_plainly(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_the_tab_command_carries_no_secret() -> None:
-    argv = command("ws://127.0.0.1:1/2.0/market/feed/l2", simulated=True,
-                   options=TabOptions(theme="marketdesk-cb", refresh_hz=10.0, watch=("PSX|OGDC",)))
+    argv = command(
+        "ws://127.0.0.1:1/2.0/market/feed/l2",
+        simulated=True,
+        options=TabOptions(theme="marketdesk-cb", refresh_hz=10.0, watch=("PSX|OGDC",)),
+    )
     assert argv[:3] == [sys.executable, "-m", "tui.serve.tab"]
-    assert ["--theme", "marketdesk-cb"] == argv[argv.index("--theme"):][:2]
+    assert ["--theme", "marketdesk-cb"] == argv[argv.index("--theme") :][:2]
     assert "--simulated" in argv and TAB_TOKEN_ENV not in " ".join(argv)
 
 
@@ -187,13 +208,20 @@ def test_basic_header_parsing_refuses_junk() -> None:
 
 # -- the web application ------------------------------------------------------------------------
 
+
 def desk_server(password: str | None, *, max_tabs: int = 4) -> DeskServer:
     environment: dict[str, str | None] = {
-        TAB_TOKEN_ENV: "relay-client-token", "SECRET_PASSWORD_VAR": None, "FEED_TOKEN_VAR": None,
+        TAB_TOKEN_ENV: "relay-client-token",
+        "SECRET_PASSWORD_VAR": None,
+        "FEED_TOKEN_VAR": None,
     }
-    return DeskServer(shlex.join([sys.executable, "-c", FAKE_TAB]), guard=Guard(password),
-                      environment=environment, health=lambda: {"kind": "test"},
-                      max_tabs=max_tabs)
+    return DeskServer(
+        shlex.join([sys.executable, "-c", FAKE_TAB]),
+        guard=Guard(password),
+        environment=environment,
+        health=lambda: {"kind": "test"},
+        max_tabs=max_tabs,
+    )
 
 
 @pytest.fixture
@@ -204,8 +232,16 @@ async def client(request: pytest.FixtureRequest) -> AsyncIterator[TestClient]:
         yield c
 
 
-@pytest.mark.parametrize("path", ["/", "/ws", "/health", "/static/js/textual.js",
-                                  "/static/fonts/RobotoMono-VariableFont_wght.ttf"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/ws",
+        "/health",
+        "/static/js/textual.js",
+        "/static/fonts/RobotoMono-VariableFont_wght.ttf",
+    ],
+)
 async def test_no_page_file_or_socket_without_the_password(client: TestClient, path: str) -> None:
     for headers in ({}, WRONG):
         answer = await client.get(path, headers=headers)
@@ -245,8 +281,10 @@ async def test_a_tab_gets_the_relay_token_but_not_the_password_or_feed_token(
     async with client.ws_connect("/ws?width=100&height=30", headers=RIGHT | origin) as ws:
         data = await ws.receive_bytes(timeout=30)
         assert json.loads(data) == {
-            TAB_TOKEN_ENV: "relay-client-token", "SECRET_PASSWORD_VAR": None,
-            "FEED_TOKEN_VAR": None, "KEPT_VAR": "kept",
+            TAB_TOKEN_ENV: "relay-client-token",
+            "SECRET_PASSWORD_VAR": None,
+            "FEED_TOKEN_VAR": None,
+            "KEPT_VAR": "kept",
         }
         health = await (await client.get("/health", headers=RIGHT)).json()
         assert health["tabs"] == 1 and health["upstream"] == {"kind": "test"}
@@ -300,10 +338,15 @@ async def test_a_relay_of_its_own_in_front_of_a_configured_feed(tmp_path: Path) 
 
     from support.serve_browser import background, serve
 
-    env = dict(os.environ, MARKETDESK_CONFIG_DIR=str(tmp_path / "config"),
-               PYTHONUNBUFFERED="1", FEED_TOKEN="feed-token-of-serve")
-    with background(["sim", "--port", "0", "--token-env", "FEED_TOKEN", "--rate", "200"], env,
-                    "L2 ") as sim_out:
+    env = dict(
+        os.environ,
+        MARKETDESK_CONFIG_DIR=str(tmp_path / "config"),
+        PYTHONUNBUFFERED="1",
+        FEED_TOKEN="feed-token-of-serve",
+    )
+    with background(
+        ["sim", "--port", "0", "--token-env", "FEED_TOKEN", "--rate", "200"], env, "L2 "
+    ) as sim_out:
         feed = next(line.split()[1] for line in sim_out if line.strip().startswith("L1"))
         with serve(tmp_path, "--url", feed, "--token-env", "FEED_TOKEN", env=env) as served:
             assert f"in front of {feed}" in "".join(served.banner)

@@ -162,8 +162,9 @@ async def test_a_wrong_or_missing_password_gets_nothing(
         async with session.ws_connect(ws_url, headers=right) as ws:
             assert not ws.closed  # the right password opens it
     after = served.health()
-    assert after["refused"].get("wrong password", 0) >= before["refused"].get(
-        "wrong password", 0) + 2
+    assert (
+        after["refused"].get("wrong password", 0) >= before["refused"].get("wrong password", 0) + 2
+    )
     assert after["refused"].get("no password", 0) >= before["refused"].get("no password", 0) + 2
     assert PASSWORD not in "".join(served.output)
 
@@ -175,27 +176,50 @@ async def test_tabs_on_a_relay_that_already_runs(playwright: object, tmp_path: P
 
     import aiohttp
 
-    env = dict(os.environ, MARKETDESK_CONFIG_DIR=str(tmp_path / "config"), PYTHONUNBUFFERED="1",
-               SIM_TOKEN="sim-token-for-the-relay", DESK_TOKEN="desk-token-of-the-relay")
-    with background(["sim", "--port", "0", "--token-env", "SIM_TOKEN", "--rate", "400"], env,
-                    "L2 ") as sim_out:
+    env = dict(
+        os.environ,
+        MARKETDESK_CONFIG_DIR=str(tmp_path / "config"),
+        PYTHONUNBUFFERED="1",
+        SIM_TOKEN="sim-token-for-the-relay",
+        DESK_TOKEN="desk-token-of-the-relay",
+    )
+    with background(
+        ["sim", "--port", "0", "--token-env", "SIM_TOKEN", "--rate", "400"], env, "L2 "
+    ) as sim_out:
         sim_l2 = next(line.split()[1] for line in sim_out if line.strip().startswith("L2"))
-        with background(["relay", "--url", sim_l2, "--token-env", "SIM_TOKEN",
-                         "--listen", "127.0.0.1:0", "--client-token-env", "DESK_TOKEN"],
-                        env, "clients:") as relay_out:
-            relay_l2 = next(line.split()[1] for line in relay_out
-                            if line.strip().startswith("L2"))
-            with serve(tmp_path, "--watch", "PSX|OGDC", env=env,
-                       after=("--url", relay_l2, "--token-env", "DESK_TOKEN")) as served:
+        with background(
+            [
+                "relay",
+                "--url",
+                sim_l2,
+                "--token-env",
+                "SIM_TOKEN",
+                "--listen",
+                "127.0.0.1:0",
+                "--client-token-env",
+                "DESK_TOKEN",
+            ],
+            env,
+            "clients:",
+        ) as relay_out:
+            relay_l2 = next(line.split()[1] for line in relay_out if line.strip().startswith("L2"))
+            with serve(
+                tmp_path,
+                "--watch",
+                "PSX|OGDC",
+                env=env,
+                after=("--url", relay_l2, "--token-env", "DESK_TOKEN"),
+            ) as served:
                 assert "tabs read: relay ws://127.0.0.1:" in "".join(served.banner)
                 context = await launch(playwright, tmp_path / "profile")
                 try:
                     tab = await open_tab(context, served)
                     await tab.wait_text("OGDC", "live")
                     http = relay_l2.split("/2.0/")[0].replace("ws://", "http://")
-                    async with aiohttp.ClientSession() as session, session.get(
-                        http + "/health"
-                    ) as answer:
+                    async with (
+                        aiohttp.ClientSession() as session,
+                        session.get(http + "/health") as answer,
+                    ):
                         relay_health = await answer.json()
                 finally:
                     await context.close()

@@ -37,13 +37,19 @@ def sdk_path(dist: str) -> Path:
         pytest.skip(str(exc))
 
 
-async def run_driver(dist: str, script: str, *args: str, cwd: Path | None = None,
-                     timeout: float = 60.0) -> list[dict[str, Any]]:
+async def run_driver(
+    dist: str, script: str, *args: str, cwd: Path | None = None, timeout: float = 60.0
+) -> list[dict[str, Any]]:
     """Run a driver under ``dist``'s directory; its JSON lines."""
     env = {**os.environ, "PYTHONPATH": str(sdk_path(dist)), "SDK_TOKEN": TOKEN}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(DRIVERS / script), *args, env=env, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        str(DRIVERS / script),
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
@@ -76,22 +82,39 @@ def check_noren_depth(msgs: list[dict[str, Any]]) -> None:
         assert mine and mine[0]["t"] == "dk", key
         assert any(m["t"] == "df" for m in mine[1:]), key
         inst, first = INST[key], mine[0]
-        assert (first["ts"], first["pp"], first["c"]) == (inst.symbol, "2", inst.price_text(inst.close))
+        assert (first["ts"], first["pp"], first["c"]) == (
+            inst.symbol,
+            "2",
+            inst.price_text(inst.close),
+        )
         if not inst.index:
-            assert first["lc"] == inst.price_text(inst.lc) and first["uc"] == inst.price_text(inst.uc)
+            assert first["lc"] == inst.price_text(inst.lc) and first["uc"] == inst.price_text(
+                inst.uc
+            )
             assert float(first["bp1"]) < float(first["sp1"])
-            assert all(f"{side}{i}" in first for side in ("bp", "bq", "bo", "sp", "sq", "so")
-                       for i in range(1, 6))
+            assert all(
+                f"{side}{i}" in first
+                for side in ("bp", "bq", "bo", "sp", "sq", "so")
+                for i in range(1, 6)
+            )
 
 
-@pytest.mark.parametrize(("dist", "dialect"), [("NorenRestApiPy", "noren"),
-                                               ("norenrestapi", "noren-token")])
+@pytest.mark.parametrize(
+    ("dist", "dialect"), [("NorenRestApiPy", "noren"), ("norenrestapi", "noren-token")]
+)
 async def test_noren_sdk_receives_depth_in_its_dialect(dist: str, dialect: str) -> None:
     """NorenRestApiPy 0.0.22 connects with ``c`` (susertoken), norenrestapi 0.0.37 with
     ``a`` (accesstoken); both get ``ck OK`` (their on_open), then ``dk``/``df``."""
     async with SimServer(SimConfig(rate=3000.0, dialect=dialect)) as sim:
-        lines = await run_driver(dist, "noren_driver.py", sim.endpoint("L1"), "FA12345",
-                                 "SDK_TOKEN", "#".join(KEYS), "20")
+        lines = await run_driver(
+            dist,
+            "noren_driver.py",
+            sim.endpoint("L1"),
+            "FA12345",
+            "SDK_TOKEN",
+            "#".join(KEYS),
+            "20",
+        )
         events = [line["event"] for line in lines]
         assert events[0] == "open" and "error" not in events, lines[:3]
         assert {"event": "done", "complete": True} in lines
@@ -103,8 +126,15 @@ async def test_noren_sdk_receives_depth_in_its_dialect(dist: str, dialect: str) 
 async def test_norenrestapi_token_connect_is_refused_by_a_classic_noren_feed() -> None:
     """The reason for the noren-token dialect: a classic feed does not know ``a``."""
     async with SimServer(SimConfig(rate=500.0, dialect="noren")) as sim:
-        lines = await run_driver("norenrestapi", "noren_driver.py", sim.endpoint("L1"),
-                                 "FA12345", "SDK_TOKEN", "NSE|26000", "2")
+        lines = await run_driver(
+            "norenrestapi",
+            "noren_driver.py",
+            sim.endpoint("L1"),
+            "FA12345",
+            "SDK_TOKEN",
+            "NSE|26000",
+            "2",
+        )
         assert "open" not in [line["event"] for line in lines]
         assert {"event": "done", "complete": False} in lines
         assert sim.max_connections(TOKEN) == 0
@@ -126,22 +156,35 @@ def check_firstock_frames(msgs: list[dict[str, Any]], names: list[str]) -> None:
         if inst.index:
             continue
         # the SDK's json.loads made floats of them: within a hair of the limit in paise
-        for field, limit in (("i_upper_circuit_limit", inst.uc), ("i_lower_circuit_limit", inst.lc)):
+        for field, limit in (
+            ("i_upper_circuit_limit", inst.uc),
+            ("i_lower_circuit_limit", inst.lc),
+        ):
             assert isinstance(first[field], float) and abs(first[field] - limit) < 1e-6
         assert inst.lc <= first["i_last_traded_price"] <= inst.uc
         buy, sell = first["best_buy"], first["best_sell"]
         assert len(buy) == len(sell) == 5
         assert all(set(level) <= {"price", "quantity", "orders"} for level in buy + sell)
         assert buy[0]["price"] < sell[0]["price"]
-        assert [lv["price"] for lv in buy if lv] == sorted((lv["price"] for lv in buy if lv), reverse=True)
+        assert [lv["price"] for lv in buy if lv] == sorted(
+            (lv["price"] for lv in buy if lv), reverse=True
+        )
 
 
 async def test_firstock_sdk_receives_v2_frames(tmp_path: Path) -> None:
     names = ["NSE:26000", "NSE:2885", "PSX:OGDC"]
     async with SimServer(SimConfig(rate=3000.0, dialect="firstock-v2")) as sim:
         host = f"127.0.0.1:{sim.port}/V2"
-        lines = await run_driver("firstock", "firstock_driver.py", host, "FA12345",
-                                 "SDK_TOKEN", "|".join(names), "20", cwd=tmp_path)
+        lines = await run_driver(
+            "firstock",
+            "firstock_driver.py",
+            host,
+            "FA12345",
+            "SDK_TOKEN",
+            "|".join(names),
+            "20",
+            cwd=tmp_path,
+        )
         # the SDK's reader thread may print data before the driver prints its init line
         init = next(line for line in lines if line.get("event") == "init")
         assert init == {"event": "init", "ok": True, "error": None}, init
@@ -151,7 +194,9 @@ async def test_firstock_sdk_receives_v2_frames(tmp_path: Path) -> None:
         await wait_released(sim)
 
 
-async def test_firstock_sdk_with_its_default_origin_is_refused_by_websockets(tmp_path: Path) -> None:
+async def test_firstock_sdk_with_its_default_origin_is_refused_by_websockets(
+    tmp_path: Path,
+) -> None:
     """Why the test above passes ``origin: None``: two Origin headers are an HTTP 400."""
     driver = (DRIVERS / "firstock_driver.py").read_text()
     assert '"origin": None,' in driver
@@ -160,9 +205,17 @@ async def test_firstock_sdk_with_its_default_origin_is_refused_by_websockets(tmp
     async with SimServer(SimConfig(rate=100.0, dialect="firstock-v2")) as sim:
         env = {**os.environ, "PYTHONPATH": str(sdk_path("firstock")), "SDK_TOKEN": TOKEN}
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "default_origin.py", f"127.0.0.1:{sim.port}/V2", "FA12345",
-            "SDK_TOKEN", "NSE:26000", "2", env=env, cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "default_origin.py",
+            f"127.0.0.1:{sim.port}/V2",
+            "FA12345",
+            "SDK_TOKEN",
+            "NSE:26000",
+            "2",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, _ = await asyncio.wait_for(proc.communicate(), 60)
         init = json.loads(out.decode().splitlines()[0])
@@ -172,14 +225,32 @@ async def test_firstock_sdk_with_its_default_origin_is_refused_by_websockets(tmp
 async def test_firstock_sdk_is_told_of_a_bad_key_and_of_the_session_limit(tmp_path: Path) -> None:
     async with SimServer(SimConfig(rate=100.0, dialect="firstock-v2", max_sessions=0)) as sim:
         host = f"127.0.0.1:{sim.port}/V2"
-        lines = await run_driver("firstock", "firstock_driver.py", host, "FA12345",
-                                 "SDK_TOKEN", "NSE:26000", "2", cwd=tmp_path)
+        lines = await run_driver(
+            "firstock",
+            "firstock_driver.py",
+            host,
+            "FA12345",
+            "SDK_TOKEN",
+            "NSE:26000",
+            "2",
+            cwd=tmp_path,
+        )
         assert lines[0]["ok"] is False
         assert "Maximum sessions limit" in lines[0]["error"]["error"]["message"]
     async with SimServer(SimConfig(rate=100.0, dialect="firstock-v2", tokens=("other",))) as sim:
-        lines = await run_driver("firstock", "firstock_driver.py", f"127.0.0.1:{sim.port}/V2",
-                                 "FA12345", "SDK_TOKEN", "NSE:26000", "2", cwd=tmp_path)
+        lines = await run_driver(
+            "firstock",
+            "firstock_driver.py",
+            f"127.0.0.1:{sim.port}/V2",
+            "FA12345",
+            "SDK_TOKEN",
+            "NSE:26000",
+            "2",
+            cwd=tmp_path,
+        )
         assert lines[0]["ok"] is False
         assert "Unexpected authentication response" in lines[0]["error"]["error"]["message"]
-        assert '"status": "failed"' in lines[0]["error"]["error"]["message"] or \
-            '"status":"failed"' in lines[0]["error"]["error"]["message"]
+        assert (
+            '"status": "failed"' in lines[0]["error"]["error"]["message"]
+            or '"status":"failed"' in lines[0]["error"]["error"]["message"]
+        )

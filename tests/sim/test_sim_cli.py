@@ -23,11 +23,30 @@ def test_defaults_and_faults() -> None:
     cfg = cli.config_from(parse())
     assert (cfg.host, cfg.port, cfg.seed, cfg.rate) == ("127.0.0.1", 8765, 1, 2000.0)
     assert cfg.tokens == ("demo-token",)
-    cfg = cli.config_from(parse("--drop-every", "5", "--stall-every", "7", "--stall-seconds", "2",
-                                "--garbage-ratio", "0.01", "--kick-every", "60", "--seed", "9"))
+    cfg = cli.config_from(
+        parse(
+            "--drop-every",
+            "5",
+            "--stall-every",
+            "7",
+            "--stall-seconds",
+            "2",
+            "--garbage-ratio",
+            "0.01",
+            "--kick-every",
+            "60",
+            "--seed",
+            "9",
+        )
+    )
     f = cfg.faults
     assert (f.drop_every, f.stall_every, f.stall_seconds, f.garbage_ratio, f.kick_every) == (
-        5.0, 7.0, 2.0, 0.01, 60.0)
+        5.0,
+        7.0,
+        2.0,
+        0.01,
+        60.0,
+    )
     assert cfg.seed == 9
     assert "demo-token" not in repr(cfg)
 

@@ -127,8 +127,10 @@ async def consume_slowly(s: SimServer, ws: ClientConnection, keys: list[str]) ->
     session = next(iter(s.sessions))
     # small socket buffers on both ends: the backlog that fills them before the server
     # gives up is small, so a loaded machine has little to produce and to read back
-    for sock, option in ((ws.transport.get_extra_info("socket"), socket.SO_RCVBUF),
-                         (session.transport.get_extra_info("socket"), socket.SO_SNDBUF)):
+    for sock, option in (
+        (ws.transport.get_extra_info("socket"), socket.SO_RCVBUF),
+        (session.transport.get_extra_info("socket"), socket.SO_SNDBUF),
+    ):
         sock.setsockopt(socket.SOL_SOCKET, option, 16 * 1024)  # fmt: skip
     await ws.send(json.dumps({"t": "d", "k": stocks}))
     await ws.send(json.dumps({"t": "l", "k": stocks}))

@@ -15,8 +15,13 @@ from tui.wire.fields import PRICE_FIELDS
 from tui.wire.prices import to_units
 
 STRUCTS: dict[str, type[msgspec.Struct]] = {
-    "dk": p.DepthAck, "df": p.DepthFeed, "tk": p.TouchlineAck, "tf": p.TouchlineFeed,
-    "lk": p.OrderBookAck, "lo": p.OrderEvent, "lt": p.Execution,
+    "dk": p.DepthAck,
+    "df": p.DepthFeed,
+    "tk": p.TouchlineAck,
+    "tf": p.TouchlineFeed,
+    "lk": p.OrderBookAck,
+    "lo": p.OrderEvent,
+    "lt": p.Execution,
 }
 STEPS = 20_000
 
@@ -59,7 +64,9 @@ def test_prices_on_the_tick_grid_and_inside_the_circuit_limits() -> None:
     for msg in msgs:
         s = m.scrips[f"{msg['e']}|{msg['tk']}"]
         tick, lc, uc = s.inst.tick, s.inst.lc, s.inst.uc
-        prices = [(n, v) for n, v in msg.items() if n in PRICE_FIELDS and n not in ("ap", "52h", "52l")]
+        prices = [
+            (n, v) for n, v in msg.items() if n in PRICE_FIELDS and n not in ("ap", "52h", "52l")
+        ]
         if msg["t"] in ("lo", "lt"):
             prices.append(("pr", msg["pr"]))
         for name, text in prices:
@@ -96,8 +103,11 @@ def test_depth_is_the_l2_book_at_every_step() -> None:
     for key in stocks:  # the whole book, not only the top: lk again equals what we rebuilt
         book = replica.market.books[key]
         lk = m.book_snapshot(key)
-        assert {o: [sd, pr, int(q)] for sd, rows in (("B", lk["b"]), ("S", lk["s"]))
-                for o, pr, q in rows} == book.orders
+        assert {
+            o: [sd, pr, int(q)]
+            for sd, rows in (("B", lk["b"]), ("S", lk["s"]))
+            for o, pr, q in rows
+        } == book.orders
         assert int(lk["sq"]) == book.seq
 
 
@@ -154,8 +164,32 @@ def test_stock_snapshot_fields_and_trade_statistics() -> None:
     m = SimMarket(1)
     m.run(STEPS, FT0, 0.001)
     dk = m.depth_snapshot("NSE|2885")
-    expected = {"t", "e", "tk", "ts", "pp", "ti", "ls", "lp", "pc", "v", "o", "h", "l", "c", "ap",
-                "ltt", "ltq", "tbq", "tsq", "lc", "uc", "52h", "52l", "ft"}
+    expected = {
+        "t",
+        "e",
+        "tk",
+        "ts",
+        "pp",
+        "ti",
+        "ls",
+        "lp",
+        "pc",
+        "v",
+        "o",
+        "h",
+        "l",
+        "c",
+        "ap",
+        "ltt",
+        "ltq",
+        "tbq",
+        "tsq",
+        "lc",
+        "uc",
+        "52h",
+        "52l",
+        "ft",
+    }
     expected |= {f"{s}{w}{i}" for s in "bs" for w in "pqo" for i in range(1, 6)}
     assert set(dk) == expected
     assert dk["ts"] == "RELIANCE" and dk["ti"] == "0.05" and dk["pp"] == "2"

@@ -28,8 +28,7 @@ async def test_noren_rest_api_py_connects_and_receives_dk_and_df() -> None:
         errors: list[Any] = []
         opened = threading.Event()
         done = threading.Event()
-        api = NorenApi(host="http://127.0.0.1:1/NorenWClientTP/",
-                       websocket=sim.endpoint("L1"))
+        api = NorenApi(host="http://127.0.0.1:1/NorenWClientTP/", websocket=sim.endpoint("L1"))
 
         def on_open() -> None:
             opened.set()
@@ -43,8 +42,11 @@ async def test_noren_rest_api_py_connects_and_receives_dk_and_df() -> None:
                 done.set()
 
         api.set_session(userid="FA12345", password="", usertoken=TOKEN)
-        api.start_websocket(subscribe_callback=on_data, socket_open_callback=on_open,
-                            socket_error_callback=errors.append)
+        api.start_websocket(
+            subscribe_callback=on_data,
+            socket_open_callback=on_open,
+            socket_error_callback=errors.append,
+        )
         try:
             with contextlib.suppress(AssertionError):
                 await until(done.is_set)

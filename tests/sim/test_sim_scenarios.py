@@ -46,8 +46,14 @@ def test_the_hook_calls_a_custom_scenario_until_it_is_done() -> None:
     class Count:
         key = KEY
 
-        def tick(self, market: SimMarket, scrip: SimScrip, now: float, delta: dict[str, str],
-                 l2: list[dict[str, str]]) -> bool:
+        def tick(
+            self,
+            market: SimMarket,
+            scrip: SimScrip,
+            now: float,
+            delta: dict[str, str],
+            l2: list[dict[str, str]],
+        ) -> bool:
             calls.append(now)
             return len(calls) < 3
 
@@ -105,7 +111,9 @@ def test_volume_spike_large_order_stale_and_rapid_add_cancel() -> None:
     m.inject(sc.RapidAddCancel(KEY, count=10))
     steps = _run(m, 500, replica, FT0 + 300)
     pairs = [
-        (a["oid"], b["oid"]) for st in steps for a, b in zip(st.l2, st.l2[1:])
+        (a["oid"], b["oid"])
+        for st in steps
+        for a, b in zip(st.l2, st.l2[1:])
         if a.get("ac") == "A" and b.get("ac") == "X" and a["oid"] == b["oid"]
     ]
     assert len(pairs) >= 10

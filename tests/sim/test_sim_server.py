@@ -112,7 +112,11 @@ async def test_the_third_connection_gets_the_session_limit_and_4029(mode: str) -
         for ws in (first, second):
             assert (await recv_json(ws))["s"] == "OK"
         third = await open_ws(s.endpoint("L2"), mode=mode)
-        assert await recv_json(third) == {"t": "ck", "s": "NOT_OK", "emsg": "Maximum sessions limit"}
+        assert await recv_json(third) == {
+            "t": "ck",
+            "s": "NOT_OK",
+            "emsg": "Maximum sessions limit",
+        }
         await closed_with(third, 4029, "Maximum sessions limit")
         assert s.connections(TOKEN) == 2 and s.max_connections(TOKEN) == 2
         await first.close()
@@ -169,7 +173,11 @@ async def test_l1_refuses_order_level_and_l2_serves_it() -> None:
         ws = await open_ws(s.endpoint("L1"))
         await recv_json(ws)
         await ws.send(json.dumps({"t": "l", "k": RELIANCE}))
-        assert await recv_json(ws) == {"t": "er", "emsg": "order-level data needs L2", "k": RELIANCE}
+        assert await recv_json(ws) == {
+            "t": "er",
+            "emsg": "order-level data needs L2",
+            "k": RELIANCE,
+        }
         await ws.close()
         ws = await open_ws(s.endpoint("L2"))
         await recv_json(ws)
@@ -213,7 +221,7 @@ async def test_dk_then_df_and_depth_consistent_with_the_l2_book() -> None:
     for key in keys:
         kinds = seen[key]
         assert kinds.index("lk") < kinds.index("dk") < kinds.index("df")
-        assert "dk" not in kinds[kinds.index("df"):]
+        assert "dk" not in kinds[kinds.index("df") :]
     assert checks > 300
 
 
@@ -249,11 +257,27 @@ async def test_heartbeat_and_order_updates() -> None:
 
 async def test_client_garbage_never_hurts_the_server() -> None:
     garbage: list[str | bytes] = [
-        "not json", "{", "[1,2]", "42", "null", '"t"', "{}", '{"t":"zz"}', '{"t":5}',
-        '{"t":"d"}', '{"t":"d","k":5}', '{"t":"d","k":""}', '{"t":"d","k":"###"}',
-        '{"t":"c","uid":1,"susertoken":["x"]}', '{"t":"t","k":"' + "X|" * 5000 + '"}',
-        b"\x00\xff\xfe", b'{"t":"h"}', '{"t":"l","k":"NSE|2885","extra":{"a":[1,{}]}}',
-        '{"t":"d","k":"NSE|2885","t":"ud"}', "\ud7ff" * 10, '{"t":"ud","k":"NSE|1"}',
+        "not json",
+        "{",
+        "[1,2]",
+        "42",
+        "null",
+        '"t"',
+        "{}",
+        '{"t":"zz"}',
+        '{"t":5}',
+        '{"t":"d"}',
+        '{"t":"d","k":5}',
+        '{"t":"d","k":""}',
+        '{"t":"d","k":"###"}',
+        '{"t":"c","uid":1,"susertoken":["x"]}',
+        '{"t":"t","k":"' + "X|" * 5000 + '"}',
+        b"\x00\xff\xfe",
+        b'{"t":"h"}',
+        '{"t":"l","k":"NSE|2885","extra":{"a":[1,{}]}}',
+        '{"t":"d","k":"NSE|2885","t":"ud"}',
+        "\ud7ff" * 10,
+        '{"t":"ud","k":"NSE|1"}',
     ]
     async with sim() as s:
         ws = await open_ws(s.endpoint("L2"))

@@ -58,7 +58,12 @@ class Consumer:
     """A NatsSource with its own market, run as a task."""
 
     def __init__(
-        self, url: str, keys: list[str], *, orders: bool = True, ca_file: str | None = None,
+        self,
+        url: str,
+        keys: list[str],
+        *,
+        orders: bool = True,
+        ca_file: str | None = None,
         **kw: Any,
     ) -> None:
         self.market = Market(DecodeErrors())

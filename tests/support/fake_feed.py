@@ -34,7 +34,6 @@ def new_token() -> str:
     return f"tok-{next(_ids)}-Zq9sEcReT"
 
 
-
 class FakeFeed:
     """Speaks enough of docs/PROTOCOL.md: header/query auth checked at the upgrade (401),
     ``c`` answered with ck; ``d``/``t``/``l`` answered with one snapshot per key.

@@ -54,8 +54,16 @@ class NatsServer:
     def start(self, timeout: float = 20.0) -> None:
         """Start (or restart) on :attr:`port`; returns when it accepts connections."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
-        cmd = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port),
-               "-l", str(self.log), *self.args]
+        cmd = [
+            nats_server_binary(),
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-l",
+            str(self.log),
+            *self.args,
+        ]
         if self.jetstream:
             cmd += ["-js", "-sd", str(Path(self._dir.name) / "js")]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -63,9 +71,10 @@ class NatsServer:
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"nats-server exited: {self.log.read_text()[-2000:]}")
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=0.5
-            ) as s:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s,
+            ):
                 if s.recv(4096).startswith(b"INFO"):
                     return
             if time.monotonic() > deadline:
@@ -91,4 +100,3 @@ def running_nats(*, jetstream: bool = True, args: tuple[str, ...] = ()) -> Itera
         yield server
     finally:
         server.stop()
-

@@ -23,9 +23,14 @@ CLIENTS = tuple((f"CLIENT{i}", f"client-token-{i}") for i in range(8))
 
 def fast(url: str, token: str, **kwargs: Any) -> FeedConfig:
     """A feed config with quick retries (the tests drop and kick connections)."""
-    settings: dict[str, Any] = {"backoff_min": 0.05, "backoff_max": 0.3, "heartbeat": 1.0,
-                                "session_limit_retry": 0.3, "session_limit_max": 0.6,
-                                "ping_timeout": 3.0}
+    settings: dict[str, Any] = {
+        "backoff_min": 0.05,
+        "backoff_max": 0.3,
+        "heartbeat": 1.0,
+        "session_limit_retry": 0.3,
+        "session_limit_max": 0.6,
+        "ping_timeout": 3.0,
+    }
     settings.update(kwargs)
     return FeedConfig(url=url, token=token, **settings)
 
@@ -36,8 +41,9 @@ async def stack(
 ) -> AsyncIterator[tuple[SimServer, Relay]]:
     config = SimConfig(rate=rate, tokens=(UP, DIRECT), faults=Faults(**faults))
     async with SimServer(config) as sim:
-        relay_config = RelayConfig(upstream=fast(sim.endpoint(level), UP), clients=CLIENTS,
-                                   port=0, grace=grace)
+        relay_config = RelayConfig(
+            upstream=fast(sim.endpoint(level), UP), clients=CLIENTS, port=0, grace=grace
+        )
         async with Relay(relay_config) as relay:
             yield sim, relay
 

@@ -26,8 +26,14 @@ from typing import Any
 
 CHROMIUM = os.environ.get("MARKETDESK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 #: generous: a desk process per tab on a busy two-core machine
 WAIT = 90.0
@@ -35,14 +41,18 @@ PASSWORD = "correct horse battery staple"
 PASSWORD_ENV = "MD_TEST_SERVE_PASSWORD"
 VIEWPORT = {"width": 1280, "height": 800}
 
-_ESCAPES = re.compile(rb"\x1b(\[[0-9;?<=>]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-B]|[=>78])")
+_ESCAPES = re.compile(
+    rb"\x1b(\[[0-9;?<=>]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-B]|[=>78])"
+)
 
 
 def why_no_browser() -> str | None:
     """Why the browser tests cannot run here, or None if they can."""
     if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-        return (f"no Chromium at {CHROMIUM}: install Debian's `chromium` package "
-                "(.ci/run does in CI) to run the browser tests")
+        return (
+            f"no Chromium at {CHROMIUM}: install Debian's `chromium` package "
+            "(.ci/run does in CI) to run the browser tests"
+        )
     try:
         import PIL  # noqa: F401
         import playwright  # noqa: F401
@@ -78,9 +88,9 @@ class Served:
             result: dict[str, Any] = json.loads(answer.read())
         return result
 
-
-    async def wait_health(self, condition: Callable[[dict[str, Any]], bool],
-                          timeout: float = WAIT) -> dict[str, Any]:
+    async def wait_health(
+        self, condition: Callable[[dict[str, Any]], bool], timeout: float = WAIT
+    ) -> dict[str, Any]:
         """Ask ``/health`` until ``condition`` holds (polled: the server has no push)."""
         deadline = time.monotonic() + timeout
         while not condition(health := await asyncio.to_thread(self.health)):
@@ -93,9 +103,14 @@ class Served:
 def background(argv: list[str], env: dict[str, str], until: str) -> Iterator[list[str]]:
     """A ``marketdesk`` process (sim, relay) until the block ends; its output lines, once
     one containing ``until`` was printed."""
-    process = subprocess.Popen([sys.executable, "-m", "tui", *argv], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", *argv],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: list[str] = []
     ready = threading.Event()
 
@@ -131,18 +146,26 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 @contextmanager
 def serve(
-    tmp: Path, *args: str, after: tuple[str, ...] = (), password: str | None = PASSWORD,
+    tmp: Path,
+    *args: str,
+    after: tuple[str, ...] = (),
+    password: str | None = PASSWORD,
     env: dict[str, str] | None = None,
 ) -> Iterator[Served]:
     """``marketdesk [args] serve --listen 127.0.0.1:0 [after]`` until the block ends."""
-    env = dict(env or os.environ, MARKETDESK_CONFIG_DIR=str(tmp / "config"),
-               PYTHONUNBUFFERED="1")
+    env = dict(env or os.environ, MARKETDESK_CONFIG_DIR=str(tmp / "config"), PYTHONUNBUFFERED="1")
     argv = [sys.executable, "-m", "tui", *args, "serve", "--listen", "127.0.0.1:0", *after]
     if password is not None:
         env[PASSWORD_ENV] = password
         argv += ["--password-env", PASSWORD_ENV]
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, start_new_session=True)
+    process = subprocess.Popen(
+        argv,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     served = Served("", process)
     ready = threading.Event()
 
@@ -246,9 +269,14 @@ async def launch(playwright: Any, profile: Path, password: str | None = PASSWORD
     ``password`` (None: no credentials at all)."""
     profile.mkdir(parents=True, exist_ok=True)
     return await playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-        viewport=VIEWPORT, http_credentials=(
-            {"username": "desk", "password": password} if password is not None else None),
+        str(profile),
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        headless=True,
+        viewport=VIEWPORT,
+        http_credentials=(
+            {"username": "desk", "password": password} if password is not None else None
+        ),
     )
 
 

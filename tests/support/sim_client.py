@@ -68,8 +68,9 @@ async def open_ws(url: str, *, token: str | None = TOKEN, mode: str = "header") 
         url += f"?token={token}"
     elif mode == "access_token":
         url += f"?access_token={token}"
-    ws = await connect(url, additional_headers=headers, compression=None, open_timeout=5,
-                       max_queue=None)
+    ws = await connect(
+        url, additional_headers=headers, compression=None, open_timeout=5, max_queue=None
+    )
     if mode == "connect":
         await ws.send(json.dumps({"t": "c", "uid": "U1", "actid": "U1", "susertoken": token}))
     return ws

@@ -269,8 +269,9 @@ async def test_the_pane_is_redrawn_only_when_a_line_it_shows_moves():
 
 def test_bad_values_are_shown_by_the_field_they_came_in():
     panel = HealthPanel()
-    panel.show(FixedHealth(), {"bad-number": 3, "bad-value": 1}, NOW, wall=WALL,
-               fields={"lp": 3, "oid": 1})
+    panel.show(
+        FixedHealth(), {"bad-number": 3, "bad-value": 1}, NOW, wall=WALL, fields={"lp": 3, "oid": 1}
+    )
     out = lines(panel)
     fields = next(line for line in out if label(line) == "bad fields")
     assert fields.split()[2:] == ["lp", "3", "·", "oid", "1"]

@@ -347,7 +347,9 @@ def test_figures_are_plain_words_with_thousands_separators():
     assert figures_text({"times": 24600.0, "usual": 1, "spread_ticks": 2570}) == (
         "24,600× usual · usual 1 · spread 2,570 ticks"
     )
-    assert figures_text({"volume": 12760, "usual": 0, "times": 12760.0}) == "volume 12,760 · usual 0"
+    assert (
+        figures_text({"volume": 12760, "usual": 0, "times": 12760.0}) == "volume 12,760 · usual 0"
+    )
     assert figures_text({"ticks_from_touch": 1, "ratio": 0.0}) == "1 tick away"
     assert figures_text({"oid": "123456789", "ft": 1747038600, "pct": 1.5}) == (
         "order 123456789 · feed time 1747038600 · 1.5%"

@@ -34,7 +34,6 @@ WIDE = (200, 14)
 class Host(App[None]):
     """The watchlist alone, styled as on the desk: by itself (no stylesheet of the app's)."""
 
-
     def __init__(self, widget: Watchlist) -> None:
         super().__init__()
         self.widget = widget
@@ -547,7 +546,9 @@ def test_history_samples_once_a_sample_when_the_last_price_moved():
     market = build_market()
     assert market.history.prices(OGDC) == (21537,), "the snapshot"
     lp(market, OGDC, "215.40", "215.45", "215.50", now=NOW + 1)
-    assert market.history.prices(OGDC) == (21537, 21550), "one sample: the last price since the previous one"
+    assert market.history.prices(OGDC) == (21537, 21550), (
+        "one sample: the last price since the previous one"
+    )
     tick(market, OGDC, v="1")
     market.flush(NOW + 2)
     market.sample_history()

@@ -30,7 +30,25 @@ def test_wire_prices_become_exact_units(text, pp, units):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", "1.2.3", "-5", "12.345", "1e5", "nan", "inf", " 12", "12.", ".", "+3", "१२", None, 1.5, [], "9" * 30],
+    [
+        "",
+        "abc",
+        "1.2.3",
+        "-5",
+        "12.345",
+        "1e5",
+        "nan",
+        "inf",
+        " 12",
+        "12.",
+        ".",
+        "+3",
+        "१२",
+        None,
+        1.5,
+        [],
+        "9" * 30,
+    ],
 )
 def test_anything_that_is_not_an_exact_price_is_refused(text):
     assert to_units(text, 2) is None

@@ -61,10 +61,36 @@ def test_every_client_message_round_trips_through_its_struct():
 
 
 def test_depth_struct_knows_every_seed_field():
-    seed_fields = (
-        ["lp", "pc", "v", "o", "h", "l", "c", "ap", "ltt", "ltq", "tbq", "tsq", "lc", "uc", "52h", "52l", "oi", "poi", "toi", "ft", "ue", "le", "e", "tk", "ts", "pp", "ti", "ls"]
-        + [f"{s}{w}{i}" for s in "bs" for w in "pqo" for i in range(1, 6)]
-    )
+    seed_fields = [
+        "lp",
+        "pc",
+        "v",
+        "o",
+        "h",
+        "l",
+        "c",
+        "ap",
+        "ltt",
+        "ltq",
+        "tbq",
+        "tsq",
+        "lc",
+        "uc",
+        "52h",
+        "52l",
+        "oi",
+        "poi",
+        "toi",
+        "ft",
+        "ue",
+        "le",
+        "e",
+        "tk",
+        "ts",
+        "pp",
+        "ti",
+        "ls",
+    ] + [f"{s}{w}{i}" for s in "bs" for w in "pqo" for i in range(1, 6)]
     encoded = {f.encode_name for f in msgspec.structs.fields(p.DepthFeed)}
     assert set(seed_fields) <= encoded
     wire = b'{"t":"dk","e":"NSE","tk":"26000","52h":"26277.35","bp5":"1"}'

@@ -37,7 +37,9 @@ def check_bus_url(url: str) -> None:
         try:
             parts.port  # noqa: B018 - raises on a bad port
         except ValueError:
-            raise BusConfigError("a bus URL's port is a number, e.g. nats://127.0.0.1:4222") from None
+            raise BusConfigError(
+                "a bus URL's port is a number, e.g. nats://127.0.0.1:4222"
+            ) from None
 
 
 def verdict(exc: BaseException) -> str:
@@ -81,19 +83,31 @@ class BusConfig:
 
     @classmethod
     def from_env(
-        cls, url: str, *, creds_file: str | None = None, token_env: str | None = None,
-        user_env: str | None = None, password_env: str | None = None,
-        ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None,
+        cls,
+        url: str,
+        *,
+        creds_file: str | None = None,
+        token_env: str | None = None,
+        user_env: str | None = None,
+        password_env: str | None = None,
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
         name: str = "marketdesk",
     ) -> BusConfig:
         """The config with its secrets read from the named environment variables."""
         if bool(user_env) != bool(password_env):
             raise BusConfigError("--nats-user-env and --nats-password-env go together")
         return cls(
-            url=url, creds_file=creds_file, token=_env(token_env) if token_env else "",
+            url=url,
+            creds_file=creds_file,
+            token=_env(token_env) if token_env else "",
             user=_env(user_env) if user_env else "",
             password=_env(password_env) if password_env else "",
-            ca_file=ca_file, cert_file=cert_file, key_file=key_file, name=name,
+            ca_file=ca_file,
+            cert_file=cert_file,
+            key_file=key_file,
+            name=name,
         )
 
     @property

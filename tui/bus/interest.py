@@ -23,8 +23,13 @@ PINNED = "\0pinned"  # not an id a consumer can send (ids are printable)
 
 class Interest:
     def __init__(
-        self, subscribe: Subscribe, unsubscribe: Unsubscribe, *, grace: float = 5.0,
-        clock: Callable[[], float] = time.monotonic, accept: Callable[[str], bool] | None = None,
+        self,
+        subscribe: Subscribe,
+        unsubscribe: Unsubscribe,
+        *,
+        grace: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        accept: Callable[[str], bool] | None = None,
         max_keys: int = 5000,
     ) -> None:
         self._subscribe, self._unsubscribe = subscribe, unsubscribe

@@ -79,8 +79,10 @@ class _Scrip:
 
     def __init__(self, key: str) -> None:
         self.subj = (
-            sj.key_subject(sj.L1_DELTAS, key), sj.key_subject(sj.L1_STATES, key),
-            sj.key_subject(sj.L2_DELTAS, key), sj.key_subject(sj.L2_STATES, key),
+            sj.key_subject(sj.L1_DELTAS, key),
+            sj.key_subject(sj.L1_STATES, key),
+            sj.key_subject(sj.L2_DELTAS, key),
+            sj.key_subject(sj.L2_STATES, key),
         )
         self.l1: L1State | None = None
         self.l2: L2State | None = None
@@ -94,9 +96,15 @@ class _Scrip:
 
 class Publisher:
     def __init__(
-        self, config: BusConfig, *, batch: float = 0.002, state_every: float = 1.0,
-        interest: Interest | None = None, clock: Callable[[], float] = time.monotonic,
-        epoch: str | None = None, upstream: Callable[[], str] | None = None,
+        self,
+        config: BusConfig,
+        *,
+        batch: float = 0.002,
+        state_every: float = 1.0,
+        interest: Interest | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        epoch: str | None = None,
+        upstream: Callable[[], str] | None = None,
         status_every: float = 1.0,
     ) -> None:
         self.config = config
@@ -207,8 +215,10 @@ class Publisher:
 
         try:
             self.nc = await nats.connect(
-                **self.config.connect_options(), error_cb=error_cb,
-                disconnected_cb=disconnected_cb, reconnected_cb=reconnected_cb,
+                **self.config.connect_options(),
+                error_cb=error_cb,
+                disconnected_cb=disconnected_cb,
+                reconnected_cb=reconnected_cb,
             )
         except Exception as exc:  # noqa: BLE001 - reported, never raised into the feed
             self.stats.state = "failed"
@@ -243,8 +253,12 @@ class Publisher:
     async def _ensure_store(self) -> None:
         assert self.nc is not None
         config = StreamConfig(
-            name=sj.STREAM, subjects=list(sj.STREAM_SUBJECTS), storage=StorageType.MEMORY,
-            max_msgs_per_subject=1, discard=DiscardPolicy.OLD, allow_direct=True,
+            name=sj.STREAM,
+            subjects=list(sj.STREAM_SUBJECTS),
+            storage=StorageType.MEMORY,
+            max_msgs_per_subject=1,
+            discard=DiscardPolicy.OLD,
+            allow_direct=True,
             num_replicas=1,
         )
         jsm = self.nc.jsm()
@@ -379,8 +393,10 @@ class Publisher:
             await asyncio.sleep(min(0.25, self.status_every))
             up = self.upstream()
             now = self.clock()
-            if self.nc is not None and self.nc.is_connected and (
-                up != told or now - last >= self.status_every
+            if (
+                self.nc is not None
+                and self.nc.is_connected
+                and (up != told or now - last >= self.status_every)
             ):
                 told, last = up, now
                 await self._publish(sj.STATUS, wire.encode(wire.Status(e=self.epoch, up=up)))

@@ -47,9 +47,16 @@ _ALLOWED = (wire.L1_TYPES, frozenset(("tk", "dk")), wire.L2_TYPES, frozenset(("l
 
 class NatsSource:
     def __init__(
-        self, config: BusConfig, market: MarketSink, *, consumer_id: str | None = None,
-        renew: float = 5.0, lease: float = 15.0, snapshot_retry: float = 1.0,
-        clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
+        self,
+        config: BusConfig,
+        market: MarketSink,
+        *,
+        consumer_id: str | None = None,
+        renew: float = 5.0,
+        lease: float = 15.0,
+        snapshot_retry: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self.market = market
@@ -155,7 +162,9 @@ class NatsSource:
             why = verdict(exc)
             if why:  # retrying cannot cure it: stop, as the WebSocket client does
                 h = self._health
-                h.state, h.failure = (hs.AUTH_FAILED, hs.AUTH) if why == "auth" else (hs.FAILED, hs.TLS)
+                h.state, h.failure = (
+                    (hs.AUTH_FAILED, hs.AUTH) if why == "auth" else (hs.FAILED, hs.TLS)
+                )
                 self._event(h.state, f"bus: {h.last_error}")
                 self._stop.set()
                 self._changed.set()
@@ -174,8 +183,10 @@ class NatsSource:
             self._verify_all()
 
         self.nc = await nats.connect(
-            **self.config.connect_options(), error_cb=error_cb,
-            disconnected_cb=disconnected_cb, reconnected_cb=reconnected_cb,
+            **self.config.connect_options(),
+            error_cb=error_cb,
+            disconnected_cb=disconnected_cb,
+            reconnected_cb=reconnected_cb,
         )
         await self.nc.subscribe(sj.HELLO, cb=self._on_hello)
         await self.nc.subscribe(sj.STATUS, cb=self._on_status)
@@ -252,7 +263,9 @@ class NatsSource:
         if now - self._renewed >= self.renew:
             self._renewed = now
             orders = [k for k, o in self._keys.items() if o]
-            await self._send(sj.WANT, wire.Want(id=self.id, k=list(self._keys), l=orders, lease=self.lease))
+            await self._send(
+                sj.WANT, wire.Want(id=self.id, k=list(self._keys), l=orders, lease=self.lease)
+            )
         if self._ask_all:
             self._ask_all = False
             orders = [k for k, o in self._keys.items() if o]

@@ -93,7 +93,9 @@ class Splice:
                 return True  # older than what is held
             if epoch != self.epoch and not self.newer(epoch, self.epoch):
                 return True  # a state of a run that is over (a late store read)
-        elif self.buffer and all(b[0] != epoch and not self.newer(epoch, b[0]) for b in self.buffer):
+        elif self.buffer and all(
+            b[0] != epoch and not self.newer(epoch, b[0]) for b in self.buffer
+        ):
             return False  # older than the deltas waiting: it cannot lead to them
         self._adopt(epoch, seq, [full])
         return self.synced
@@ -102,7 +104,9 @@ class Splice:
         for msg in msgs:
             self.apply(msg)
         self.epoch, self.seq, self.synced, self.live = epoch, seq, True, False
-        pending = sorted((b for b in self.buffer if b[0] == epoch and b[1] > seq), key=lambda b: b[1])
+        pending = sorted(
+            (b for b in self.buffer if b[0] == epoch and b[1] > seq), key=lambda b: b[1]
+        )
         self.buffer.clear()
         for i, (_, q, batch) in enumerate(pending):
             if q != self.seq + 1:  # the state is older than what waits: not a loss

@@ -42,14 +42,24 @@ def upstream_word(h: Health) -> str:
 
 class FeedPublisher:
     def __init__(
-        self, feed: FeedConfig, bus: BusConfig, *, keys: Sequence[str] = (), orders: bool = False,
-        grace: float = 5.0, batch: float = 0.002, state_every: float = 1.0,
+        self,
+        feed: FeedConfig,
+        bus: BusConfig,
+        *,
+        keys: Sequence[str] = (),
+        orders: bool = False,
+        grace: float = 5.0,
+        batch: float = 0.002,
+        state_every: float = 1.0,
         accept: Callable[[str], bool] | None = None,
     ) -> None:
         self.market = Market(DecodeErrors(redact=(feed.token,)))
         self.interest = Interest(self._subscribe, self._unsubscribe, grace=grace, accept=accept)
         self.publisher = Publisher(
-            bus, batch=batch, state_every=state_every, interest=self.interest,
+            bus,
+            batch=batch,
+            state_every=state_every,
+            interest=self.interest,
             upstream=lambda: upstream_word(self.client.health),
         )
         merge, publish = self.market.apply, self.publisher.add
@@ -72,8 +82,11 @@ class FeedPublisher:
     def status(self) -> dict[str, Any]:
         h = self.client.health
         return {
-            "upstream": h.state, "endpoint": h.endpoint, "bus": self.publisher.stats.as_dict(),
-            "consumers": len(self.interest.consumers), "scrips": len(self.interest.active),
+            "upstream": h.state,
+            "endpoint": h.endpoint,
+            "bus": self.publisher.stats.as_dict(),
+            "consumers": len(self.interest.consumers),
+            "scrips": len(self.interest.active),
             "decode_errors": self.market.errors.total,
         }
 
@@ -89,9 +102,16 @@ class FeedPublisher:
 
 
 async def main(
-    feed: FeedConfig, bus: BusConfig, keys: Sequence[str], *, orders: bool = False,
-    grace: float = 5.0, exchanges: Sequence[str] = (), status_every: float = 10.0,
-    seconds: float | None = None, out: TextIO = sys.stderr,
+    feed: FeedConfig,
+    bus: BusConfig,
+    keys: Sequence[str],
+    *,
+    orders: bool = False,
+    grace: float = 5.0,
+    exchanges: Sequence[str] = (),
+    status_every: float = 10.0,
+    seconds: float | None = None,
+    out: TextIO = sys.stderr,
 ) -> int:
     accept = None
     if exchanges:

@@ -42,7 +42,6 @@ class L1State:
         return out
 
 
-
 class L2State:
     """The order book of one scrip by order id: oid -> [side, price text, qty text]."""
 
@@ -119,5 +118,12 @@ class L2State:
         bids = [[oid, o[1], o[2]] for oid, o in self.orders.items() if o[0] == "B"]
         asks = [[oid, o[1], o[2]] for oid, o in self.orders.items() if o[0] == "S"]
         sort_book_rows(bids, asks)
-        return {"t": "lk", "e": self.e, "tk": self.tk, "ft": self.ft, "sq": self.sq,
-                "b": bids, "s": asks}
+        return {
+            "t": "lk",
+            "e": self.e,
+            "tk": self.tk,
+            "ft": self.ft,
+            "sq": self.sq,
+            "b": bids,
+            "s": asks,
+        }

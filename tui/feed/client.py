@@ -113,9 +113,12 @@ class FeedClient:
         self._resync_sent: dict[str, float] = {}
         self._refused_at = -_REFUSED_EVERY
         self._msg_meter, self._byte_meter = RateMeter(), RateMeter()
-        self._health = Health(endpoint=config.endpoint, level=config.level,
-                              auth=self.dialect.auth_label(config.credentials),
-                              dialect=self.dialect.name)
+        self._health = Health(
+            endpoint=config.endpoint,
+            level=config.level,
+            auth=self.dialect.auth_label(config.credentials),
+            dialect=self.dialect.name,
+        )
         self._ws_log = RedactingAdapter(logging.getLogger("marketdesk.feed.ws"), self._secrets)
 
     def __repr__(self) -> str:
@@ -305,8 +308,12 @@ class FeedClient:
         except ConnectionClosed as exc:
             kind, reason = conn.classify(exc, self._secrets)
             rcvd = exc.rcvd
-            if kind == conn_.FAULT and not conn.fault and rcvd is not None \
-                    and rcvd.code in self.dialect.auth_close_codes:  # e.g. Noren's 1008
+            if (
+                kind == conn_.FAULT
+                and not conn.fault
+                and rcvd is not None
+                and rcvd.code in self.dialect.auth_close_codes
+            ):  # e.g. Noren's 1008
                 kind = conn_.AUTH
             return kind, reason
         except SessionEnded as end:

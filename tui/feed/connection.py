@@ -162,7 +162,11 @@ def status_outcome(status: int) -> Outcome:
     failure = {AUTH: hs.AUTH, FAILED: hs.ENDPOINT}.get(kind, "")
     reason = f"HTTP {status} on upgrade"
     if kind == FAILED:
-        reason += " (is the URL's path a feed endpoint?)" if status == 404 else " (refused as a bad request)"
+        reason += (
+            " (is the URL's path a feed endpoint?)"
+            if status == 404
+            else " (refused as a bad request)"
+        )
     return Outcome(kind, reason, failure=failure)
 
 
@@ -192,7 +196,8 @@ def dial_outcome(exc: Exception, secrets: tuple[str, ...]) -> Outcome:
 
 
 async def dial(
-    config: FeedConfig, logger: RedactingAdapter,
+    config: FeedConfig,
+    logger: RedactingAdapter,
     connection: type[ClientConnection] | None = None,
 ) -> ClientConnection:
     """Open the WebSocket: the dialect's URL and headers, no compression, pings on.

@@ -191,7 +191,8 @@ class OrderBook:
                 acc[0] += qty
                 acc[1] += 1
         bids = sorted(
-            (Level(p, q, n) for (s, p), (q, n) in sums.items() if s == "B"), key=lambda lv: -lv.price
+            (Level(p, q, n) for (s, p), (q, n) in sums.items() if s == "B"),
+            key=lambda lv: -lv.price,
         )
         asks = sorted(
             (Level(p, q, n) for (s, p), (q, n) in sums.items() if s == "S"), key=lambda lv: lv.price

@@ -147,7 +147,10 @@ class Scrip:
         return before
 
     def _take_precision(
-        self, merged: dict[str, Any], pending: list[Any], before: dict[str, Any],
+        self,
+        merged: dict[str, Any],
+        pending: list[Any],
+        before: dict[str, Any],
         errors: DecodeErrors | None,
     ) -> tuple[dict[str, Any], dict[str, Any], bool]:
         """A ``pp`` among the pending texts: the last good one.  A new scale reads every
@@ -171,7 +174,10 @@ class Scrip:
         return merged, before, True
 
     def _convert_fields(
-        self, merged: dict[str, Any], pending: list[Any], before: dict[str, Any],
+        self,
+        merged: dict[str, Any],
+        pending: list[Any],
+        before: dict[str, Any],
         errors: DecodeErrors | None,
     ) -> bool:
         """Each field whose text changed, converted into ``values`` (its text into ``raw``);
@@ -191,8 +197,13 @@ class Scrip:
                 value = units_of.get(text)
                 if value is None:
                     value = _price(text, pp, units_of)
-            elif kind == INT and type(text) is str and text.isdigit() and len(text) < 16 \
-                    and text.isascii():
+            elif (
+                kind == INT
+                and type(text) is str
+                and text.isdigit()
+                and len(text) < 16
+                and text.isascii()
+            ):
                 value = int(text)
             elif kind == SKIP:
                 continue
@@ -298,7 +309,6 @@ class Scrip:
     @property
     def symbol(self) -> str:
         return self.text("ts") or self.key.partition("|")[2]
-
 
 
 _decode = msgspec.json.Decoder(float_hook=str).decode

@@ -90,7 +90,8 @@ class Market:
             other(t, key, msg, frame)
 
         def apply_frames(
-            frames: Sequence[Any], decode: Callable[[Any], Any],
+            frames: Sequence[Any],
+            decode: Callable[[Any], Any],
             rest: Callable[[Any, Any], None],
         ) -> None:
             """The frames one socket read brought (``FrameReader.feed_many``), in order, in

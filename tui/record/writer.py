@@ -230,7 +230,9 @@ class Recorder:
             self.dropped += count
             return
         body = self._compress(data)
-        block = fmt.BLOCK.pack(fmt.BLOCK_TAG, len(body), count, first, last, zlib.crc32(body)) + body
+        block = (
+            fmt.BLOCK.pack(fmt.BLOCK_TAG, len(body), count, first, last, zlib.crc32(body)) + body
+        )
         try:
             f.write(block)
             f.flush()  # to the OS: a crash of this process loses nothing written
@@ -271,7 +273,9 @@ class Recorder:
             data = header.encode()
             f.write(data)
             self._size = len(data)
-            snapshots = list(self.snapshot()) if self.snapshot is not None and self._part > 1 else []
+            snapshots = (
+                list(self.snapshot()) if self.snapshot is not None and self._part > 1 else []
+            )
             if snapshots:
                 self._write_snapshots(f, snapshots, ns)
             f.flush()
@@ -290,7 +294,9 @@ class Recorder:
             raw += fmt.RECORD.pack(fmt.SNAPSHOT, ns, len(frame))
             raw += frame
         body = self._compress(bytes(raw))
-        f.write(fmt.BLOCK.pack(fmt.BLOCK_TAG, len(body), len(frames), ns, ns, zlib.crc32(body)) + body)
+        f.write(
+            fmt.BLOCK.pack(fmt.BLOCK_TAG, len(body), len(frames), ns, ns, zlib.crc32(body)) + body
+        )
         self._size += fmt.BLOCK.size + len(body)
 
     def _subscription_lists(self) -> dict[str, list[str]]:
@@ -337,17 +343,27 @@ class Recorder:
                 log.exception("recording: on_error failed")
 
 
-
 def feed_recorder(
-    directory: Path | str, *, endpoint: str, level: str, auth: str, secrets: tuple[str, ...],
-    subscriptions: dict[str, list[str]] | None = None, dialect: str = "psx",
+    directory: Path | str,
+    *,
+    endpoint: str,
+    level: str,
+    auth: str,
+    secrets: tuple[str, ...],
+    subscriptions: dict[str, list[str]] | None = None,
+    dialect: str = "psx",
     **options: object,
 ) -> Recorder:
     """A recorder for one feed client: the header from its (redacted) settings."""
     from tui import __version__
 
     header = fmt.Header(
-        program=f"marketdesk {__version__}", endpoint=endpoint, started_ns=0, dialect=dialect,
-        level=level, auth=auth, subscriptions=dict(subscriptions or {}),
+        program=f"marketdesk {__version__}",
+        endpoint=endpoint,
+        started_ns=0,
+        dialect=dialect,
+        level=level,
+        auth=auth,
+        subscriptions=dict(subscriptions or {}),
     )
     return Recorder(directory, header, secrets=secrets, **options)  # type: ignore[arg-type]

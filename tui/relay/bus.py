@@ -24,14 +24,22 @@ from tui.relay.server import Relay, upstream_word
 
 class RelayBus:
     def __init__(
-        self, relay: Relay, bus: BusConfig, *, accept: Callable[[str], bool] | None = None,
-        batch: float = 0.002, state_every: float = 1.0,
+        self,
+        relay: Relay,
+        bus: BusConfig,
+        *,
+        accept: Callable[[str], bool] | None = None,
+        batch: float = 0.002,
+        state_every: float = 1.0,
     ) -> None:
         self.relay = relay
         # no grace of its own: the relay's grace applies once nobody at all wants a scrip
         self.interest = Interest(self._subscribe, self._unsubscribe, grace=0.0, accept=accept)
         self.publisher = Publisher(
-            bus, batch=batch, state_every=state_every, interest=self.interest,
+            bus,
+            batch=batch,
+            state_every=state_every,
+            interest=self.interest,
             upstream=self._upstream,
         )
         #: the scrips going onto the bus: those its consumers want (the rest of the relay's

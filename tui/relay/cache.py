@@ -26,7 +26,9 @@ from tui.wire.frames import DecodeErrors
 from tui.wire.prices import to_units
 
 #: Fields a depth message carries that a touchline message does not (levels 2..5).
-DEPTH_ONLY: Final = frozenset(f"{side}{kind}{i}" for side in "bs" for kind in "pqo" for i in range(2, 6))
+DEPTH_ONLY: Final = frozenset(
+    f"{side}{kind}{i}" for side in "bs" for kind in "pqo" for i in range(2, 6)
+)
 #: Price text precision used only to sort an order book's prices
 _SORT_PP: Final = 8
 
@@ -150,8 +152,11 @@ class RelayCache(Market):
     def state(self, key: str) -> list[dict[str, Any]]:
         """The current full state of ``key`` as snapshot messages (``dk`` or ``tk``, then
         ``lk``), for a listener that must start over (a gap, a late subscriber)."""
-        out = [m for m in (self.depth_snapshot(key) or self.touch_snapshot(key),
-                           self.book_snapshot(key)) if m is not None]
+        out = [
+            m
+            for m in (self.depth_snapshot(key) or self.touch_snapshot(key), self.book_snapshot(key))
+            if m is not None
+        ]
         return out
 
     def forget(self, key: str) -> None:

@@ -37,38 +37,87 @@ is_loopback = listen.is_loopback
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--url", required=True, metavar="UPSTREAM_URL",
-                   help="the upstream feed endpoint, e.g. wss://csapis.com/2.0/market/feed/l2")
+    p.add_argument(
+        "--url",
+        required=True,
+        metavar="UPSTREAM_URL",
+        help="the upstream feed endpoint, e.g. wss://csapis.com/2.0/market/feed/l2",
+    )
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--token-env", metavar="VAR", help="read the upstream token from VAR")
-    source.add_argument("--token-file", metavar="PATH",
-                        help="read the upstream token from a file only you can read")
-    p.add_argument("--auth", choices=("header", "query", "connect"), default="header",
-                   help="how to present the upstream token (default: header)")
+    source.add_argument(
+        "--token-file", metavar="PATH", help="read the upstream token from a file only you can read"
+    )
+    p.add_argument(
+        "--auth",
+        choices=("header", "query", "connect"),
+        default="header",
+        help="how to present the upstream token (default: header)",
+    )
     p.add_argument("--uid", default="marketdesk", help="uid/actid for --auth connect")
-    p.add_argument("--ca-file", metavar="PATH",
-                   help="also trust the CA certificates (PEM) in PATH for a wss:// upstream")
-    p.add_argument("--dialect", choices=DIALECTS, default="psx",
-                   help="how the upstream speaks (default psx); clients are always served "
-                   "the seed's protocol (docs/PROTOCOL.md, Dialects)")
-    p.add_argument("--listen", type=listen_arg, default=listen_arg(DEFAULT_LISTEN),
-                   metavar="HOST:PORT", help=f"where clients connect (default {DEFAULT_LISTEN})")
-    p.add_argument("--client-token-env", action="append", required=True, metavar="VAR",
-                   help="a client token from VAR (repeat for more; the name shows in /health)")
-    p.add_argument("--tls-cert", metavar="PEM", help="serve wss:// and https:// with this certificate")
+    p.add_argument(
+        "--ca-file",
+        metavar="PATH",
+        help="also trust the CA certificates (PEM) in PATH for a wss:// upstream",
+    )
+    p.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default="psx",
+        help="how the upstream speaks (default psx); clients are always served "
+        "the seed's protocol (docs/PROTOCOL.md, Dialects)",
+    )
+    p.add_argument(
+        "--listen",
+        type=listen_arg,
+        default=listen_arg(DEFAULT_LISTEN),
+        metavar="HOST:PORT",
+        help=f"where clients connect (default {DEFAULT_LISTEN})",
+    )
+    p.add_argument(
+        "--client-token-env",
+        action="append",
+        required=True,
+        metavar="VAR",
+        help="a client token from VAR (repeat for more; the name shows in /health)",
+    )
+    p.add_argument(
+        "--tls-cert", metavar="PEM", help="serve wss:// and https:// with this certificate"
+    )
     p.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
-    p.add_argument("--grace", type=float, default=5.0,
-                   help="seconds a scrip stays subscribed upstream after its last client (default 5)")
-    p.add_argument("--max-sessions", type=int, default=16,
-                   help="connections allowed at once per client token (default 16)")
-    p.add_argument("--record", type=Path, metavar="DIR", default=None,
-                   help="record the upstream's frames into DIR (docs/RECORDING.md)")
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=5.0,
+        help="seconds a scrip stays subscribed upstream after its last client (default 5)",
+    )
+    p.add_argument(
+        "--max-sessions",
+        type=int,
+        default=16,
+        help="connections allowed at once per client token (default 16)",
+    )
+    p.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        default=None,
+        help="record the upstream's frames into DIR (docs/RECORDING.md)",
+    )
     from tui.bus import options as bus_options
 
-    p.add_argument("--publish", type=bus_options.bus_url, metavar="NATS_URL",
-                   help="also publish onto NATS for desks on other machines (docs/BUS.md)")
-    p.add_argument("--exchange", action="append", metavar="EXCH",
-                   help="with --publish: serve only these exchanges to the bus (repeat)")
+    p.add_argument(
+        "--publish",
+        type=bus_options.bus_url,
+        metavar="NATS_URL",
+        help="also publish onto NATS for desks on other machines (docs/BUS.md)",
+    )
+    p.add_argument(
+        "--exchange",
+        action="append",
+        metavar="EXCH",
+        help="with --publish: serve only these exchanges to the bus (repeat)",
+    )
     bus_options.add_bus_options(p)
 
 
@@ -107,10 +156,23 @@ def config_from(args: argparse.Namespace) -> RelayConfig:
         if not args.url.startswith("wss://"):
             raise ValueError("--ca-file is for a wss:// upstream")
         trust = ca_context(ca_file)
-    upstream = FeedConfig(url=args.url, token=token, auth=args.auth, uid=args.uid, ssl=trust,
-                          dialect=getattr(args, "dialect", "psx"))
-    return RelayConfig(upstream=upstream, clients=clients, host=host, port=port, ssl=context,
-                       grace=args.grace, max_sessions=args.max_sessions)
+    upstream = FeedConfig(
+        url=args.url,
+        token=token,
+        auth=args.auth,
+        uid=args.uid,
+        ssl=trust,
+        dialect=getattr(args, "dialect", "psx"),
+    )
+    return RelayConfig(
+        upstream=upstream,
+        clients=clients,
+        host=host,
+        port=port,
+        ssl=context,
+        grace=args.grace,
+        max_sessions=args.max_sessions,
+    )
 
 
 def describe(relay: Relay, config: RelayConfig) -> str:
@@ -129,8 +191,12 @@ class RecordDirError(Exception):
     """``--record DIR`` cannot be written (one line for the user)."""
 
 
-async def serve(config: RelayConfig, bus: BusConfig | None = None,
-                exchanges: Sequence[str] = (), record: Path | None = None) -> None:
+async def serve(
+    config: RelayConfig,
+    bus: BusConfig | None = None,
+    exchanges: Sequence[str] = (),
+    record: Path | None = None,
+) -> None:
     relay = Relay(config)
     recorder = None
     if record is not None:  # the upstream client's frames, before it runs
@@ -147,8 +213,9 @@ async def serve(config: RelayConfig, bus: BusConfig | None = None,
             recorder.close()
 
 
-async def _serve(relay: Relay, config: RelayConfig, bus: BusConfig | None,
-                 exchanges: Sequence[str]) -> None:
+async def _serve(
+    relay: Relay, config: RelayConfig, bus: BusConfig | None, exchanges: Sequence[str]
+) -> None:
     publishing = None
     if bus is not None:  # --publish: attached before the upstream starts, so it sees it all
         from tui.relay.bus import RelayBus
@@ -187,8 +254,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"marketdesk relay: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:  # the port is taken, the address is not ours
-        print(f"marketdesk relay: cannot listen on {config.host}:{config.port}: {exc.strerror}",
-              file=sys.stderr)
+        print(
+            f"marketdesk relay: cannot listen on {config.host}:{config.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         pass

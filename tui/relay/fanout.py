@@ -79,8 +79,12 @@ class Fanout:
                 self._deliver(orders, key, msg, msg, None)
 
     def _deliver(
-        self, sessions: set[Session], key: str, out: dict[str, Any] | None,
-        upstream: dict[str, Any], also: set[Session] | None,
+        self,
+        sessions: set[Session],
+        key: str,
+        out: dict[str, Any] | None,
+        upstream: dict[str, Any],
+        also: set[Session] | None,
     ) -> None:
         """``out`` (framed once) to the clients that keep up; ``upstream`` into the
         backlog of held ones (once: ``also`` holds those that got it already)."""
@@ -153,8 +157,9 @@ class Fanout:
                 st.held_since = None
         for cohort in self.cohorts.values():
             backlog = cohort.backlog
-            if now >= cohort.next_at and (backlog.pending() or any(
-                    m.stream.stale for m in cohort.members)):
+            if now >= cohort.next_at and (
+                backlog.pending() or any(m.stream.stale for m in cohort.members)
+            ):
                 shared: dict[tuple[str, str], Any] = {}
                 for s in cohort.members:
                     if s.authed:
@@ -226,7 +231,12 @@ class Fanout:
             if book is None or book.seq < 0:
                 continue  # no book yet: its lk is forwarded when it comes
             sq = l2_sq.get(key)
-            if held is not None and not isinstance(held, list) and sq is not None and key not in fresh:
+            if (
+                held is not None
+                and not isinstance(held, list)
+                and sq is not None
+                and key not in fresh
+            ):
                 events = shared.get(("l", key))
                 if events is None:
                     events = shared["l", key] = net(key, held, book, 0, cache.l2_ft.get(key))

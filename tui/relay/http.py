@@ -40,8 +40,14 @@ _STATES = ("idle", "connecting", "authenticating", "live", "backoff", "auth-fail
 
 
 def respond(status: HTTPStatus, body: bytes, content_type: str) -> Response:
-    headers = Headers([("Content-Type", content_type), ("Content-Length", str(len(body))),
-                       ("Cache-Control", "no-store"), ("Connection", "close")])
+    headers = Headers(
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            ("Connection", "close"),
+        ]
+    )
     return Response(status.value, status.phrase, headers, body)
 
 
@@ -61,8 +67,11 @@ class RelayHttp:
         if path == "/health":
             return json_response(self.health())
         if path == "/metrics":
-            return respond(HTTPStatus.OK, generate_latest(self.registry),
-                           "text/plain; version=0.0.4; charset=utf-8")
+            return respond(
+                HTTPStatus.OK,
+                generate_latest(self.registry),
+                "text/plain; version=0.0.4; charset=utf-8",
+            )
         if path == "/snapshot":
             return await self.snapshot(request)
         return None
@@ -74,8 +83,12 @@ class RelayHttp:
         h = client.health
         loop_now = asyncio.get_running_loop().time()
         up = health_json(client)
-        up.update(msg_rate=round(h.msg_rate, 1), subscriptions=h.subscriptions,
-                  sessions=h.sessions, connections_used=h.connections_used)
+        up.update(
+            msg_rate=round(h.msg_rate, 1),
+            subscriptions=h.subscriptions,
+            sessions=h.sessions,
+            connections_used=h.connections_used,
+        )
         clients = []
         for s in sorted(relay.sessions, key=lambda s: s.serial):
             st = s.stream
@@ -83,25 +96,32 @@ class RelayHttp:
                 continue
             subs = s.subs
             held = st if st.cohort is None else st.cohort.backlog  # a conflated one's: its rate's
-            clients.append({
-                "id": s.serial,
-                "name": s.uid,
-                "level": s.level,
-                "mode": st.mode,
-                "subscriptions": len(subs["t"] | subs["d"] | subs["l"]),
-                "lag": 0.0 if st.held_since is None else round(loop_now - st.held_since, 3),
-                "queued_bytes": st.queued_bytes(s),
-                "behind": st.behind,
-                "held_scrips": len(held.prices.keys() | held.l2.keys()),
-                "conflated": st.conflated,
-                "merged": st.merged,
-                "resynced": st.resynced,
-                "fell_behind": st.behinds,
-                "frames_sent": s.sent,
-            })
+            clients.append(
+                {
+                    "id": s.serial,
+                    "name": s.uid,
+                    "level": s.level,
+                    "mode": st.mode,
+                    "subscriptions": len(subs["t"] | subs["d"] | subs["l"]),
+                    "lag": 0.0 if st.held_since is None else round(loop_now - st.held_since, 3),
+                    "queued_bytes": st.queued_bytes(s),
+                    "behind": st.behind,
+                    "held_scrips": len(held.prices.keys() | held.l2.keys()),
+                    "conflated": st.conflated,
+                    "merged": st.merged,
+                    "resynced": st.resynced,
+                    "fell_behind": st.behinds,
+                    "frames_sent": s.sent,
+                }
+            )
         return {
-            "relay": {"url": relay.url, "level": relay.backend.level, "clients": len(clients),
-                      "forwarded": relay.fanout.forwarded, "released": relay.fanout.released},
+            "relay": {
+                "url": relay.url,
+                "level": relay.backend.level,
+                "clients": len(clients),
+                "forwarded": relay.fanout.forwarded,
+                "released": relay.fanout.released,
+            },
             "upstream": up,
             "clients": clients,
         }
@@ -111,8 +131,10 @@ class RelayHttp:
         relay = self.relay
         _, token = route(request)
         if not token or not relay.token_ok(token):
-            return json_response({"error": "a client token is needed (Authorization: Bearer)"},
-                                 HTTPStatus.UNAUTHORIZED)
+            return json_response(
+                {"error": "a client token is needed (Authorization: Bearer)"},
+                HTTPStatus.UNAUTHORIZED,
+            )
         query = parse_qs(urlsplit(request.path).query)
         keys = list(dict.fromkeys(k for value in query.get("k", []) for k in split_keys(value)))
         bad = [k for k in keys if relay.backend.refusal("L2", "t", k)]
@@ -153,41 +175,77 @@ class _Metrics(Collector):
     def collect(self) -> Iterator[Any]:
         relay = self.relay
         h = relay.upstream.health
-        state = GaugeMetricFamily("marketdesk_relay_upstream_state",
-                                  "1 for the upstream connection's current state", labels=["state"])
+        state = GaugeMetricFamily(
+            "marketdesk_relay_upstream_state",
+            "1 for the upstream connection's current state",
+            labels=["state"],
+        )
         for name in _STATES:
             state.add_metric([name], 1.0 if h.state == name else 0.0)
         yield state
-        yield CounterMetricFamily("marketdesk_relay_upstream_messages",
-                                  "frames received from the upstream", value=h.messages)
-        yield CounterMetricFamily("marketdesk_relay_upstream_reconnects",
-                                  "upstream connection attempts after the first", value=h.reconnects)
-        yield CounterMetricFamily("marketdesk_relay_upstream_decode_errors",
-                                  "bad upstream frames", value=relay.cache.errors.total)
-        yield GaugeMetricFamily("marketdesk_relay_upstream_subscriptions",
-                                "scrips subscribed upstream", value=h.subscriptions)
-        lag = GaugeMetricFamily("marketdesk_relay_upstream_lag_seconds",
-                                "wall clock minus the newest feed time seen")
+        yield CounterMetricFamily(
+            "marketdesk_relay_upstream_messages",
+            "frames received from the upstream",
+            value=h.messages,
+        )
+        yield CounterMetricFamily(
+            "marketdesk_relay_upstream_reconnects",
+            "upstream connection attempts after the first",
+            value=h.reconnects,
+        )
+        yield CounterMetricFamily(
+            "marketdesk_relay_upstream_decode_errors",
+            "bad upstream frames",
+            value=relay.cache.errors.total,
+        )
+        yield GaugeMetricFamily(
+            "marketdesk_relay_upstream_subscriptions",
+            "scrips subscribed upstream",
+            value=h.subscriptions,
+        )
+        lag = GaugeMetricFamily(
+            "marketdesk_relay_upstream_lag_seconds", "wall clock minus the newest feed time seen"
+        )
         if h.lag is not None:
             lag.add_metric([], h.lag)
         yield lag
-        yield GaugeMetricFamily("marketdesk_relay_clients", "authenticated client connections",
-                                value=sum(1 for s in relay.sessions if s.authed))
-        yield CounterMetricFamily("marketdesk_relay_forwarded_frames",
-                                  "frames queued to clients tick by tick", value=relay.fanout.forwarded)
-        yield CounterMetricFamily("marketdesk_relay_released_frames",
-                                  "frames queued to clients from conflated backlogs",
-                                  value=relay.fanout.released)
+        yield GaugeMetricFamily(
+            "marketdesk_relay_clients",
+            "authenticated client connections",
+            value=sum(1 for s in relay.sessions if s.authed),
+        )
+        yield CounterMetricFamily(
+            "marketdesk_relay_forwarded_frames",
+            "frames queued to clients tick by tick",
+            value=relay.fanout.forwarded,
+        )
+        yield CounterMetricFamily(
+            "marketdesk_relay_released_frames",
+            "frames queued to clients from conflated backlogs",
+            value=relay.fanout.released,
+        )
         per = {
-            "merged": CounterMetricFamily("marketdesk_relay_client_merged",
-                                          "messages merged into a held one, per client", labels=["client", "name"]),
-            "resynced": CounterMetricFamily("marketdesk_relay_client_resynced",
-                                            "L2 backlogs replaced by a fresh lk, per client", labels=["client", "name"]),
-            "sent": CounterMetricFamily("marketdesk_relay_client_frames",
-                                        "frames written, per client", labels=["client", "name"]),
+            "merged": CounterMetricFamily(
+                "marketdesk_relay_client_merged",
+                "messages merged into a held one, per client",
+                labels=["client", "name"],
+            ),
+            "resynced": CounterMetricFamily(
+                "marketdesk_relay_client_resynced",
+                "L2 backlogs replaced by a fresh lk, per client",
+                labels=["client", "name"],
+            ),
+            "sent": CounterMetricFamily(
+                "marketdesk_relay_client_frames",
+                "frames written, per client",
+                labels=["client", "name"],
+            ),
         }
-        queued = GaugeMetricFamily("marketdesk_relay_client_queued_bytes",
-                                   "bytes waiting to be sent, per client", labels=["client", "name"])
+        queued = GaugeMetricFamily(
+            "marketdesk_relay_client_queued_bytes",
+            "bytes waiting to be sent, per client",
+            labels=["client", "name"],
+        )
         for s in relay.sessions:
             st = s.stream
             if st is None or not s.authed:

@@ -84,12 +84,34 @@ def net(key: str, touched: Touched, book: OrderBook, sq: int, ft: Any) -> list[d
         if order is None:
             if not had:
                 continue  # added and gone within the window
-            msgs = [{"t": "lo", "e": e, "tk": tk, "ft": ft, "sq": "", "oid": oid,
-                     "sd": last.get("sd"), "ac": "X", "pr": last.get("pr"), "q": last.get("q")}]
+            msgs = [
+                {
+                    "t": "lo",
+                    "e": e,
+                    "tk": tk,
+                    "ft": ft,
+                    "sq": "",
+                    "oid": oid,
+                    "sd": last.get("sd"),
+                    "ac": "X",
+                    "pr": last.get("pr"),
+                    "q": last.get("q"),
+                }
+            ]
         else:
             side, price, qty = order
-            msg = {"t": "lo", "e": e, "tk": tk, "ft": ft, "sq": "", "oid": oid, "sd": side,
-                   "ac": "M" if had else "A", "pr": price, "q": str(qty)}
+            msg = {
+                "t": "lo",
+                "e": e,
+                "tk": tk,
+                "ft": ft,
+                "sq": "",
+                "oid": oid,
+                "sd": side,
+                "ac": "M" if had else "A",
+                "pr": price,
+                "q": str(qty),
+            }
             msgs = [msg]
             if had and moved_ and price == start:  # moved, and back to the client's price:
                 msgs = [{**msg, "ac": "X"}, {**msg, "ac": "A"}]  # an M would not move it

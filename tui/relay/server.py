@@ -77,8 +77,10 @@ class RelayConfig:
             if not token:
                 raise ValueError(f"client token {name} is empty")
             if upstream and token == upstream:
-                raise ValueError(f"client token {name} is the upstream token: give clients "
-                                 "tokens of their own (the upstream token never leaves the relay)")
+                raise ValueError(
+                    f"client token {name} is the upstream token: give clients "
+                    "tokens of their own (the upstream token never leaves the relay)"
+                )
 
 
 def upstream_word(state: str, sessions: int) -> str:
@@ -109,8 +111,12 @@ class Relay(ProtocolServer):
         self.cache = RelayCache(DecodeErrors(redact=config.upstream.secrets()))
         self.upstream = UpstreamClient(config.upstream, self.cache)
         server_config = ServerConfig(
-            host=config.host, port=config.port, users=config.clients,
-            max_sessions=config.max_sessions, tick=config.tick, ssl=config.ssl,
+            host=config.host,
+            port=config.port,
+            users=config.clients,
+            max_sessions=config.max_sessions,
+            tick=config.tick,
+            ssl=config.ssl,
             log_name="tui.relay",
         )
         #: other holders of interest (``tui.relay.bus``: the NATS consumers): a scrip any of
@@ -215,13 +221,21 @@ class Relay(ProtocolServer):
 
     def _wanted(self, key: str) -> bool:
         subs = self.subs
-        return (key in subs["d"] or key in subs["t"] or key in subs["l"]
-                or any(wanted(key) for wanted in self.also_wanted))
+        return (
+            key in subs["d"]
+            or key in subs["t"]
+            or key in subs["l"]
+            or any(wanted(key) for wanted in self.also_wanted)
+        )
 
     # -- the upstream's state, told to every client ---------------------------------------
     def _status(self) -> bytes:
         h = self.upstream.health
-        fields = {"s": "upstream", "up": upstream_word(h.state, h.sessions), "lv": self.backend.level}
+        fields = {
+            "s": "upstream",
+            "up": upstream_word(h.state, h.sessions),
+            "lv": self.backend.level,
+        }
         if h.state != "live" and h.last_error:
             fields["emsg"] = h.last_error[:200]
         return status_frame(**fields)

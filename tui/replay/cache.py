@@ -140,4 +140,3 @@ class WireCache:
         asks = [[oid, o[1], o[2]] for oid, o in book.items() if o[0] == "S"]
         sort_book_rows(bids, asks)
         return {"t": "lk", **meta, "b": bids, "s": asks}
-

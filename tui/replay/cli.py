@@ -17,13 +17,29 @@ DEFAULT_PORT = 8766
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="recording files (in any order)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"port (default {DEFAULT_PORT}; 0 = any free port)")
-    parser.add_argument("--token", action="append", default=None, metavar="TOKEN",
-                        help=f"accepted token, repeatable (default {DEFAULT_TOKEN!r})")
-    parser.add_argument("--token-env", action="append", default=None, metavar="VAR",
-                        help="read an accepted token from this environment variable")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0 = any free port)",
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=None,
+        metavar="TOKEN",
+        help=f"accepted token, repeatable (default {DEFAULT_TOKEN!r})",
+    )
+    parser.add_argument(
+        "--token-env",
+        action="append",
+        default=None,
+        metavar="VAR",
+        help="read an accepted token from this environment variable",
+    )
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -38,14 +54,22 @@ async def run(args: argparse.Namespace) -> int:
     except (FormatError, ValueError) as exc:
         print(f"marketdesk replay: {exc}", file=sys.stderr)
         return 2
-    config = ServerConfig(host=args.host, port=args.port, log_name="tui.replay",
-                          users=tuple((f"REPLAY{i + 1}", t) for i, t in enumerate(tokens)))
+    config = ServerConfig(
+        host=args.host,
+        port=args.port,
+        log_name="tui.replay",
+        users=tuple((f"REPLAY{i + 1}", t) for i, t in enumerate(tokens)),
+    )
     try:
-        async with ReplayServer(recording, config, speed=speed, start_ns=begin, end_ns=end) as server:
+        async with ReplayServer(
+            recording, config, speed=speed, start_ns=begin, end_ns=end
+        ) as server:
             print(server.describe(), flush=True)
             await server.serve_forever()
     except OSError as exc:
-        print(f"marketdesk replay: cannot listen on {args.host}:{args.port}: {exc.strerror}",
-              file=sys.stderr)
+        print(
+            f"marketdesk replay: cannot listen on {args.host}:{args.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
         return 1
     return 0

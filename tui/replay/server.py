@@ -50,8 +50,13 @@ class ReplayBackend:
     """The recording as a :class:`~tui.server.backend.Backend`."""
 
     def __init__(
-        self, recording: Recording, *, speed: float = 1.0, start_ns: int | None = None,
-        end_ns: int | None = None, grace: float = GRACE,
+        self,
+        recording: Recording,
+        *,
+        speed: float = 1.0,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        grace: float = GRACE,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.recording = recording
@@ -70,7 +75,9 @@ class ReplayBackend:
         #: messages; psx frames are served as recorded, byte for byte
         dialect = self._dialect = dialects.get(header.dialect or "psx")
         self._held: list[dict[str, Any]] = []
-        self._codec = None if dialect.name == "psx" else dialect.client(DecodeErrors(), self._held.append)
+        self._codec = (
+            None if dialect.name == "psx" else dialect.client(DecodeErrors(), self._held.append)
+        )
         self._start_at: float | None = None
         self.position_ns = header.started_ns
         self.started = False
@@ -182,8 +189,7 @@ class ReplayBackend:
         self.position_ns, self.sent = pos, max(sent, self.sent)
         return n
 
-    def _translated(self, payload: bytes, push: Publish | None,
-                    subs_t: dict[str, Any]) -> None:
+    def _translated(self, payload: bytes, push: Publish | None, subs_t: dict[str, Any]) -> None:
         """A frame of a broker dialect: its codec's messages, folded and served as psx."""
         held = self._held
         held.clear()
@@ -214,9 +220,12 @@ class ReplayServer(ProtocolServer):
         """What is served, for the terminal: endpoints and the recording, never a token."""
         rec, backend = self.replay.recording, self.replay
         first, files = rec.files[0], len(rec.files)
-        speed = "as fast as possible" if backend.clock.speed == 0 else f"at {backend.clock.speed:g}x"
+        speed = (
+            "as fast as possible" if backend.clock.speed == 0 else f"at {backend.clock.speed:g}x"
+        )
         lines = [
-            f"marketdesk replay: {first.path.name}" + (f" (+{files - 1} files)" if files > 1 else "")
+            f"marketdesk replay: {first.path.name}"
+            + (f" (+{files - 1} files)" if files > 1 else "")
             + f", recorded from {first.header.endpoint} ({rec.header.level or '?'})",
             f"  from {clock_text(backend.position_ns)} {speed}; starts when a scrip is subscribed",
         ]

@@ -54,8 +54,13 @@ class ReplaySource:
     at ``start_ns`` is built at full speed first)."""
 
     def __init__(
-        self, recording: Recording, market: Market, *, speed: float = 1.0,
-        start_ns: int | None = None, end_ns: int | None = None,
+        self,
+        recording: Recording,
+        market: Market,
+        *,
+        speed: float = 1.0,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.recording = recording
@@ -65,12 +70,15 @@ class ReplaySource:
         self.on_rewind: Callable[[], None] | None = None
         header = recording.header
         self.start_ns, self.end_ns = start_ns, end_ns
-        self.replay_clock = ReplayClock(start_ns or header.started_ns, speed=speed, monotonic=monotonic)
+        self.replay_clock = ReplayClock(
+            start_ns or header.started_ns, speed=speed, monotonic=monotonic
+        )
         self._mono = monotonic
         names = [f.path.name for f in recording.files]
         more = f" (+{len(names) - 1} files)" if len(names) > 1 else ""
-        self._health = Health(state="idle", endpoint=f"replay of {names[0]}{more}",
-                              level=header.level, auth="replay")
+        self._health = Health(
+            state="idle", endpoint=f"replay of {names[0]}{more}", level=header.level, auth="replay"
+        )
         self._meter = RateMeter()
         self._last_ft: float | None = None
         self._wanted: set[str] = set()
@@ -151,8 +159,11 @@ class ReplaySource:
         if self.start_ns is not None:
             await self._advance_silently(self.start_ns)
         self._set_state(PAUSED if self.replay_clock.paused else PLAYING)
-        self._event("connected", f"Replaying {self._health.endpoint[10:]} "
-                    f"from {clock_text(self.replay_clock.now_ns())} at {self.speed_text}")
+        self._event(
+            "connected",
+            f"Replaying {self._health.endpoint[10:]} "
+            f"from {clock_text(self.replay_clock.now_ns())} at {self.speed_text}",
+        )
         clock = self.replay_clock
         while not self._stop.is_set():
             if self._seek is not None:
@@ -264,7 +275,9 @@ class ReplaySource:
                 try:
                     feed(payload)
                 except Exception as exc:  # noqa: BLE001 - as the live client: one bad frame
-                    self._market.errors.add("bad-message", f"{type(exc).__name__} on {payload[:120]!r}")
+                    self._market.errors.add(
+                        "bad-message", f"{type(exc).__name__} on {payload[:120]!r}"
+                    )
                 frames += 1
             else:
                 self._recorded_event(kind, payload)
@@ -328,7 +341,9 @@ class ReplaySource:
             return
         try:
             doc = json.loads(payload)
-            text = f"Recorded: the feed connection closed ({doc.get('code')} {doc.get('reason', '')})"
+            text = (
+                f"Recorded: the feed connection closed ({doc.get('code')} {doc.get('reason', '')})"
+            )
         except ValueError:
             text = "Recorded: the feed connection closed"
         self._event("reconnect", text)

@@ -21,8 +21,14 @@ _encode = msgspec.json.Encoder().encode
 
 
 def synthetic_recording(
-    directory: Path | str, *, seed: int = 1, rate: float = 2000.0, seconds: float = 10.0,
-    keys: Sequence[str] | None = None, orders: bool = True, start_ns: int | None = None,
+    directory: Path | str,
+    *,
+    seed: int = 1,
+    rate: float = 2000.0,
+    seconds: float = 10.0,
+    keys: Sequence[str] | None = None,
+    orders: bool = True,
+    start_ns: int | None = None,
     max_bytes: int = 1 << 40,
 ) -> list[Path]:
     """Record ``seconds`` of the seeded simulated market at ``rate`` events a second into

@@ -25,7 +25,9 @@ def parse_speed(text: str) -> float:
     try:
         speed = float(text.strip().rstrip("xX"))
     except ValueError:
-        raise ValueError(f"not a speed: {text!r} (0 = as fast as possible, 1 = as recorded)") from None
+        raise ValueError(
+            f"not a speed: {text!r} (0 = as fast as possible, 1 = as recorded)"
+        ) from None
     if not 0 <= speed <= 10_000:  # also refuses nan
         raise ValueError(f"speed must be between 0 and 10000, not {text!r}")
     return speed
@@ -60,8 +62,12 @@ def parse_time(text: str, start_ns: int, tz: tzinfo | None = None) -> int:
         hh, mm, ss, frac = clock.groups()
         day = datetime.fromtimestamp(start_ns / NS, tz).astimezone(tz)
         try:
-            at = day.replace(hour=int(hh), minute=int(mm), second=int(ss or 0),
-                             microsecond=int((frac or "0").ljust(6, "0")[:6]))
+            at = day.replace(
+                hour=int(hh),
+                minute=int(mm),
+                second=int(ss or 0),
+                microsecond=int((frac or "0").ljust(6, "0")[:6]),
+            )
         except ValueError:
             raise ValueError(f"not a time of day: {text!r}") from None
         if _ns(at) < start_ns - 12 * 3600 * NS:  # past midnight of a long session
@@ -97,8 +103,9 @@ class ReplayClock:
     anchor, stands still while paused, and is moved by the replay itself at speed 0 (as
     fast as possible: the clock is the last record's time)."""
 
-    def __init__(self, start_ns: int, *, speed: float = 1.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, start_ns: int, *, speed: float = 1.0, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._mono = monotonic
         self.speed = speed
         self.paused = False

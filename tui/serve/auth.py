@@ -91,22 +91,36 @@ class Guard:
         self.refused[reason] += 1
         # a browser's first request comes without the password (the prompt follows): info
         level = logging.INFO if reason == "no password" else logging.WARNING
-        log.log(level, "serve: refused %s %s from %s: %s",
-                request.method, request.path, request.remote, reason)
+        log.log(
+            level,
+            "serve: refused %s %s from %s: %s",
+            request.method,
+            request.path,
+            request.remote,
+            reason,
+        )
         return response
 
     def _unauthorized(self, request: web.Request, reason: str) -> web.Response:
-        return self._refuse(request, reason, web.Response(
-            status=401, text="401: the desk needs its password\n",
-            headers={"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'},
-        ))
+        return self._refuse(
+            request,
+            reason,
+            web.Response(
+                status=401,
+                text="401: the desk needs its password\n",
+                headers={"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'},
+            ),
+        )
 
     def allowed(self, request: web.Request) -> web.Response | None:
         """None if ``request`` may pass, else the response that refuses it."""
         if self._password is None:
             if not is_loopback(_host_name(request.host)):
-                return self._refuse(request, "host", web.Response(
-                    status=403, text="403: this desk serves only this machine\n"))
+                return self._refuse(
+                    request,
+                    "host",
+                    web.Response(status=403, text="403: this desk serves only this machine\n"),
+                )
         else:
             given = basic_password(request.headers.get("Authorization", ""))
             if given is None:
@@ -117,8 +131,13 @@ class Guard:
         if origin is not None and request.path == "/ws":
             parts = urlsplit(origin)
             if parts.netloc.lower() != request.host.lower():
-                return self._refuse(request, "origin", web.Response(
-                    status=403, text="403: a page of another site may not open the desk\n"))
+                return self._refuse(
+                    request,
+                    "origin",
+                    web.Response(
+                        status=403, text="403: a page of another site may not open the desk\n"
+                    ),
+                )
         return None
 
     @web.middleware

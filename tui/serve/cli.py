@@ -40,25 +40,55 @@ listen_arg = listen.listen_arg(DEFAULT_LISTEN)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--listen", type=listen_arg, default=listen_arg(DEFAULT_LISTEN),
-                   metavar="HOST:PORT",
-                   help=f"where browsers connect (default {DEFAULT_LISTEN}; anything but "
-                   "loopback needs --password-env or --password-file)")
-    g = p.add_argument_group("an existing relay (default: one started here, in front of the "
-                             "configured feed or the built-in simulator)")
-    g.add_argument("--url", dest="relay_url", type=checked(check_url), metavar="RELAY_URL",
-                   help="a `marketdesk relay` endpoint, e.g. ws://127.0.0.1:8770/2.0/market/feed/l2")
-    g.add_argument("--token-env", dest="relay_token_env", metavar="VAR",
-                   help="read the relay's client token from VAR")
-    g.add_argument("--token-file", dest="relay_token_file", metavar="PATH",
-                   help="read the relay's client token from a file only you can read")
+    p.add_argument(
+        "--listen",
+        type=listen_arg,
+        default=listen_arg(DEFAULT_LISTEN),
+        metavar="HOST:PORT",
+        help=f"where browsers connect (default {DEFAULT_LISTEN}; anything but "
+        "loopback needs --password-env or --password-file)",
+    )
+    g = p.add_argument_group(
+        "an existing relay (default: one started here, in front of the "
+        "configured feed or the built-in simulator)"
+    )
+    g.add_argument(
+        "--url",
+        dest="relay_url",
+        type=checked(check_url),
+        metavar="RELAY_URL",
+        help="a `marketdesk relay` endpoint, e.g. ws://127.0.0.1:8770/2.0/market/feed/l2",
+    )
+    g.add_argument(
+        "--token-env",
+        dest="relay_token_env",
+        metavar="VAR",
+        help="read the relay's client token from VAR",
+    )
+    g.add_argument(
+        "--token-file",
+        dest="relay_token_file",
+        metavar="PATH",
+        help="read the relay's client token from a file only you can read",
+    )
     a = p.add_argument_group("who may open the desk")
-    a.add_argument("--password-env", metavar="VAR",
-                   help="the password browsers must give (HTTP Basic, any user name), from VAR")
-    a.add_argument("--password-file", metavar="PATH",
-                   help="the password, from a file only you can read (chmod 600)")
-    p.add_argument("--max-tabs", type=int, default=8, metavar="N",
-                   help="desks open at once, each a process of its own (default 8)")
+    a.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="the password browsers must give (HTTP Basic, any user name), from VAR",
+    )
+    a.add_argument(
+        "--password-file",
+        metavar="PATH",
+        help="the password, from a file only you can read (chmod 600)",
+    )
+    p.add_argument(
+        "--max-tabs",
+        type=int,
+        default=8,
+        metavar="N",
+        help="desks open at once, each a process of its own (default 8)",
+    )
 
 
 @dataclass
@@ -108,22 +138,31 @@ def options_from(args: argparse.Namespace, cfg: DeskConfig) -> ServeOptions:
     if password is None and needs_password(host):
         raise ValueError(
             f"listening on {host} lets other machines in: give a password "
-            "(--password-env VAR or --password-file PATH), or listen on 127.0.0.1")
+            "(--password-env VAR or --password-file PATH), or listen on 127.0.0.1"
+        )
     if args.max_tabs < 1:
         raise ValueError("--max-tabs must be at least 1")
     if args.relay_token_env or args.relay_token_file:
         if not args.relay_url:
-            raise ValueError("--token-env/--token-file after serve go with --url RELAY_URL "
-                             "(the feed's own go before serve)")
+            raise ValueError(
+                "--token-env/--token-file after serve go with --url RELAY_URL "
+                "(the feed's own go before serve)"
+            )
     elif args.relay_url:
-        raise ValueError("--url after serve (a relay) needs the relay's client token: "
-                         "--token-env VAR or --token-file PATH")
+        raise ValueError(
+            "--url after serve (a relay) needs the relay's client token: "
+            "--token-env VAR or --token-file PATH"
+        )
     # the tabs inherit none of the secrets' variables: they get the relay's token alone
-    hidden = tuple(name for name in (args.password_env, args.relay_token_env,
-                                     cfg.feed.token_env) if name)
-    desk = TabOptions(config=getattr(args, "config", None), theme=getattr(args, "theme", None),
-                      refresh_hz=getattr(args, "refresh_hz", None),
-                      watch=_watch(getattr(args, "watch", None) or ()))
+    hidden = tuple(
+        name for name in (args.password_env, args.relay_token_env, cfg.feed.token_env) if name
+    )
+    desk = TabOptions(
+        config=getattr(args, "config", None),
+        theme=getattr(args, "theme", None),
+        refresh_hz=getattr(args, "refresh_hz", None),
+        watch=_watch(getattr(args, "watch", None) or ()),
+    )
     opts = ServeOptions(host, port, password, args.max_tabs, desk, hidden=hidden)
     if args.relay_url:
         opts.relay_url = args.relay_url
@@ -134,16 +173,27 @@ def options_from(args: argparse.Namespace, cfg: DeskConfig) -> ServeOptions:
 
         token = resolve_token(cfg.feed.token_env, cfg.feed.token_file)
         if not token:
-            raise ValueError("the feed needs a token: --token-env VAR or --token-file PATH "
-                             "before serve (or token_env / token_file in [feed] of the config)")
-        opts.feed = FeedConfig(url=cfg.feed.url, token=token, auth=cfg.feed.auth,
-                               uid=cfg.feed.uid, ssl=tls_context(cfg),
-                               dialect=cfg.feed.dialect)  # the tabs read its relay: psx
+            raise ValueError(
+                "the feed needs a token: --token-env VAR or --token-file PATH "
+                "before serve (or token_env / token_file in [feed] of the config)"
+            )
+        opts.feed = FeedConfig(
+            url=cfg.feed.url,
+            token=token,
+            auth=cfg.feed.auth,
+            uid=cfg.feed.uid,
+            ssl=tls_context(cfg),
+            dialect=cfg.feed.dialect,
+        )  # the tabs read its relay: psx
     else:
         import msgspec
 
-        opts.sim = SimOptions(seed=args.seed, rate=args.rate, scenarios=args.scenario or (),
-                              faults=msgspec.structs.asdict(cfg.simulator))
+        opts.sim = SimOptions(
+            seed=args.seed,
+            rate=args.rate,
+            scenarios=args.scenario or (),
+            faults=msgspec.structs.asdict(cfg.simulator),
+        )
     return opts
 
 
@@ -157,12 +207,14 @@ def banner(opts: ServeOptions, url: str, upstream: Upstream) -> str:
         who = "password required (HTTP Basic, any user name)"
         if not is_loopback(opts.host):
             who += "; plain HTTP: put TLS in front of it beyond a trusted network"
-    return "\n".join([
-        f"marketdesk serve: {url}",
-        f"  access: {who}",
-        f"  tabs read: {upstream.summary}",
-        f"  at most {opts.max_tabs} tabs at once; {url}health for the figures; Ctrl-C stops",
-    ])
+    return "\n".join(
+        [
+            f"marketdesk serve: {url}",
+            f"  access: {who}",
+            f"  tabs read: {upstream.summary}",
+            f"  at most {opts.max_tabs} tabs at once; {url}health for the figures; Ctrl-C stops",
+        ]
+    )
 
 
 async def serve(opts: ServeOptions, stop: asyncio.Event | None = None) -> None:
@@ -178,15 +230,24 @@ async def serve(opts: ServeOptions, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    async with open_upstream(relay_url=opts.relay_url, relay_token=opts.relay_token,
-                             feed=opts.feed, sim=opts.sim, tabs=opts.max_tabs) as upstream:
+    async with open_upstream(
+        relay_url=opts.relay_url,
+        relay_token=opts.relay_token,
+        feed=opts.feed,
+        sim=opts.sim,
+        tabs=opts.max_tabs,
+    ) as upstream:
         argv = command(upstream.url, simulated=upstream.simulated, options=opts.desk)
         environment: dict[str, str | None] = {name: None for name in opts.hidden}
         environment[TAB_TOKEN_ENV] = upstream.token
         # exec: the shell textual-serve starts becomes the desk, so stopping it stops the desk
-        server = DeskServer("exec " + shlex.join(argv), guard=Guard(opts.password),
-                            environment=environment, health=upstream.health,
-                            max_tabs=opts.max_tabs)
+        server = DeskServer(
+            "exec " + shlex.join(argv),
+            guard=Guard(opts.password),
+            environment=environment,
+            health=upstream.health,
+            max_tabs=opts.max_tabs,
+        )
         runner = web.AppRunner(await server.make_app(), access_log=None, shutdown_timeout=5)
         await runner.setup()
         try:
@@ -209,8 +270,10 @@ def run(args: argparse.Namespace, cfg: DeskConfig) -> int:
     try:
         asyncio.run(serve(opts))
     except OSError as exc:  # the port is taken, the address is not ours
-        print(f"marketdesk serve: cannot listen on {opts.host}:{opts.port}: {exc.strerror}",
-              file=sys.stderr)
+        print(
+            f"marketdesk serve: cannot listen on {opts.host}:{opts.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         pass

@@ -39,8 +39,11 @@ TAB_TOKEN_ENV: Final = "MARKETDESK_TAB_TOKEN"
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="marketdesk-tab", description="One browser tab's desk.")
     p.add_argument("--url", required=True, help="the relay endpoint")
-    p.add_argument("--simulated", action="store_true",
-                   help="the feed behind is the built-in simulator (its lists and search)")
+    p.add_argument(
+        "--simulated",
+        action="store_true",
+        help="the feed behind is the built-in simulator (its lists and search)",
+    )
     p.add_argument("--config", type=Path, default=None)
     p.add_argument("--theme", default=None)
     p.add_argument("--refresh-hz", type=float, default=None)
@@ -82,14 +85,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:  # the desk's log file; a tab starts whatever happens to its log
         path = log_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        logging.basicConfig(level=logging.WARNING, filename=path,
-                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        logging.basicConfig(
+            level=logging.WARNING,
+            filename=path,
+            format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        )
     except OSError:
         logging.basicConfig(level=logging.CRITICAL, handlers=[logging.NullHandler()])
     try:
         cfg = load_config(args.config)
-        desk = {name: value for name in ("theme", "refresh_hz")
-                if (value := getattr(args, name)) is not None}
+        desk = {
+            name: value
+            for name in ("theme", "refresh_hz")
+            if (value := getattr(args, name)) is not None
+        }
         if desk:
             cfg = with_overrides(cfg, desk=desk)
     except ConfigError as exc:
@@ -111,8 +120,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     market = Market(DecodeErrors(redact=(token,)))
     client = open_source(FeedConfig(url=args.url, token=token, uid=cfg.feed.uid), market)
     app = make_app(
-        market, client, watchlists=watchlists, store=store, config=cfg, notices=notices,
-        catalogue=catalogue, refresh_hz=cfg.desk.refresh_hz, theme=cfg.desk.theme,
+        market,
+        client,
+        watchlists=watchlists,
+        store=store,
+        config=cfg,
+        notices=notices,
+        catalogue=catalogue,
+        refresh_hz=cfg.desk.refresh_hz,
+        theme=cfg.desk.theme,
     )
     app.settle_gc_after = SETTLE_GC_AFTER
     app.run()

@@ -60,40 +60,68 @@ async def _front(
     URL and the fresh client token the tabs use, and the relay's figures.  ``tabs``: the
     most tabs at once (the relay lets two more in, for a desk reconnecting)."""
     token = secrets.token_urlsafe(24)
-    relay = await stack.enter_async_context(Relay(RelayConfig(
-        upstream=feed, clients=(("serve", token),), host="127.0.0.1", port=0,
-        max_sessions=tabs + 2,
-    )))
+    relay = await stack.enter_async_context(
+        Relay(
+            RelayConfig(
+                upstream=feed,
+                clients=(("serve", token),),
+                host="127.0.0.1",
+                port=0,
+                max_sessions=tabs + 2,
+            )
+        )
+    )
 
     def health() -> dict[str, Any]:
         h = relay.upstream.health
-        return {"kind": "relay", "url": relay.url, "endpoint": feed.endpoint, "state": h.state,
-                "connections": h.connections_used, "clients": len(relay.sessions)}
+        return {
+            "kind": "relay",
+            "url": relay.url,
+            "endpoint": feed.endpoint,
+            "state": h.state,
+            "connections": h.connections_used,
+            "clients": len(relay.sessions),
+        }
 
     return relay.endpoint(feed.level or "L1"), token, health
 
 
 @contextlib.asynccontextmanager
 async def open_upstream(
-    *, relay_url: str | None = None, relay_token: str = "", feed: FeedConfig | None = None,
-    sim: SimOptions | None = None, tabs: int = 8,
+    *,
+    relay_url: str | None = None,
+    relay_token: str = "",
+    feed: FeedConfig | None = None,
+    sim: SimOptions | None = None,
+    tabs: int = 8,
 ) -> AsyncIterator[Upstream]:
     """The tabs' upstream, running until the block ends.  ``relay_url``/``relay_token``:
     an existing relay; else a relay here in front of ``feed``, or of a simulator, for at
     most ``tabs`` tabs at once."""
     if relay_url is not None:
-        yield Upstream(relay_url, relay_token, simulated=False, summary=f"relay {relay_url}",
-                       health=lambda: {"kind": "relay", "endpoint": relay_url})
+        yield Upstream(
+            relay_url,
+            relay_token,
+            simulated=False,
+            summary=f"relay {relay_url}",
+            health=lambda: {"kind": "relay", "endpoint": relay_url},
+        )
         return
     async with contextlib.AsyncExitStack() as stack:
         simulator: SimServer | None = None
         if feed is None:
             options = sim or SimOptions()
             sim_token = secrets.token_urlsafe(24)
-            simulator = SimServer(SimConfig(
-                seed=options.seed, rate=options.rate, tokens=(sim_token,), host="127.0.0.1",
-                port=0, faults=Faults(**options.faults),
-            ))
+            simulator = SimServer(
+                SimConfig(
+                    seed=options.seed,
+                    rate=options.rate,
+                    tokens=(sim_token,),
+                    host="127.0.0.1",
+                    port=0,
+                    faults=Faults(**options.faults),
+                )
+            )
             if not logging.getLogger().isEnabledFor(logging.INFO):  # its socket log: with -v
                 logging.getLogger("tui.sim.ws").setLevel(logging.WARNING)
             await stack.enter_async_context(simulator)
@@ -114,8 +142,13 @@ async def open_upstream(
             return report
 
         behind = "the built-in simulator" if simulator is not None else feed.endpoint
-        yield Upstream(url, token, simulated=simulator is not None,
-                       summary=f"one relay in this process, in front of {behind}", health=health)
+        yield Upstream(
+            url,
+            token,
+            simulated=simulator is not None,
+            summary=f"one relay in this process, in front of {behind}",
+            health=health,
+        )
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

@@ -73,8 +73,14 @@ class DeskAppService(AppService):
 
 class DeskServer(Server):
     def __init__(
-        self, command: str, *, guard: Guard, environment: Mapping[str, str | None],
-        health: Callable[[], dict[str, Any]], max_tabs: int = 8, title: str = "marketdesk",
+        self,
+        command: str,
+        *,
+        guard: Guard,
+        environment: Mapping[str, str | None],
+        health: Callable[[], dict[str, Any]],
+        max_tabs: int = 8,
+        title: str = "marketdesk",
     ) -> None:
         super().__init__(command, title=title, statics_path=STATIC, templates_path=TEMPLATES)
         self.guard = guard
@@ -94,13 +100,15 @@ class DeskServer(Server):
         """The aiohttp application: the guard, then textual-serve's routes and ours."""
         app = web.Application(middlewares=[self.guard.middleware])
         aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
-        app.add_routes([
-            web.get("/", self.handle_index, name="index"),
-            web.get("/ws", self.handle_websocket, name="websocket"),
-            web.get("/health", self.handle_health, name="health"),
-            web.get("/download/{key}", self.handle_download, name="download"),
-            web.static("/static", self.statics_path, name="static"),
-        ])
+        app.add_routes(
+            [
+                web.get("/", self.handle_index, name="index"),
+                web.get("/ws", self.handle_websocket, name="websocket"),
+                web.get("/health", self.handle_health, name="health"),
+                web.get("/download/{key}", self.handle_download, name="download"),
+                web.static("/static", self.statics_path, name="static"),
+            ]
+        )
         app.on_shutdown.append(self.on_shutdown)
         return app
 
@@ -122,8 +130,11 @@ class DeskServer(Server):
 
     def health(self) -> dict[str, Any]:
         return {
-            "tabs": len(self.tabs), "max_tabs": self.max_tabs, "turned_away": self.turned_away,
-            "refused": dict(self.guard.refused), "bad_messages": self.bad_messages,
+            "tabs": len(self.tabs),
+            "max_tabs": self.max_tabs,
+            "turned_away": self.turned_away,
+            "refused": dict(self.guard.refused),
+            "bad_messages": self.bad_messages,
             "upstream": self.upstream_health(),
         }
 
@@ -131,16 +142,23 @@ class DeskServer(Server):
         """textual-serve's handler, with our app service, the tab limit and the tab count."""
         if len(self.tabs) >= self.max_tabs:
             self.turned_away += 1
-            log.warning("serve: %d tabs open already; one more from %s turned away",
-                        len(self.tabs), request.remote)
+            log.warning(
+                "serve: %d tabs open already; one more from %s turned away",
+                len(self.tabs),
+                request.remote,
+            )
             raise web.HTTPServiceUnavailable(text=f"503: {self.max_tabs} desks are open already\n")
         websocket = web.WebSocketResponse(heartbeat=15)
         width = max(20, min(500, to_int(request.query.get("width", "80"), 80)))
         height = max(10, min(300, to_int(request.query.get("height", "24"), 24)))
         service = DeskAppService(
-            self.command, environment=self.environment, write_bytes=websocket.send_bytes,
-            write_str=websocket.send_str, close=websocket.close,
-            download_manager=self.download_manager, debug=self.debug,
+            self.command,
+            environment=self.environment,
+            write_bytes=websocket.send_bytes,
+            write_str=websocket.send_str,
+            close=websocket.close,
+            download_manager=self.download_manager,
+            debug=self.debug,
         )
         self.tabs.add(service)
         log.info("serve: a tab from %s (%d open)", request.remote, len(self.tabs))
@@ -182,8 +200,10 @@ class DeskServer(Server):
                     await app_service.focus()
             except (ValueError, TypeError, KeyError, IndexError):
                 self.bad_messages += 1
-                log.warning("serve: a malformed message from a browser skipped (%d so far)",
-                            self.bad_messages)
+                log.warning(
+                    "serve: a malformed message from a browser skipped (%d so far)",
+                    self.bad_messages,
+                )
 
     async def on_shutdown(self, app: web.Application) -> None:
         await asyncio.gather(*(tab.shut() for tab in list(self.tabs)))

@@ -66,7 +66,9 @@ class Garbage:
         e, _, tk = key.partition("|")
         kind = rng.randrange(6)
         if kind == 0:  # not JSON
-            text = rng.choice(('{"t":"df","e":"' + e, "not json", "{'t': 'df'}", "}{", "\ufffd\u00e9\u20ac"))
+            text = rng.choice(
+                ('{"t":"df","e":"' + e, "not json", "{'t': 'df'}", "}{", "\ufffd\u00e9\u20ac")
+            )
             return text_frame(text.encode())
         if kind == 1:  # not an object
             return text_frame(rng.choice((b"[1,2,3]", b'"df"', b"42", b"null", b"true")))
@@ -84,8 +86,19 @@ class Garbage:
             name = rng.choice(_BAD_FIELDS)
             return json_frame({"t": "df", "e": e, "tk": tk, name: rng.choice(_BAD_NUMBERS)})
         # an L2 event for an order nobody has seen
-        return json_frame({"t": "lo", "e": e, "tk": tk, "sq": "x", "oid": "no-such-order",
-                           "sd": "B", "ac": "X", "pr": "1.00", "q": "1"})
+        return json_frame(
+            {
+                "t": "lo",
+                "e": e,
+                "tk": tk,
+                "sq": "x",
+                "oid": "no-such-order",
+                "sd": "B",
+                "ac": "X",
+                "pr": "1.00",
+                "q": "1",
+            }
+        )
 
     def _v2(self, kind: int, e: str, tk: str) -> dict[str, object]:
         """Firstock V2's: a flat frame without ``c_symbol``, a bad value, a bad level."""
@@ -93,7 +106,13 @@ class Garbage:
         if kind == 3:
             return {"c_exch_seg": e, "i_last_traded_price": 100}
         if kind == 4:
-            name, value = rng.choice((("i_last_traded_price", "abc"), ("i_closing_price", -1),
-                                      ("i_volume_traded_today", 12.5), ("i_open_price", True)))
+            name, value = rng.choice(
+                (
+                    ("i_last_traded_price", "abc"),
+                    ("i_closing_price", -1),
+                    ("i_volume_traded_today", 12.5),
+                    ("i_open_price", True),
+                )
+            )
             return {f"{e}:{tk}": {name: value}}
         return {f"{e}:{tk}": {"best_buy": rng.choice(("x", [1, 2], 5))}}

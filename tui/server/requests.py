@@ -38,8 +38,11 @@ if TYPE_CHECKING:
 
 INVALID_SESSION: Final = "Invalid session key"
 SESSION_LIMIT: Final = "Maximum sessions limit"
-_UNSUB_ACKS: Final = {"u": ("t", TouchlineUnsubscribed), "ud": ("d", DepthUnsubscribed),
-                      "ul": ("l", OrdersUnsubscribed)}
+_UNSUB_ACKS: Final = {
+    "u": ("t", TouchlineUnsubscribed),
+    "ud": ("d", DepthUnsubscribed),
+    "ul": ("l", OrdersUnsubscribed),
+}
 _decode = msgspec.json.Decoder().decode
 
 

@@ -92,7 +92,9 @@ class ProtocolServer:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.close()
@@ -100,10 +102,17 @@ class ProtocolServer:
     async def start(self) -> None:
         cfg = self.server_config
         self._server = await serve(
-            self._handler, cfg.host, cfg.port, process_request=self._process_request,
-            compression=None, ping_interval=self.dialect.ping_interval, ping_timeout=10,
-            close_timeout=_CLOSE_TIMEOUT, max_size=cfg.max_size,
-            logger=self._ws_log, ssl=cfg.ssl,
+            self._handler,
+            cfg.host,
+            cfg.port,
+            process_request=self._process_request,
+            compression=None,
+            ping_interval=self.dialect.ping_interval,
+            ping_timeout=10,
+            close_timeout=_CLOSE_TIMEOUT,
+            max_size=cfg.max_size,
+            logger=self._ws_log,
+            ssl=cfg.ssl,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._tasks.append(asyncio.create_task(self._clock(), name="server-clock"))
@@ -111,8 +120,11 @@ class ProtocolServer:
         if faults.drop_every:
             self._tasks.append(asyncio.create_task(self._every(faults.drop_every, self.drop_all)))
         if faults.stall_every:
-            self._tasks.append(asyncio.create_task(
-                self._every(faults.stall_every, lambda: self.stall(faults.stall_seconds))))
+            self._tasks.append(
+                asyncio.create_task(
+                    self._every(faults.stall_every, lambda: self.stall(faults.stall_seconds))
+                )
+            )
         if faults.kick_every:
             self._tasks.append(asyncio.create_task(self._every(faults.kick_every, self.kick_all)))
 
@@ -336,8 +348,9 @@ class ProtocolServer:
         self._serial += 1
         cfg = self.server_config
         ratio = cfg.faults.garbage_ratio
-        garbage = (Garbage(f"{cfg.seed}:{self._serial}", ratio, dialect=cfg.dialect)
-                   if ratio > 0 else None)
+        garbage = (
+            Garbage(f"{cfg.seed}:{self._serial}", ratio, dialect=cfg.dialect) if ratio > 0 else None
+        )
         s = Session(ws, level or "L1", self._serial, garbage)
         self.sessions.add(s)
         try:

@@ -73,7 +73,9 @@ class Session:
         "ws",
     )
 
-    def __init__(self, ws: ServerConnection, level: str, serial: int, garbage: Garbage | None) -> None:
+    def __init__(
+        self, ws: ServerConnection, level: str, serial: int, garbage: Garbage | None
+    ) -> None:
         self.ws = ws
         self.transport: asyncio.Transport = ws.transport
         self.level = level

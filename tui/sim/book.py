@@ -47,7 +47,17 @@ Fill = tuple[Order, int]
 
 
 class SimBook:
-    __slots__ = ("ask_px", "asks", "bid_px", "bids", "orders", "tbq", "touched_b", "touched_s", "tsq")
+    __slots__ = (
+        "ask_px",
+        "asks",
+        "bid_px",
+        "bids",
+        "orders",
+        "tbq",
+        "touched_b",
+        "touched_s",
+        "tsq",
+    )
 
     def __init__(self) -> None:
         self.orders: dict[str, Order] = {}

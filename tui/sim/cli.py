@@ -172,14 +172,22 @@ def make_scenario(name: str, key: str, market: SimMarket, rnd: int = 0) -> sc.Sc
     scrip = market.scrips[key]
     makers: dict[str, Callable[[], sc.Scenario]] = {
         "price-jump": lambda: sc.PriceJump(
-            key, ticks=(1 if rnd % 2 == 0 else -1) * max(1, round(scrip.fair * JUMP_PCT / 100 / scrip.tick))
+            key,
+            ticks=(1 if rnd % 2 == 0 else -1)
+            * max(1, round(scrip.fair * JUMP_PCT / 100 / scrip.tick)),
         ),
-        "circuit": lambda: sc.CircuitApproach(key, upper=rnd % 2 == 0, ticks_away=0, lock=True, steps=1500),
+        "circuit": lambda: sc.CircuitApproach(
+            key, upper=rnd % 2 == 0, ticks_away=0, lock=True, steps=1500
+        ),
         "spread": lambda: sc.SpreadBlowout(key, levels=6, steps=600),
         "volume": lambda: sc.VolumeSpike(key, factor=10.0, steps=3000, block=100.0),
-        "imbalance": lambda: sc.Imbalance(key, side="B" if rnd % 2 == 0 else "S", pile=1.0, steps=1500),
+        "imbalance": lambda: sc.Imbalance(
+            key, side="B" if rnd % 2 == 0 else "S", pile=1.0, steps=1500
+        ),
         "stale": lambda: sc.Stale(key, seconds=30.0),
-        "large-order": lambda: sc.LargeOrder(key, side="B" if rnd % 2 == 0 else "S", multiple=150.0),
+        "large-order": lambda: sc.LargeOrder(
+            key, side="B" if rnd % 2 == 0 else "S", multiple=150.0
+        ),
         "add-cancel": lambda: sc.RapidAddCancel(key, count=40),
     }
     return makers[name]()
@@ -196,34 +204,84 @@ async def run_schedule(schedule: ScenarioSchedule, tick: float = 0.25) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``sim`` options."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port (default 8765; 0 = any free port)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="market seed (default 1)")
-    parser.add_argument("--rate", type=float, default=2000.0,
-                        help="market events per second (default 2000)")
-    parser.add_argument("--token", action="append", default=None, metavar="TOKEN",
-                        help=f"accepted token, repeatable (default {DEFAULT_TOKEN!r})")
-    parser.add_argument("--token-env", action="append", default=None, metavar="VAR",
-                        help="read an accepted token from this environment variable")
-    parser.add_argument("--dialect", choices=DIALECTS, default=argparse.SUPPRESS,
-                        help="the dialect spoken: psx (default), noren, noren-token, "
-                        "firstock-v2 (docs/PROTOCOL.md)")
+    parser.add_argument(
+        "--rate", type=float, default=2000.0, help="market events per second (default 2000)"
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=None,
+        metavar="TOKEN",
+        help=f"accepted token, repeatable (default {DEFAULT_TOKEN!r})",
+    )
+    parser.add_argument(
+        "--token-env",
+        action="append",
+        default=None,
+        metavar="VAR",
+        help="read an accepted token from this environment variable",
+    )
+    parser.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default=argparse.SUPPRESS,
+        help="the dialect spoken: psx (default), noren, noren-token, "
+        "firstock-v2 (docs/PROTOCOL.md)",
+    )
     add_scenario_option(parser)
-    parser.add_argument("--scenario-every", type=float, default=SCENARIO_EVERY, metavar="S",
-                        help=f"seconds between two scenarios (default {SCENARIO_EVERY:g})")
+    parser.add_argument(
+        "--scenario-every",
+        type=float,
+        default=SCENARIO_EVERY,
+        metavar="S",
+        help=f"seconds between two scenarios (default {SCENARIO_EVERY:g})",
+    )
     faults = parser.add_argument_group("fault injection")
-    faults.add_argument("--drop-every", type=float, default=None, metavar="S",
-                        help="abort every connection every S seconds")
-    faults.add_argument("--stall-every", type=float, default=None, metavar="S",
-                        help="stall every connection every S seconds")
-    faults.add_argument("--stall-seconds", type=float, default=5.0, metavar="S",
-                        help="how long a stall lasts (default 5)")
-    faults.add_argument("--stall-pongs", action="store_true",
-                        help="keep answering websocket pings during a stall")
-    faults.add_argument("--garbage-ratio", type=float, default=0.0, metavar="R",
-                        help="send a bad frame after this fraction of messages")
-    faults.add_argument("--kick-every", type=float, default=None, metavar="S",
-                        help="session-limit kick (close 4029) every S seconds")
+    faults.add_argument(
+        "--drop-every",
+        type=float,
+        default=None,
+        metavar="S",
+        help="abort every connection every S seconds",
+    )
+    faults.add_argument(
+        "--stall-every",
+        type=float,
+        default=None,
+        metavar="S",
+        help="stall every connection every S seconds",
+    )
+    faults.add_argument(
+        "--stall-seconds",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="how long a stall lasts (default 5)",
+    )
+    faults.add_argument(
+        "--stall-pongs", action="store_true", help="keep answering websocket pings during a stall"
+    )
+    faults.add_argument(
+        "--garbage-ratio",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="send a bad frame after this fraction of messages",
+    )
+    faults.add_argument(
+        "--kick-every",
+        type=float,
+        default=None,
+        metavar="S",
+        help="session-limit kick (close 4029) every S seconds",
+    )
 
 
 #: the fault options, as ``--sim-fault NAME=VALUE`` names them for the desk's simulator
@@ -255,9 +313,14 @@ def fault_arg(text: str) -> tuple[str, float | bool]:
 def add_fault_option(parser: argparse.ArgumentParser) -> None:
     """``--sim-fault NAME=VALUE`` for the desk's built-in simulator: every fault of ``sim``."""
     parser.add_argument(
-        "--sim-fault", action="append", type=fault_arg, default=None, metavar="NAME=VALUE",
+        "--sim-fault",
+        action="append",
+        type=fault_arg,
+        default=None,
+        metavar="NAME=VALUE",
         help="a fault for the built-in simulator, as `marketdesk sim` has them: "
-        + ", ".join(FAULTS) + " (e.g. drop-every=20: abort the connection every 20 s; "
+        + ", ".join(FAULTS)
+        + " (e.g. drop-every=20: abort the connection every 20 s; "
         "repeatable; overrides [simulator] of the config file)",
     )
 
@@ -265,8 +328,13 @@ def add_fault_option(parser: argparse.ArgumentParser) -> None:
 def add_scenario_option(parser: argparse.ArgumentParser) -> None:
     """``--scenario NAME[:KEY]``, shared with the desk's own command line."""
     parser.add_argument(
-        "--scenario", action="append", type=scenario_arg, default=None, metavar="NAME[:KEY]",
-        help="show a surveillance pattern, repeatedly: " + ", ".join(SCENARIOS)
+        "--scenario",
+        action="append",
+        type=scenario_arg,
+        default=None,
+        metavar="NAME[:KEY]",
+        help="show a surveillance pattern, repeatedly: "
+        + ", ".join(SCENARIOS)
         + f", or all (each in turn, one every {SCENARIO_EVERY:g} s); KEY picks the scrip, "
         "e.g. 'spread:PSX|OGDC' (quoted for the shell; repeatable)",
     )
@@ -297,12 +365,22 @@ def config_from(args: argparse.Namespace) -> SimConfig:
     if not getattr(args, "scenario_every", SCENARIO_EVERY) > 0:
         raise ValueError("--scenario-every must be more than 0 seconds")
     faults = Faults(
-        drop_every=args.drop_every, stall_every=args.stall_every,
-        stall_seconds=args.stall_seconds, garbage_ratio=args.garbage_ratio,
-        kick_every=args.kick_every, stall_pongs=args.stall_pongs,
+        drop_every=args.drop_every,
+        stall_every=args.stall_every,
+        stall_seconds=args.stall_seconds,
+        garbage_ratio=args.garbage_ratio,
+        kick_every=args.kick_every,
+        stall_pongs=args.stall_pongs,
     )
-    return SimConfig(seed=args.seed, rate=args.rate, tokens=tuple(tokens), host=args.host,
-                     port=args.port, faults=faults, dialect=getattr(args, "dialect", None) or "psx")
+    return SimConfig(
+        seed=args.seed,
+        rate=args.rate,
+        tokens=tuple(tokens),
+        host=args.host,
+        port=args.port,
+        faults=faults,
+        dialect=getattr(args, "dialect", None) or "psx",
+    )
 
 
 def describe(sim: SimServer) -> str:
@@ -310,16 +388,21 @@ def describe(sim: SimServer) -> str:
     cfg = sim.config
     n = len(cfg.tokens)
     plural = "s" if n != 1 else ""
-    head = (f"marketdesk sim: seed {cfg.seed}, {cfg.rate:g} events/s, "
-            f"{len(sim.instruments)} instruments, {n} token{plural} (not shown), "
-            f"dialect {cfg.dialect}")
+    head = (
+        f"marketdesk sim: seed {cfg.seed}, {cfg.rate:g} events/s, "
+        f"{len(sim.instruments)} instruments, {n} token{plural} (not shown), "
+        f"dialect {cfg.dialect}"
+    )
     lines = [head]
     if cfg.dialect == "firstock-v2":
         lines.append(f"  V2  {sim.url}/V2/ws  (userId and jKey are added by the client)")
     else:
         lines += [f"  {level}  {sim.endpoint(level)}" for level in PATHS]
-    faults = [f"{name}={value}" for name, value in vars(cfg.faults).items()
-              if value not in (None, 0.0, False) and name != "stall_seconds"]
+    faults = [
+        f"{name}={value}"
+        for name, value in vars(cfg.faults).items()
+        if value not in (None, 0.0, False) and name != "stall_seconds"
+    ]
     if faults:
         lines.append("  faults: " + ", ".join(faults))
     return "\n".join(lines)
@@ -328,8 +411,10 @@ def describe(sim: SimServer) -> str:
 def describe_schedule(schedule: ScenarioSchedule) -> str:
     """One line: which scenarios, where, how often."""
     names = [f"{name}:{key}" if key else name for name, key in schedule.entries]
-    return (f"  scenarios: {', '.join(names)}; the first after {schedule.first:g} s, then one "
-            f"every {schedule.every:g} s, repeating")
+    return (
+        f"  scenarios: {', '.join(names)}; the first after {schedule.first:g} s, then one "
+        f"every {schedule.every:g} s, repeating"
+    )
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -355,8 +440,10 @@ async def run(args: argparse.Namespace) -> int:
             finally:
                 task.cancel()
     except OSError as exc:
-        print(f"marketdesk sim: cannot listen on {config.host}:{config.port}: {exc.strerror}",
-              file=sys.stderr)
+        print(
+            f"marketdesk sim: cannot listen on {config.host}:{config.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

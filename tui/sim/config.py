@@ -39,8 +39,13 @@ class SimConfig:
     def server(self) -> ServerConfig:
         """The protocol server's part: token ``i`` is user ``SIM{i+1}``."""
         return ServerConfig(
-            host=self.host, port=self.port,
+            host=self.host,
+            port=self.port,
             users=tuple((f"SIM{i + 1}", token) for i, token in enumerate(self.tokens)),
-            max_sessions=self.max_sessions, tick=self.tick, faults=self.faults,
-            seed=self.seed, log_name="tui.sim", dialect=self.dialect,
+            max_sessions=self.max_sessions,
+            tick=self.tick,
+            faults=self.faults,
+            seed=self.seed,
+            log_name="tui.sim",
+            dialect=self.dialect,
         )

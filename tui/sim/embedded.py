@@ -22,8 +22,14 @@ from tui.sim.server import Faults, SimConfig, SimServer
 
 class EmbeddedSim:
     def __init__(
-        self, *, seed: int = 1, rate: float = 2000.0, level: str = "L2",
-        scenarios: Sequence[Entry] = (), dialect: str = "psx", **faults: Any,
+        self,
+        *,
+        seed: int = 1,
+        rate: float = 2000.0,
+        level: str = "L2",
+        scenarios: Sequence[Entry] = (),
+        dialect: str = "psx",
+        **faults: Any,
     ):
         self.token = secrets.token_urlsafe(24)
         self.seed, self.rate, self.level, self.dialect = seed, rate, level, dialect
@@ -64,8 +70,13 @@ class EmbeddedSim:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         config = SimConfig(
-            seed=self.seed, rate=self.rate, tokens=(self.token,), host="127.0.0.1", port=0,
-            faults=Faults(**self.faults), dialect=self.dialect,
+            seed=self.seed,
+            rate=self.rate,
+            tokens=(self.token,),
+            host="127.0.0.1",
+            port=0,
+            faults=Faults(**self.faults),
+            dialect=self.dialect,
         )
         async with SimServer(config) as sim:
             self.endpoint = sim.endpoint(self.level)

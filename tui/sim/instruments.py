@@ -112,7 +112,16 @@ _NSE: Final[tuple[_Row, ...]] = (
     ("317", "BAJFINANCE", "Bajaj Finance", "1024.55", "645.10", "1102.50", 1.5, False),
     ("10999", "MARUTI", "Maruti Suzuki India", "15912.00", "10725.00", "16658.00", 1.0, False),
     ("3787", "WIPRO", "Wipro", "242.35", "225.05", "324.60", 1.0, False),
-    ("3351", "SUNPHARMA", "Sun Pharmaceutical Industries", "1689.40", "1548.00", "1960.35", 1.0, False),
+    (
+        "3351",
+        "SUNPHARMA",
+        "Sun Pharmaceutical Industries",
+        "1689.40",
+        "1548.00",
+        "1960.35",
+        1.0,
+        False,
+    ),
     ("3499", "TATASTEEL", "Tata Steel", "171.85", "122.60", "186.95", 1.5, False),
     ("11630", "NTPC", "NTPC", "338.60", "292.80", "425.00", 1.0, False),
     ("2475", "ONGC", "Oil & Natural Gas Corporation", "246.70", "205.00", "287.55", 1.0, False),
@@ -126,8 +135,15 @@ _NSE_BANKS: Final = ("1333", "4963", "3045", "5900", "1922", "5258")
 _INDICES: Final = (
     ("NSE", "26000", "Nifty 50", "Nifty 50", "25112.40", "21743.65", "26277.35", "NSE*", 62387700),
     (
-        "NSE", "26009", "Nifty Bank", "Nifty Bank", "56480.25", "47702.90", "57628.40",
-        "#".join(_NSE_BANKS), 2861400,
+        "NSE",
+        "26009",
+        "Nifty Bank",
+        "Nifty Bank",
+        "56480.25",
+        "47702.90",
+        "57628.40",
+        "#".join(_NSE_BANKS),
+        2861400,
     ),
     ("PSX", "KSE100", "KSE100", "KSE-100 Index", "158432.17", "94203.58", "166511.02", "PSX*", 0),
 )
@@ -158,8 +174,20 @@ def _stock(exchange: str, row: _Row) -> Instrument:
     assert close % tick == 0, f"{symbol} close off the tick grid"
     lc, uc = _band(exchange, close, tick)
     return Instrument(
-        exchange, token, symbol, name, PP, tick, 1, close, lc, uc,
-        max(_units(h52_t), close), min(_units(l52_t), close), weight=weight, l0=l0,
+        exchange,
+        token,
+        symbol,
+        name,
+        PP,
+        tick,
+        1,
+        close,
+        lc,
+        uc,
+        max(_units(h52_t), close),
+        min(_units(l52_t), close),
+        weight=weight,
+        l0=l0,
     )
 
 
@@ -176,9 +204,23 @@ def _build() -> tuple[Instrument, ...]:
         lc, uc = _band(exchange, close, tick)
         indices.append(
             Instrument(
-                exchange, token, symbol, name, PP, tick, 1, close, lc, uc,
-                _units(h52_t), _units(l52_t), index=True, l0=True, weight=2.0,
-                members=keys, toi=toi,
+                exchange,
+                token,
+                symbol,
+                name,
+                PP,
+                tick,
+                1,
+                close,
+                lc,
+                uc,
+                _units(h52_t),
+                _units(l52_t),
+                index=True,
+                l0=True,
+                weight=2.0,
+                members=keys,
+                toi=toi,
             )
         )
     return (*indices, *stocks)
@@ -195,7 +237,8 @@ def by_key(key: str) -> Instrument | None:
 
 
 def search(
-    query: str, instruments: tuple[Instrument, ...] | list[Instrument] | None = None,
+    query: str,
+    instruments: tuple[Instrument, ...] | list[Instrument] | None = None,
     limit: int = 20,
 ) -> list[Instrument]:
     """Instruments matching ``query`` (symbol, name, token or key; case-insensitive),

@@ -55,7 +55,10 @@ class Step:
     __slots__ = ("df", "key", "l2", "tf")
 
     def __init__(
-        self, key: str, l2: list[dict[str, str]], df: dict[str, str] | None,
+        self,
+        key: str,
+        l2: list[dict[str, str]],
+        df: dict[str, str] | None,
         tf: dict[str, str] | None,
     ) -> None:
         self.key = key
@@ -76,12 +79,17 @@ class SimMarket:
     """
 
     def __init__(
-        self, seed: int = 1, instruments: Sequence[Instrument] | None = None, *,
+        self,
+        seed: int = 1,
+        instruments: Sequence[Instrument] | None = None,
+        *,
         start: float = DEFAULT_START,
     ) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
-        self.instruments: list[Instrument] = list(INSTRUMENTS if instruments is None else instruments)
+        self.instruments: list[Instrument] = list(
+            INSTRUMENTS if instruments is None else instruments
+        )
         self.scrips: dict[str, SimScrip] = {i.key: SimScrip(i) for i in self.instruments}
         self.steps = 0
         self._order = list(self.scrips.values())
@@ -96,7 +104,8 @@ class SimMarket:
         self._scenarios: dict[str, list[Scenario]] = {}
         self._members: dict[str, list[SimScrip]] = {
             s.key: [self.scrips[k] for k in s.inst.members if k in self.scrips]
-            for s in self._order if s.book is None
+            for s in self._order
+            if s.book is None
         }
         self._clock(start)
         for s in self._order:
@@ -193,7 +202,12 @@ class SimMarket:
 
     # -- order flow ----------------------------------------------------------------------
     def submit(
-        self, s: SimScrip, side: str, price: int, qty: int, delta: dict[str, str],
+        self,
+        s: SimScrip,
+        side: str,
+        price: int,
+        qty: int,
+        delta: dict[str, str],
         l2: list[dict[str, str]],
     ) -> Order | None:
         """An incoming limit order: executions while it crosses, the rest rests.
@@ -209,8 +223,20 @@ class SimMarket:
             for order, q in fills:
                 s.seq += 1
                 pr = s.px(order.price)
-                l2.append({"t": "lt", "e": e, "tk": tk, "ft": ft, "sq": str(s.seq),
-                           "oid": order.oid, "sd": order.side, "pr": pr, "q": str(q), "ag": side})
+                l2.append(
+                    {
+                        "t": "lt",
+                        "e": e,
+                        "tk": tk,
+                        "ft": ft,
+                        "sq": str(s.seq),
+                        "oid": order.oid,
+                        "sd": order.side,
+                        "pr": pr,
+                        "q": str(q),
+                        "ag": side,
+                    }
+                )
                 s.trade(order.price, q)
         if qty <= 0:
             return None
@@ -259,9 +285,20 @@ class SimMarket:
     # -- internals -----------------------------------------------------------------------
     def _event(self, s: SimScrip, order: Order, action: str, l2: list[dict[str, str]]) -> None:
         s.seq += 1
-        l2.append({"t": "lo", "e": s.e, "tk": s.tk, "ft": self._ft, "sq": str(s.seq),
-                   "oid": order.oid, "sd": order.side, "ac": action, "pr": s.px(order.price),
-                   "q": str(order.qty)})
+        l2.append(
+            {
+                "t": "lo",
+                "e": s.e,
+                "tk": s.tk,
+                "ft": self._ft,
+                "sq": str(s.seq),
+                "oid": order.oid,
+                "sd": order.side,
+                "ac": action,
+                "pr": s.px(order.price),
+                "q": str(order.qty),
+            }
+        )
 
     def _step_stock(self, s: SimScrip, delta: dict[str, str], l2: list[dict[str, str]]) -> None:
         rng = self.rng
@@ -394,4 +431,3 @@ class SimMarket:
         self._sec = sec
         self._ft = str(sec)
         self._ltt = {e: clock_text(sec, off) for e, off in UTC_OFFSET.items()}
-

@@ -36,15 +36,25 @@ class ProbeResult:
 
 
 async def count_messages(
-    url: str, *, token: str = "demo-token", keys: Sequence[str] | None = None,
-    seconds: float = 5.0, warmup: float = 1.0, kinds: str = "d",
+    url: str,
+    *,
+    token: str = "demo-token",
+    keys: Sequence[str] | None = None,
+    seconds: float = 5.0,
+    warmup: float = 1.0,
+    kinds: str = "d",
 ) -> ProbeResult:
     """Subscribe ``kinds`` (any of ``t d l``) of ``keys`` (default: every stock and index
     the endpoint may serve) and count what arrives during ``seconds``."""
     if keys is None:
         keys = [i.key for i in INSTRUMENTS if "l" not in kinds or not i.index]
-    async with connect(url, additional_headers={"Authorization": f"Bearer {token}"},
-                       compression=None, max_size=None, max_queue=None) as ws:
+    async with connect(
+        url,
+        additional_headers={"Authorization": f"Bearer {token}"},
+        compression=None,
+        max_size=None,
+        max_queue=None,
+    ) as ws:
         ack = json.loads(await ws.recv())
         if ack.get("s") != "OK":
             raise RuntimeError(f"not accepted: {ack.get('emsg')}")
@@ -91,15 +101,19 @@ def measure(rate: float, seconds: float = 5.0, kinds: str = "d", seed: int = 1) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tui.sim.probe", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tui.sim.probe", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--rate", type=float, default=60000.0, help="market events per second")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--kinds", default="d", help="subscriptions: any of t, d, l (default d)")
     args = parser.parse_args(argv)
     result = measure(args.rate, args.seconds, args.kinds)
-    print(f"rate {args.rate:g} events/s, subscribed {args.kinds!r}: {result.messages} messages, "
-          f"{result.bytes / result.messages if result.messages else 0:.0f} bytes avg, "
-          f"{result.rate:,.0f} msgs/s")
+    print(
+        f"rate {args.rate:g} events/s, subscribed {args.kinds!r}: {result.messages} messages, "
+        f"{result.bytes / result.messages if result.messages else 0:.0f} bytes avg, "
+        f"{result.rate:,.0f} msgs/s"
+    )
     return 0
 
 

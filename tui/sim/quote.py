@@ -21,10 +21,7 @@ _LEVEL_NAMES: Final = {
 }
 #: Depth fields a touchline (``tk``/``tf``) does not carry: levels 2..5.
 DEPTH_ONLY: Final = frozenset(
-    name
-    for side in _LEVEL_NAMES.values()
-    for level in side[1:]
-    for name in level
+    name for side in _LEVEL_NAMES.values() for level in side[1:] for name in level
 )
 #: Fields of a depth snapshot, in wire order (a stock; an index has no depth fields).
 STOCK_ORDER: Final = (
@@ -32,7 +29,22 @@ STOCK_ORDER: Final = (
     + tuple(f"{s}{w}{i}" for s in "bs" for w in "pqo" for i in range(1, DEPTH + 1))
     + ("lc", "uc", "52h", "52l", "ft")
 )
-INDEX_ORDER: Final = ("ts", "pp", "ti", "ls", "lp", "pc", "o", "h", "l", "c", "52h", "52l", "toi", "ft")
+INDEX_ORDER: Final = (
+    "ts",
+    "pp",
+    "ti",
+    "ls",
+    "lp",
+    "pc",
+    "o",
+    "h",
+    "l",
+    "c",
+    "52h",
+    "52l",
+    "toi",
+    "ft",
+)
 
 #: price texts a scrip caches (per kind) before the cache starts again
 _TEXTS_KEPT: Final = 256
@@ -162,21 +174,41 @@ class SimScrip:
         """Set the published fields from the model after the opening (no delta)."""
         inst = self.inst
         f: dict[str, str] = {
-            "ts": inst.symbol, "pp": str(inst.pp), "ti": self.px(inst.tick), "ls": str(inst.lot),
+            "ts": inst.symbol,
+            "pp": str(inst.pp),
+            "ti": self.px(inst.tick),
+            "ls": str(inst.lot),
         }
         self.ft = ft
         if self.book is None:
-            f.update(lp=self.px(self.lp), pc=self.pc_text(), o=self.px(self.o),
-                     h=self.px(self.h), l=self.px(self.l), c=self.px(inst.close))
+            f.update(
+                lp=self.px(self.lp),
+                pc=self.pc_text(),
+                o=self.px(self.o),
+                h=self.px(self.h),
+                l=self.px(self.l),
+                c=self.px(inst.close),
+            )
             f["52h"], f["52l"] = self.px(self.h52), self.px(self.l52)
             if self.toi:
                 f["toi"] = str(self.toi)
             f["ft"] = ft
             self.fields = {name: f[name] for name in INDEX_ORDER if name in f}
             return
-        f.update(lp=self.px(self.lp), pc=self.pc_text(), v=str(self.v), o=self.px(self.o),
-                 h=self.px(self.h), l=self.px(self.l), c=self.px(inst.close), ap=self.ap_text(),
-                 ltt=ltt, ltq=str(self.ltq), tbq=str(self.book.tbq), tsq=str(self.book.tsq))
+        f.update(
+            lp=self.px(self.lp),
+            pc=self.pc_text(),
+            v=str(self.v),
+            o=self.px(self.o),
+            h=self.px(self.h),
+            l=self.px(self.l),
+            c=self.px(inst.close),
+            ap=self.ap_text(),
+            ltt=ltt,
+            ltq=str(self.ltq),
+            tbq=str(self.book.tbq),
+            tsq=str(self.book.tsq),
+        )
         self.tbq, self.tsq = self.book.tbq, self.book.tsq
         self.book.touched_b = self.book.touched_s = False
         for side in "BS":
@@ -211,7 +243,11 @@ class SimScrip:
         bids, asks = self.book.sides()
         px = self.px
         return {
-            "t": "lk", "e": self.e, "tk": self.tk, "ft": self.ft, "sq": str(self.seq),
+            "t": "lk",
+            "e": self.e,
+            "tk": self.tk,
+            "ft": self.ft,
+            "sq": str(self.seq),
             "b": [[o.oid, px(o.price), str(o.qty)] for o in bids],
             "s": [[o.oid, px(o.price), str(o.qty)] for o in asks],
         }

@@ -33,7 +33,11 @@ class Scenario(Protocol):
     key: str
 
     def tick(
-        self, market: SimMarket, scrip: SimScrip, now: float, delta: dict[str, str],
+        self,
+        market: SimMarket,
+        scrip: SimScrip,
+        now: float,
+        delta: dict[str, str],
         l2: list[dict[str, str]],
     ) -> bool:
         """Called at each step of ``scrip`` before its own order flow; False once finished.
@@ -55,7 +59,9 @@ class _Timed:
     _saved: dict[str, Any] | None = field(default=None, init=False, repr=False)
     _weight: float | None = field(default=None, init=False, repr=False)
 
-    def tick(self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events) -> bool:
+    def tick(
+        self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events
+    ) -> bool:
         if self._saved is None:
             self._saved = {name: getattr(scrip, name) for name in _TUNABLE}
             self.begin(market, scrip, delta, l2)
@@ -116,19 +122,26 @@ class CircuitApproach(PriceJump):
     _locked: bool = field(default=False, init=False, repr=False)
 
     def begin(self, market: SimMarket, scrip: SimScrip, delta: Delta, l2: Events) -> None:
-        target = scrip.uc - self.ticks_away * scrip.tick if self.upper else (
-            scrip.lc + self.ticks_away * scrip.tick)
+        target = (
+            scrip.uc - self.ticks_away * scrip.tick
+            if self.upper
+            else (scrip.lc + self.ticks_away * scrip.tick)
+        )
         self.ticks = round((target - scrip.fair) / scrip.tick)
         super().begin(market, scrip, delta, l2)
         scrip.bias = 0.3 if self.upper else -0.3
 
-    def tick(self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events) -> bool:
+    def tick(
+        self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events
+    ) -> bool:
         running = super().tick(market, scrip, now, delta, l2)
         if running and self.lock and scrip.book is not None:
             self._hold(market, scrip, now, delta, l2)
         return running
 
-    def _hold(self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events) -> None:
+    def _hold(
+        self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events
+    ) -> None:
         book = scrip.book
         assert book is not None
         side, other = ("B", "S") if self.upper else ("S", "B")
@@ -175,7 +188,9 @@ class SpreadBlowout(_Timed):
         scrip.offset = self.offset
         scrip.mix = (0.55, 0.85, 1.0)  # no marketable orders while it lasts
 
-    def tick(self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events) -> bool:
+    def tick(
+        self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events
+    ) -> bool:
         running = super().tick(market, scrip, now, delta, l2)
         if running and self._edges is not None and scrip.book is not None:
             self._wide(market, scrip, delta, l2)
@@ -214,14 +229,18 @@ class VolumeSpike(_Timed):
         scrip.mix = (0.35, 0.45, 0.50)
         self.boost(market, self.factor)
 
-    def tick(self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events) -> bool:
+    def tick(
+        self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events
+    ) -> bool:
         first = self._saved is None
         running = super().tick(market, scrip, now, delta, l2)
         if first and self.block > 0 and scrip.book is not None:
             self._block(market, scrip, now, delta, l2)
         return running
 
-    def _block(self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events) -> None:
+    def _block(
+        self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events
+    ) -> None:
         """The block, then a pause of 0.6 s: the feed's next trade does not hide it at once
         (a desk that folds what arrives between two looks, a frame or a rules pass of
         250 ms, still sees the block's ``ltq``)."""
@@ -254,7 +273,9 @@ class Imbalance(_Timed):
         scrip.mix = (0.75, 0.85, 0.92)
         scrip.qty_mult = scrip.qty_mult * 2
 
-    def tick(self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events) -> bool:
+    def tick(
+        self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events
+    ) -> bool:
         running = super().tick(market, scrip, now, delta, l2)
         book = scrip.book
         if running and book is not None and self.pile > 0 and market.rng.random() < self.pile:
@@ -274,7 +295,9 @@ class Stale:
     key: str
     seconds: float = 30.0
 
-    def tick(self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events) -> bool:
+    def tick(
+        self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events
+    ) -> bool:
         scrip.silent_until = now + self.seconds
         return False
 
@@ -287,7 +310,9 @@ class LargeOrder:
     side: str = "B"
     multiple: float = 50.0
 
-    def tick(self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events) -> bool:
+    def tick(
+        self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events
+    ) -> bool:
         book = scrip.book
         if book is None:
             return False
@@ -310,7 +335,9 @@ class RapidAddCancel:
     _weight: float | None = field(default=None, init=False, repr=False)
     _prices: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
-    def tick(self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events) -> bool:
+    def tick(
+        self, market: SimMarket, scrip: SimScrip, now: float, delta: Delta, l2: Events
+    ) -> bool:
         book = scrip.book
         if book is None:
             return False
@@ -322,7 +349,8 @@ class RapidAddCancel:
         price = self._prices.get(side, 0)
         if not price or book.crosses(side, price):
             price = (book.best_bid() if side == "B" else book.best_ask()) or (
-                market.passive_price(scrip, side))
+                market.passive_price(scrip, side)
+            )
         order = market.submit(scrip, side, price, market.order_qty(scrip), delta, l2)
         if order is not None:
             market.cancel(scrip, order, l2)

@@ -99,7 +99,9 @@ class SimBackend:
         sub_d, sub_t, sub_l = subs["d"], subs["t"], subs["l"]
         frame = self.server.frame_market  # the dialect's (psx: json_frame)
 
-        def fan_out(subs: dict[str, set[Session]], key: str, msgs: Iterable[dict[str, str]]) -> None:
+        def fan_out(
+            subs: dict[str, set[Session]], key: str, msgs: Iterable[dict[str, str]]
+        ) -> None:
             subscribers = subs.get(key)
             if subscribers:
                 for msg in msgs:
@@ -123,7 +125,9 @@ class SimBackend:
 class SimServer(ProtocolServer):
     """``async with SimServer(cfg) as sim:`` serves until the block ends."""
 
-    def __init__(self, config: SimConfig | None = None, *, wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, config: SimConfig | None = None, *, wall: Callable[[], float] = time.time
+    ) -> None:
         self.config = config if config is not None else SimConfig()
         self.market = SimMarket(self.config.seed, self.config.instruments, start=wall())
         self.sim = SimBackend(self.market, float(self.config.rate), wall)

@@ -123,7 +123,6 @@ class Ladder(LinesWidget):
         lines += [line for _, line in summary]
         return [[(" ", ""), *line] for line in lines]
 
-
     def _why_no_deeper(self, bids: list[Level], asks: list[Level]) -> tuple[str, ...]:
         if self.key in self.market.books:
             return (

@@ -84,7 +84,9 @@ def pad_middle(text: str, width: int) -> str:
 #: the exchanges' own clocks (UTC offsets; neither zone keeps summer time): the feed's
 #: ``ltt`` as ``HH:MM:SS`` is the exchange's time of day
 EXCHANGE_ZONES: Final[dict[str, tzinfo]] = {
-    **dict.fromkeys(("NSE", "BSE", "NFO", "BFO", "CDS", "MCX"), timezone(timedelta(hours=5, minutes=30))),
+    **dict.fromkeys(
+        ("NSE", "BSE", "NFO", "BFO", "CDS", "MCX"), timezone(timedelta(hours=5, minutes=30))
+    ),
     "PSX": timezone(timedelta(hours=5)),
 }
 

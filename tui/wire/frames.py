@@ -136,8 +136,8 @@ class FrameReader:
         #: the hot path; a closure so that a frame costs no attribute look-ups
         self.feed: Callable[[str | bytes], dict[str, Any] | None] = self._feed(sink)
         #: the same for the frames one socket read brought (see :meth:`_feed_many`)
-        self.feed_many: Callable[[Sequence[str | bytes]], list[dict[str, Any]]] = (
-            self._feed_many(sink)
+        self.feed_many: Callable[[Sequence[str | bytes]], list[dict[str, Any]]] = self._feed_many(
+            sink
         )
         self._held: list[dict[str, Any]] = []
         self._read = self._feed(self._held.append)  # read(): market messages held, not sunk
@@ -145,7 +145,12 @@ class FrameReader:
     def _feed(
         self, sink: Callable[[dict[str, Any]], None] | None
     ) -> Callable[[str | bytes], dict[str, Any] | None]:
-        decode, add, market, control = self._decode, self.errors.add, MARKET_TAGS, self._control_tags
+        decode, add, market, control = (
+            self._decode,
+            self.errors.add,
+            MARKET_TAGS,
+            self._control_tags,
+        )
         one: Callable[[dict[str, Any]], None] = sink if sink is not None else _refuse_market
         if getattr(sink, "takes_frame", False):
             # ``Market.apply(msg, frame)``: it keeps the frame (already allocated, cheap)
@@ -202,7 +207,12 @@ class FrameReader:
         loop: Callable[..., None] | None = getattr(sink, "frames", None)
         if loop is None or not getattr(sink, "takes_frame", False):
             return _each(self._feed(sink))
-        decode, add, market, control = self._decode, self.errors.add, MARKET_TAGS, self._control_tags
+        decode, add, market, control = (
+            self._decode,
+            self.errors.add,
+            MARKET_TAGS,
+            self._control_tags,
+        )
         deliver: Callable[[dict[str, Any], str | bytes], None] = sink  # type: ignore[assignment]
         single = self._feed(sink)
         controls: list[dict[str, Any]] = []

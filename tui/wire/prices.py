@@ -100,7 +100,13 @@ def to_int(text: object) -> int | None:
     """A non-negative whole number (quantity, count, epoch seconds); ``None`` if not one."""
     if type(text) is int:
         return text if 0 <= text < MAX_UNITS else None
-    if type(text) is not str or not text or len(text) > 18 or not text.isdigit() or not text.isascii():
+    if (
+        type(text) is not str
+        or not text
+        or len(text) > 18
+        or not text.isdigit()
+        or not text.isascii()
+    ):
         return None
     value = int(text)
     return value if value < MAX_UNITS else None

@@ -52,8 +52,14 @@ def main():
             done.set()
 
     model = FirstockWebSocket(tokens=wanted[:1], subscribe_feed_data=on_feed)
-    config = {"scheme": "ws", "host": host, "path": "/ws", "origin": None,
-              "max_websocket_connection_retries": 1, "time_interval": 1}
+    config = {
+        "scheme": "ws",
+        "host": host,
+        "path": "/ws",
+        "origin": None,
+        "max_websocket_connection_retries": 1,
+        "time_interval": 1,
+    }
     conn, err = Firstock.initialize_websockets(uid, model, config)
     emit("init", ok=conn is not None, error=err)
     if conn is None:

@@ -51,9 +51,12 @@ def main():
         api.set_session(uid, "", token, token)
     except TypeError:  # 0.0.22: set_session(userid, password, usertoken)
         api.set_session(uid, "", token)
-    api.start_websocket(subscribe_callback=on_data, socket_open_callback=on_open,
-                        socket_error_callback=lambda e: emit("error", error=repr(e)),
-                        socket_close_callback=lambda: emit("close"))
+    api.start_websocket(
+        subscribe_callback=on_data,
+        socket_open_callback=on_open,
+        socket_error_callback=lambda e: emit("error", error=repr(e)),
+        socket_close_callback=lambda: emit("close"),
+    )
     done.wait(float(seconds))
     emit("done", complete=done.is_set())
     # close_websocket() may sit 10 s in websocket-client's select(): close in the

@@ -105,7 +105,10 @@ class ServerCodec(Protocol):
     ping_interval: float | None
 
     def route(
-        self, path: str, query: dict[str, list[str]], authorization: str | None,
+        self,
+        path: str,
+        query: dict[str, list[str]],
+        authorization: str | None,
         levels: dict[str, str],
     ) -> tuple[str | None, str | None]: ...
 

@@ -234,7 +234,12 @@ class FirstockCodec:
         first = key not in self._seen
         e, _, tk = key.partition("|")
         if first:
-            out: dict[str, Any] = {"t": "dk" if kind == "d" else "tk", "e": e, "tk": tk, "pp": PP_TEXT}
+            out: dict[str, Any] = {
+                "t": "dk" if kind == "d" else "tk",
+                "e": e,
+                "tk": tk,
+                "pp": PP_TEXT,
+            }
         else:
             out = {"t": "df" if kind == "d" else "tf", "e": e, "tk": tk}
         last = self._last.setdefault(key, [None, None])
@@ -246,8 +251,11 @@ class FirstockCodec:
                 continue  # levels below; the rest (depth sizes, trade value...) unused
             kind_, field = what
             # an int in range is the common case: no call
-            n = value if type(value) is int and 0 <= value < SENTINEL else \
-                number(key, name, value, price=kind_ == "price")
+            n = (
+                value
+                if type(value) is int and 0 <= value < SENTINEL
+                else number(key, name, value, price=kind_ == "price")
+            )
             if n is None:
                 continue
             if kind_ == "price":
@@ -272,8 +280,12 @@ class FirstockCodec:
         self.sink(out)
 
     def _levels(
-        self, key: str, levels: object, names: tuple[tuple[str, str, str], ...],
-        out: dict[str, Any], frame: bytes | str,
+        self,
+        key: str,
+        levels: object,
+        names: tuple[tuple[str, str, str], ...],
+        out: dict[str, Any],
+        frame: bytes | str,
     ) -> None:
         if type(levels) is not list:
             self.errors.add(fr.BAD_MESSAGE, frame[:200])
@@ -288,15 +300,21 @@ class FirstockCodec:
                 continue
             value = level.get("price")  # not given: unchanged
             if value is not None:
-                n = value if type(value) is int and 0 <= value < SENTINEL else \
-                    number(key, "price", value)
+                n = (
+                    value
+                    if type(value) is int and 0 <= value < SENTINEL
+                    else number(key, "price", value)
+                )
                 if n is not None:
                     out[price] = units_text(n) if n else "0"
             for part, field in (("quantity", qty), ("orders", orders)):
                 value = level.get(part)
                 if value is not None:
-                    n = value if type(value) is int and 0 <= value < SENTINEL else \
-                        number(key, part, value, price=False)
+                    n = (
+                        value
+                        if type(value) is int and 0 <= value < SENTINEL
+                        else number(key, part, value, price=False)
+                    )
                     if n is not None:
                         out[field] = str(n)
 
@@ -342,7 +360,10 @@ class FirstockServer:
         self._levels: dict[str, dict[str, str]] = {}
 
     def route(
-        self, path: str, query: dict[str, list[str]], authorization: str | None,
+        self,
+        path: str,
+        query: dict[str, list[str]],
+        authorization: str | None,
         levels: dict[str, str],
     ) -> tuple[str | None, str | None]:
         level = "L1" if path.rstrip("/") == "/V2/ws" else levels.get(path.rstrip("/") or "/")
@@ -426,8 +447,11 @@ def _level(state: dict[str, str], prefix: str, i: int) -> dict[str, int]:
     units = text_units(price) if price else 0
     if not units:
         return {}
-    return {"price": units, "quantity": int(state.get(f"{prefix}q{i}", "0") or 0),
-            "orders": int(state.get(f"{prefix}o{i}", "0") or 0)}
+    return {
+        "price": units,
+        "quantity": int(state.get(f"{prefix}q{i}", "0") or 0),
+        "orders": int(state.get(f"{prefix}o{i}", "0") or 0),
+    }
 
 
 class FirstockV2(Dialect):
@@ -440,7 +464,8 @@ class FirstockV2(Dialect):
         """``?userId=…&jKey=…&source=developer-api`` added (replacing any given)."""
         parts = urlsplit(url)
         query = [
-            (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
             if k not in ("userId", "jKey", "source")
         ]
         query += [("userId", creds.uid), ("jKey", creds.token), ("source", SOURCE)]

@@ -91,7 +91,8 @@ class NorenCodec:
         if self._order_level:
             return [p.encode(r) for r in requests]
         return [
-            p.encode(r) for r in requests
+            p.encode(r)
+            for r in requests
             if not isinstance(r, p.OrdersSubscribe | p.OrdersUnsubscribe)
         ]
 
@@ -114,7 +115,10 @@ class NorenServer:
         self._heartbeat = b'{"t":"hk"}' if dialect != "psx" else HEARTBEAT
 
     def route(
-        self, path: str, query: dict[str, list[str]], authorization: str | None,
+        self,
+        path: str,
+        query: dict[str, list[str]],
+        authorization: str | None,
         levels: dict[str, str],
     ) -> tuple[str | None, str | None]:
         level = levels.get(path.rstrip("/") or "/")
@@ -140,8 +144,12 @@ class NorenServer:
                     detail = detail.replace(secret, "<redacted>")
             return f"malformed request: {detail[:80]}"
         if isinstance(request, TokenConnect):
-            return "c", p.Connect(uid=request.uid, actid=request.actid,
-                                  susertoken=request.accesstoken, source=request.source)
+            return "c", p.Connect(
+                uid=request.uid,
+                actid=request.actid,
+                susertoken=request.accesstoken,
+                source=request.source,
+            )
         return str(t), request
 
     def market(self, msg: dict[str, Any]) -> bytes | None:
@@ -198,8 +206,9 @@ class Noren(Dialect):
         return _placeholder(url, creds.token)
 
     def hello(self, creds: Credentials) -> bytes | None:
-        return p.encode(p.Connect(uid=creds.uid, actid=creds.uid, susertoken=creds.token,
-                                  source="API"))
+        return p.encode(
+            p.Connect(uid=creds.uid, actid=creds.uid, susertoken=creds.token, source="API")
+        )
 
     def auth_label(self, creds: Credentials) -> str:
         return "connect"
@@ -216,8 +225,9 @@ class NorenToken(Noren):
     summary = 'Noren with an access token: {"t":"a",uid,actid,accesstoken,"source":"API"}'
 
     def hello(self, creds: Credentials) -> bytes | None:
-        return p.encode(TokenConnect(uid=creds.uid, actid=creds.uid, accesstoken=creds.token,
-                                     source="API"))
+        return p.encode(
+            TokenConnect(uid=creds.uid, actid=creds.uid, accesstoken=creds.token, source="API")
+        )
 
     def auth_label(self, creds: Credentials) -> str:
         return "token"
