@@ -78,6 +78,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from deskkit import hook_pane, instruments
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -100,28 +102,6 @@ def machine_reference() -> float:
 
 
 # -- the simulator process ---------------------------------------------------------------
-
-
-def instruments(count: int) -> tuple[Any, ...]:
-    """``count`` instruments: the built-in list, then copies of its stocks under new keys."""
-    from tui.sim.instruments import INSTRUMENTS
-
-    stocks = [inst for inst in INSTRUMENTS if not inst.index]
-    if count <= len(stocks):
-        return tuple(stocks[:count])
-    out = list(INSTRUMENTS)
-    n = 0
-    while len(out) < count:
-        base = stocks[n % len(stocks)]
-        copy = n // len(stocks) + 2
-        token = str(80_000 + n) if base.exchange == "NSE" else f"{base.token}{copy}"
-        out.append(
-            dataclasses.replace(
-                base, token=token, symbol=f"{base.symbol}{copy}", name=f"{base.name} #{copy}"
-            )
-        )
-        n += 1
-    return tuple(out[:count])
 
 
 def serve_sim(rate: float, scrips: int, seed: int) -> None:
@@ -327,26 +307,6 @@ def hook_screen(app: Any, probe: Probe, encode: bool) -> None:
 
     screen._compositor_refresh = timed_refresh
     app._display = counted_display
-
-
-def hook_pane(widget: Any, figures: list[float]) -> None:
-    """Time ``widget.render_lines`` into ``figures[0]`` and count its ``render_line`` calls
-    into ``figures[1]`` (instance attributes: the compositor and Textual's line cache look
-    both up on the instance)."""
-    render_lines, render_line, clock = widget.render_lines, widget.render_line, time.perf_counter
-
-    def timed_lines(crop: Any) -> Any:
-        t0 = clock()
-        strips = render_lines(crop)
-        figures[0] += clock() - t0
-        return strips
-
-    def counted_line(y: int) -> Any:
-        figures[1] += 1
-        return render_line(y)
-
-    widget.render_lines = timed_lines
-    widget.render_line = counted_line
 
 
 def _touches(update: Any, region: Any) -> bool:

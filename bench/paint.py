@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import dataclasses
 import hashlib
 import io
 import json
@@ -39,6 +38,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from deskkit import hook_pane, instruments
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = (160, 48)
@@ -63,30 +64,6 @@ def pct(values: list[float], p: float) -> float:
     lo = int(at)
     hi = min(lo + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (at - lo)
-
-
-def instruments(count: int) -> tuple[Any, ...]:
-    """``count`` instruments: the built-in list, then copies of its stocks under new keys
-    (as ``bench/desk.py`` streams them; not imported from it: it puts this checkout's
-    ``tui`` first on the path, and ``--code`` measures another's)."""
-    from tui.sim.instruments import INSTRUMENTS
-
-    stocks = [inst for inst in INSTRUMENTS if not inst.index]
-    if count <= len(stocks):
-        return tuple(stocks[:count])
-    out = list(INSTRUMENTS)
-    n = 0
-    while len(out) < count:
-        base = stocks[n % len(stocks)]
-        copy = n // len(stocks) + 2
-        token = str(80_000 + n) if base.exchange == "NSE" else f"{base.token}{copy}"
-        out.append(
-            dataclasses.replace(
-                base, token=token, symbol=f"{base.symbol}{copy}", name=f"{base.name} #{copy}"
-            )
-        )
-        n += 1
-    return tuple(out[:count])
 
 
 def frames_of(args: argparse.Namespace) -> tuple[list[str], list[Any], list[list[Any]]]:
@@ -122,25 +99,6 @@ def digest(app: Any) -> str:
             h.update(repr(seg.style).encode())
         h.update(b"\n")
     return h.hexdigest()[:16]
-
-
-def hook_pane(widget: Any, figures: list[float], clock: Any) -> None:
-    """Time ``widget.render_lines`` into ``figures[0]``, count ``render_line`` calls into
-    ``figures[1]`` (instance attributes: Textual looks both up on the instance)."""
-    render_lines, render_line = widget.render_lines, widget.render_line
-
-    def timed_lines(crop: Any) -> Any:
-        t0 = clock()
-        strips = render_lines(crop)
-        figures[0] += clock() - t0
-        return strips
-
-    def counted_line(y: int) -> Any:
-        figures[1] += 1
-        return render_line(y)
-
-    widget.render_lines = timed_lines
-    widget.render_line = counted_line
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
