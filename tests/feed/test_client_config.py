@@ -183,3 +183,20 @@ async def test_dial_options(monkeypatch, url, auth, header, proxy):
     headers = seen["additional_headers"]
     assert (headers == {"Authorization": f"Bearer {SECRET}"}) if header else headers is None
     assert (url_token(str(seen["uri"])) == SECRET) == (auth == "query")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("ws://h/2.0/market/feed/l2?conflate=20", "ws://h/2.0/market/feed/l2?conflate=20"),
+        ("ws://h/feed?conflate=12.5&jKey=abcdef123", "ws://h/feed?conflate=12.5&jKey=<redacted>"),
+        ("ws://h/feed?jKey=abcdef123&conflate=1000", "ws://h/feed?jKey=<redacted>&conflate=1000"),
+        # anything but a plain rate in conflate= could be a secret in the wrong place
+        ("ws://h/feed?conflate=abcdef123", "ws://h/feed?conflate=<redacted>"),
+        ("ws://h/feed?conflate=123456", "ws://h/feed?conflate=<redacted>"),
+        ("ws://h/feed?conflate=20x", "ws://h/feed?conflate=<redacted>"),
+    ],
+)
+def test_the_relays_conflate_rate_is_the_one_query_value_shown(url, shown):
+    assert redact_url(url) == shown
+    assert redact(f"failed: {url} (retrying)") == f"failed: {shown} (retrying)"

@@ -34,7 +34,11 @@ _SECRET_MIN: Final = 6
 #: ``scheme://user:pass@`` in a text: the user info
 _USERINFO: Final = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@?#]+@")
 #: ``?name=value`` / ``&name=value`` in a text: the value
-_QUERY_VALUE: Final = re.compile(r"([?&;][^=&#\s?/]+=)[^&;#\s'\"<>]+")
+#: the one query parameter shown as it is: the relay's stream mode (``?conflate=20``, ours,
+#: docs/PROTOCOL.md), and only while its value is a plain rate; never a secret's place
+_SHOWN_VALUE: Final = r"\d{1,4}(?:\.\d{1,3})?"
+_SHOWN_QUERY: Final = re.compile(rf"conflate={_SHOWN_VALUE}(?=[&;#\s'\"<>]|$)")
+_QUERY_VALUE: Final = re.compile(rf"([?&;](?!{_SHOWN_QUERY.pattern})[^=&#\s?/]+=)[^&;#\s'\"<>]+")
 
 #: endpoint path (without trailing slash) -> access level
 _LEVELS: Final = (("/feed/l2", "L2"), ("/feed/full", "L1"), ("/feed", "L0"))
@@ -185,11 +189,12 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
 def redact_url(url: str, secrets: tuple[str, ...] = ()) -> str:
     """The URL as it may be shown: every query value and any user info replaced by
     ``<redacted>`` (the names stay: ``?jKey=<redacted>&uid=<redacted>``), known secrets
-    too (a fragment or path holding one)."""
+    too (a fragment or path holding one).  The one exception is the relay's own
+    ``conflate`` rate while it is a plain number (``?conflate=20``)."""
     parts = urlsplit(url)
     if parts.query:
         query = [
-            (name, REDACTED if value else value)
+            (name, value if _SHOWN_QUERY.fullmatch(f"{name}={value}") or not value else REDACTED)
             for name, value in parse_qsl(parts.query, keep_blank_values=True)
         ]
         parts = parts._replace(query=urlencode(query, safe="<>"))
