@@ -131,6 +131,13 @@ class Fanout:
     # -- the clock: releases, behind and caught up -----------------------------------------
     def turn(self, now: float) -> bool:
         """Release what is due; True while any client holds a backlog."""
+        solo = self._turn_sessions(now)
+        return self._turn_cohorts(now) or solo
+
+    def _turn_sessions(self, now: float) -> bool:
+        """The clients with a backlog of their own (tick by tick): told ``behind`` past the
+        watermark, released and told ``caught-up`` once their socket drains; True while
+        any holds one."""
         holding = False
         for s in self.server.sessions:
             st = s.stream
@@ -155,6 +162,12 @@ class Fanout:
                     st.held_since = now
             else:
                 st.held_since = None
+        return holding
+
+    def _turn_cohorts(self, now: float) -> bool:
+        """Each rate's shared backlog released to its members when due; True while any
+        holds one."""
+        holding = False
         for cohort in self.cohorts.values():
             backlog = cohort.backlog
             if now >= cohort.next_at and (
@@ -198,7 +211,22 @@ class Fanout:
         if st.stale:
             self._snapshots(s, st)
             return
-        cache, subs, parts, backlog = self.cache, s.subs, s.parts, cohort.backlog
+        backlog = cohort.backlog
+        n = self._release_prices(s, backlog, shared) + self._release_books(s, st, backlog, shared)
+        st.fresh.clear()
+        st.merged += backlog.merged
+        if n:
+            st.conflated += n
+            self.released += n
+            self.server.wake()
+
+    def _release_prices(
+        self, s: Session, backlog: Stream, shared: dict[tuple[str, str], Any]
+    ) -> int:
+        """The cohort's merged price messages ``s`` subscribes onto its queue, each framed
+        once for the cohort (a touchline subscriber of a depth scrip: its ``tf``/``tk``);
+        how many frames."""
+        subs, parts = s.subs, s.parts
         n = 0
         for key, msg in backlog.prices.items():
             tag = msg["t"]
@@ -223,6 +251,16 @@ class Fanout:
                     frame = shared["t", key] = json_frame(msg)
                 parts.append(frame)
                 n += 1
+        return n
+
+    def _release_books(
+        self, s: Session, st: Stream, backlog: Stream, shared: dict[tuple[str, str], Any]
+    ) -> int:
+        """The cohort's order books ``s`` subscribes: the held events netted once for the
+        cohort and numbered on this connection, or a fresh ``lk`` when that is smaller, the
+        upstream sent one, or the book is new to it; how many frames."""
+        cache, subs, parts = self.cache, s.subs, s.parts
+        n = 0
         l2_sq, books, fresh = st.l2_sq, cache.books, st.fresh
         for key, held in backlog.l2.items():
             if key not in subs["l"]:
@@ -252,12 +290,7 @@ class Fanout:
             l2_sq[key] = book.seq
             st.resynced += 1
             n += 1
-        fresh.clear()
-        st.merged += backlog.merged
-        if n:
-            st.conflated += n
-            self.released += n
-            self.server.wake()
+        return n
 
     def _snapshots(self, s: Session, st: Stream) -> None:
         """Everything ``s`` subscribes, fresh (it missed a release)."""
