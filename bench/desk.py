@@ -79,6 +79,7 @@ from pathlib import Path
 from typing import Any
 
 from deskkit import hook_pane, instruments
+from machine import machine_reference, pct
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -91,14 +92,6 @@ STAMP = "bt"
 VISIBLE_ROWS = 40
 #: the desk's panes whose paint is timed apart (attributes of the app)
 PANES = ("watchlist", "ladder", "tape", "health_panel")
-
-
-def machine_reference() -> float:
-    """Seconds for a plain 10-million-iteration Python loop (runs compare by it)."""
-    start = time.perf_counter()
-    for _ in range(10_000_000):
-        pass
-    return time.perf_counter() - start
 
 
 # -- the simulator process ---------------------------------------------------------------
@@ -470,17 +463,6 @@ def _top(profiler: cProfile.Profile, n: int) -> str:
 
 
 # -- figures -----------------------------------------------------------------------------
-
-
-def pct(values: list[float], p: float) -> float:
-    """The ``p``-th percentile (linear between ranks); nan for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    at = (len(ordered) - 1) * p / 100
-    lo = int(at)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (at - lo)
 
 
 def summarise(

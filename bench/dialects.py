@@ -20,18 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from machine import machine_reference
+
 from tui.market.store import Market
 from tui.sim.market import SimMarket
 from tui.wire import dialects
 from tui.wire import protocol as p
 from tui.wire.frames import DecodeErrors
-
-
-def machine_reference() -> float:
-    start = time.perf_counter()
-    for _ in range(10_000_000):
-        pass
-    return time.perf_counter() - start
 
 
 def messages(n: int) -> tuple[list[str], list[dict[str, str]]]:

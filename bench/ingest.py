@@ -45,6 +45,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from machine import machine_reference
+
 from tui.market.store import Market
 from tui.wire.frames import DecodeErrors, FrameReader
 
@@ -55,14 +57,6 @@ from tui.wire.frames import DecodeErrors, FrameReader
 BATCH = 32
 #: the clock the runs are timed with (``--clock``)
 _clock = time.process_time
-
-
-def machine_reference() -> float:
-    """Seconds for a plain 10-million-iteration Python loop (runs compare by it)."""
-    start = time.perf_counter()
-    for _ in range(10_000_000):
-        pass
-    return time.perf_counter() - start
 
 
 def generate(n: int, scrips: int, seed: int = 7) -> tuple[list[bytes], list[bytes]]:

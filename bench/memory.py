@@ -30,6 +30,8 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from machine import machine_reference
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -40,14 +42,6 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * PAGE / 2**20
-
-
-def machine_reference() -> float:
-    """Seconds for a plain 10-million-iteration Python loop (compare runs by it)."""
-    t0 = time.perf_counter()
-    for _ in range(10_000_000):
-        pass
-    return time.perf_counter() - t0
 
 
 def sizes(market: Any, app: Any) -> dict[str, int]:

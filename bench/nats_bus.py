@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import msgspec
+from machine import machine_reference
 from support.bus_consumer import digest
 
 from tui.market.store import Market
@@ -47,13 +48,6 @@ from tui.wire.frames import DecodeErrors, FrameReader
 
 FT0 = 1750651200.0
 DELTAS = frozenset(("tf", "df", "lo", "lt"))
-
-
-def machine_reference() -> float:
-    t = time.perf_counter()
-    for _ in range(10_000_000):
-        pass
-    return time.perf_counter() - t
 
 
 def messages(seed: int, count: int) -> tuple[list[str], list[dict[str, Any]], int]:

@@ -40,30 +40,12 @@ from pathlib import Path
 from typing import Any
 
 from deskkit import hook_pane, instruments
+from machine import machine_reference, pct
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = (160, 48)
 PANES = ("watchlist", "ladder", "tape", "health_panel")
 START = 1_750_651_200.0  # the simulator's default start: 09:00 in Karachi
-
-
-def machine_reference() -> float:
-    """Seconds for a plain 10-million-iteration Python loop (runs compare by it)."""
-    start = time.perf_counter()
-    for _ in range(10_000_000):
-        pass
-    return time.perf_counter() - start
-
-
-def pct(values: list[float], p: float) -> float:
-    """The ``p``-th percentile (linear between ranks); nan for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    at = (len(ordered) - 1) * p / 100
-    lo = int(at)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (at - lo)
 
 
 def frames_of(args: argparse.Namespace) -> tuple[list[str], list[Any], list[list[Any]]]:

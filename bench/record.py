@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import machine_reference
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -40,13 +42,6 @@ RATE = 20_000
 def cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
-
-
-def machine_reference() -> float:
-    t0 = time.perf_counter()
-    for _ in range(10_000_000):
-        pass
-    return time.perf_counter() - t0
 
 
 def frames_of(files: list[Path]) -> list[bytes]:

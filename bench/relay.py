@@ -51,18 +51,13 @@ import time
 import urllib.request
 from typing import Any
 
+from machine import machine_reference
+
 PY = sys.executable
 UP_TOKEN = "bench-upstream-token"
 CLIENT_TOKENS = {f"BENCH_C{i}": f"bench-client-{i}" for i in range(14)}
 TICKS = os.sysconf("SC_CLK_TCK")
 MARKER = "BENCH|0"
-
-
-def machine_reference() -> float:
-    t = time.perf_counter()
-    for _ in range(10_000_000):
-        pass
-    return time.perf_counter() - t
 
 
 def proc_cpu(pid: int) -> float:
