@@ -10,7 +10,7 @@ from tui.record.reader import Recording
 from tui.replay.server import ReplayServer
 from tui.replay.timeline import parse_speed, parse_time
 from tui.server.config import ServerConfig
-from tui.sim.cli import DEFAULT_TOKEN, tokens_of
+from tui.sim.cli import add_token_arguments, tokens_of
 
 DEFAULT_PORT = 8766
 
@@ -26,20 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_PORT,
         help=f"port (default {DEFAULT_PORT}; 0 = any free port)",
     )
-    parser.add_argument(
-        "--token",
-        action="append",
-        default=None,
-        metavar="TOKEN",
-        help=f"accepted token, repeatable (default {DEFAULT_TOKEN!r})",
-    )
-    parser.add_argument(
-        "--token-env",
-        action="append",
-        default=None,
-        metavar="VAR",
-        help="read an accepted token from this environment variable",
-    )
+    add_token_arguments(parser)
 
 
 async def run(args: argparse.Namespace) -> int:

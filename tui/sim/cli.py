@@ -214,20 +214,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rate", type=float, default=2000.0, help="market events per second (default 2000)"
     )
-    parser.add_argument(
-        "--token",
-        action="append",
-        default=None,
-        metavar="TOKEN",
-        help=f"accepted token, repeatable (default {DEFAULT_TOKEN!r})",
-    )
-    parser.add_argument(
-        "--token-env",
-        action="append",
-        default=None,
-        metavar="VAR",
-        help="read an accepted token from this environment variable",
-    )
+    add_token_arguments(parser)
     parser.add_argument(
         "--dialect",
         choices=DIALECTS,
@@ -337,6 +324,25 @@ def add_scenario_option(parser: argparse.ArgumentParser) -> None:
         + ", ".join(SCENARIOS)
         + f", or all (each in turn, one every {SCENARIO_EVERY:g} s); KEY picks the scrip, "
         "e.g. 'spread:PSX|OGDC' (quoted for the shell; repeatable)",
+    )
+
+
+def add_token_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--token`` and ``--token-env``: the tokens a server of ours accepts (read by
+    :func:`tokens_of`); the simulator's and the replay server's."""
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=None,
+        metavar="TOKEN",
+        help=f"accepted token, repeatable (default {DEFAULT_TOKEN!r})",
+    )
+    parser.add_argument(
+        "--token-env",
+        action="append",
+        default=None,
+        metavar="VAR",
+        help="read an accepted token from this environment variable",
     )
 
 
