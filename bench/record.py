@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from children import start
 from machine import machine_reference
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,22 +122,6 @@ def bench_read(files: list[Path]) -> dict[str, float]:
     out["read_decode_merge_per_s"] = source.frames / (cpu() - c0)
     out["frames"] = source.frames
     return out
-
-
-def start(cmd: list[str], marker: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1")
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if line.strip().startswith(marker):
-            return proc, line.split()[1]
-    proc.terminate()
-    raise RuntimeError(f"{cmd[3]} did not start")
 
 
 def proc_cpu(pid: int) -> float:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -28,6 +27,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from children import start
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -161,19 +162,7 @@ def child(name: str, url: str, warmup: float, seconds: float) -> dict[str, float
 
 def start_sim(rate: float) -> tuple[subprocess.Popen[str], str]:
     cmd = [sys.executable, "-m", "tui.sim", "--port", "0", "--rate", str(rate), "--token", TOKEN]
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1")
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if line.strip().startswith("L1 "):
-            return proc, line.split()[1]
-    proc.terminate()
-    raise RuntimeError("the simulator did not start")
+    return start(cmd, "L1 ", timeout=20, what="the simulator")
 
 
 def main(argv: list[str] | None = None) -> int:
