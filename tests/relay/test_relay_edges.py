@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from support.relay_stack import CLIENTS, UP, Client, relay_url, stack
-from support.waiting import until
+from support.waiting import PATIENCE, until
 from websockets.asyncio.client import connect
 
 from tui.feed.config import FeedConfig
@@ -252,7 +252,7 @@ async def test_a_refused_upstream_token_is_told_to_clients_as_auth_failed() -> N
                 relay_url(relay, "L1"), additional_headers={"Authorization": f"Bearer {T[0]}"}
             )
             told: list[str] = []
-            async with asyncio.timeout(10):
+            async with asyncio.timeout(PATIENCE):
                 while "auth-failed" not in told:
                     msg = json.loads(await ws.recv())
                     if msg["t"] == "st":
