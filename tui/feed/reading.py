@@ -79,7 +79,7 @@ def feed_many_of(codec: Any, tap: FrameTap | None, errors: fr.DecodeErrors) -> F
     the tap while recording (every frame handed to it first, in order)."""
     many: FeedMany | None = getattr(codec, "feed_many", None)
     if many is None:
-        many = _each(codec.feed, errors)
+        many = fr.feed_each(codec.feed, errors)
     if tap is None:
         return many
     received, inner = tap.received, many
@@ -90,22 +90,6 @@ def feed_many_of(codec: Any, tap: FrameTap | None, errors: fr.DecodeErrors) -> F
         return inner(frames)
 
     return record_and_feed
-
-
-def _each(feed: Feed, errors: fr.DecodeErrors) -> FeedMany:
-    def feed_each(frames: Sequence[bytes]) -> list[dict[str, Any]]:
-        out = []
-        for frame in frames:
-            try:
-                msg = feed(frame)
-            except Exception as exc:  # noqa: BLE001 - one bad message must not drop the feed
-                errors.add(fr.BAD_MESSAGE, f"{type(exc).__name__} on {frame[:120]!r}")
-                continue
-            if msg is not None:
-                out.append(msg)
-        return out
-
-    return feed_each
 
 
 async def read_batches(

@@ -96,20 +96,27 @@ def _refuse_market(msg: dict[str, Any]) -> None:
     raise TypeError("FrameReader.feed needs a sink for market messages")
 
 
-def _each(
-    feed: Callable[[str | bytes], dict[str, Any] | None],
+def feed_each(
+    feed: Callable[[str | bytes], dict[str, Any] | None], errors: DecodeErrors
 ) -> Callable[[Sequence[str | bytes]], list[dict[str, Any]]]:
-    """``feed_many`` for a sink without a batch merge: ``feed`` frame by frame."""
+    """``feed_many`` for a reader or sink without a batch loop of its own: ``feed`` frame
+    by frame, the control messages it returns in order.  A ``feed`` that raises (a
+    dialect's reader; ``FrameReader.feed`` never does) costs that frame alone, counted as
+    ``bad-message``."""
 
-    def feed_each(frames: Sequence[str | bytes]) -> list[dict[str, Any]]:
+    def each(frames: Sequence[str | bytes]) -> list[dict[str, Any]]:
         out = []
         for frame in frames:
-            msg = feed(frame)
+            try:
+                msg = feed(frame)
+            except Exception as exc:  # noqa: BLE001 - one bad message must not drop the feed
+                errors.add(BAD_MESSAGE, f"{type(exc).__name__} on {frame[:120]!r}")
+                continue
             if msg is not None:
                 out.append(msg)
         return out
 
-    return feed_each
+    return each
 
 
 class FrameReader:
@@ -206,7 +213,7 @@ class FrameReader:
         as ``not-json``."""
         loop: Callable[..., None] | None = getattr(sink, "frames", None)
         if loop is None or not getattr(sink, "takes_frame", False):
-            return _each(self._feed(sink))
+            return feed_each(self._feed(sink), self.errors)
         decode, add, market, control = (
             self._decode,
             self.errors.add,
